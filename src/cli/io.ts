@@ -1,0 +1,29 @@
+/**
+ * What a command touches of the process, injected so that commands run in-process in tests:
+ * its output streams, environment, and the signals that ask it to stop.
+ */
+export interface CommandIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** Resolves with the signal's name when the user asks the command to stop (Ctrl-C, SIGTERM). */
+  readonly interrupted: Promise<NodeJS.Signals>;
+}
+
+export function processIO(): CommandIO {
+  const interrupted = new Promise<NodeJS.Signals>((resolve) => {
+    const on = (signal: NodeJS.Signals) => () => {
+      resolve(signal);
+      // A second Ctrl-C while we tear down is the user insisting: say we heard it.
+      process.on(signal, () => process.stderr.write('codestorm: still stopping, please wait\n'));
+    };
+    process.once('SIGINT', on('SIGINT'));
+    process.once('SIGTERM', on('SIGTERM'));
+  });
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    interrupted,
+  };
+}

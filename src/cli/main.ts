@@ -1,0 +1,69 @@
+import { Command, CommanderError } from 'commander';
+import { CodestormError, ExitCode, errorMessage } from '../errors.js';
+import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
+import { processIO, type CommandIO } from './io.js';
+import { serverCommand } from './server.js';
+
+/**
+ * The codestorm command line: wires the commands, nothing else. This is the one place that
+ * turns outcomes into an exit code (../../shared/DESIGN.md: 0 ok, 99 thresholds, 2 invalid
+ * input, 1 the harness failed).
+ */
+export function program(io: CommandIO, setExit: (code: ExitCode) => void): Command {
+  const cli = new Command('codestorm')
+    .description('Replay a city\'s testing morning against a health-code system, inject faults, see where it breaks')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  cli
+    .command('server')
+    .description('bring up the stack (Postgres, Redis, Toxiproxy, reference server) in the foreground until Ctrl-C')
+    .option('--profile <profile>', 'fragile | hardened', 'hardened')
+    .option('--port <n>', 'port for the reference server (default: a free one)')
+    .option('--residents <n>', 'residents to seed (default 10000; 12952907 is the whole city)')
+    .option('--workers <n>', 'reference server worker processes', '1')
+    .option('--seed <n>', 'seed for the residents\' identities')
+    .action(async (flags) => setExit(await serverCommand(flags, io)));
+
+  cli
+    .command('doctor')
+    .description('what is installed, what is missing, and the command that gets it')
+    .option('--json', 'one JSON object on stdout')
+    .action(async (flags) => setExit(await doctorCommand(flags, io)));
+
+  cli
+    .command('demo')
+    .description('bring the stack up, walk one resident\'s morning through every endpoint, take it down')
+    .action(async () => setExit(await demoCommand(io)));
+
+  return cli;
+}
+
+export async function main(argv: readonly string[], io: CommandIO): Promise<ExitCode> {
+  let code: ExitCode = ExitCode.ok;
+  try {
+    await program(io, (c) => (code = c)).parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with code 0; bad flags and unknown commands are invalid input.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.invalidInput;
+    }
+    if (err instanceof CodestormError) {
+      io.stderr(`codestorm: ${err.message}\n`);
+      if (err.hint !== undefined) io.stderr(`  hint: ${err.hint}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`codestorm: internal error: ${err instanceof Error ? (err.stack ?? err.message) : errorMessage(err)}\n`);
+    return ExitCode.harnessFailed;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /codestorm(\.js)?$|main\.js$/.test(process.argv[1]);
+if (isEntry) {
+  const io = processIO();
+  process.exitCode = await main(process.argv.slice(2), io);
+  // Children and sockets are closed by now; nothing legitimate keeps the loop alive.
+  setTimeout(() => process.exit(), 200).unref();
+}

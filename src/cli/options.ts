@@ -1,0 +1,14 @@
+import { invalidInput } from '../errors.js';
+
+/** Pure flag parsers: each names the flag in its error, so a bad value exits 2 with one line. */
+export function parseCount(flag: string, raw: string, min: number, max: number): number {
+  const value = /^\d+$/.test(raw.replaceAll('_', '')) ? Number(raw.replaceAll('_', '')) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalidInput('BAD_FLAG', `${flag}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function parsePort(flag: string, raw: string): number {
+  return parseCount(flag, raw, 1, 65_535);
+}

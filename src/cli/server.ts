@@ -1,0 +1,87 @@
+import { createIdentityGenerator } from '../../sim/identity/generator.js';
+import { errorMessage, ExitCode, invalidInput } from '../errors.js';
+import { PROFILES, type ProfileName } from '../server/config.js';
+import { DEFAULT_RESIDENTS, DEFAULT_SEED, startStack } from '../stack/stack.js';
+import { Teardown } from '../stack/teardown.js';
+import type { CommandIO } from './io.js';
+import { parseCount, parsePort } from './options.js';
+
+export interface ServerFlags {
+  readonly profile: string;
+  readonly port?: string;
+  readonly residents?: string;
+  readonly workers?: string;
+  readonly seed?: string;
+}
+
+/** `codestorm server`: the stack in the foreground, to explore by hand, until Ctrl-C. */
+export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<ExitCode> {
+  const profile = parseProfile(flags.profile);
+  const port = flags.port === undefined ? undefined : parsePort('--port', flags.port);
+  const residents = flags.residents === undefined ? DEFAULT_RESIDENTS : parseCount('--residents', flags.residents, 1, 12_952_907);
+  const workers = flags.workers === undefined ? 1 : parseCount('--workers', flags.workers, 1, 64);
+  const seed = flags.seed === undefined ? DEFAULT_SEED : parseCount('--seed', flags.seed, 0, 2 ** 31 - 1);
+
+  const say = (line: string): void => io.stderr(`${line}\n`);
+  const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
+  let signal: NodeJS.Signals | undefined;
+  void io.interrupted.then((s) => {
+    signal = s;
+    say(`codestorm: ${s}: stopping the stack`);
+    void teardown.run();
+  });
+  try {
+    const stack = await startStack({
+      profile,
+      residents,
+      workers,
+      seed,
+      env: io.env,
+      say,
+      teardown,
+      ...(port === undefined ? {} : { port }),
+    });
+    const people = createIdentityGenerator({ seed, population: residents });
+    const sample = [0, Math.floor(residents / 2), residents - 1].filter((i, at, all) => all.indexOf(i) === at);
+    const lines = [
+      `reference health-code server (${profile}) at ${stack.url}`,
+      `  metrics (all workers): ${stack.metricsUrl ?? 'off'}`,
+      `  postgres 127.0.0.1:${stack.postgres.port} (server reaches it via toxiproxy ${stack.links.postgres})`,
+      `  redis    127.0.0.1:${stack.redis.port} (server reaches it via toxiproxy ${stack.links.redis})`,
+      `  toxiproxy API ${stack.toxiproxy.apiUrl}`,
+      `  ${residents.toLocaleString('en')} residents seeded (seed ${seed}); some to try:`,
+      ...sample.map((i) => {
+        const p = people.identity(i);
+        return `    ${p.name}  idNumber ${p.idNumber}  phone ${p.phone}  (${p.districtName})`;
+      }),
+      '  try:',
+      `    curl -s -X POST ${stack.url}/api/v1/session -H 'content-type: application/json' \\`,
+      `      -d '{"idNumber":"${people.identity(0).idNumber}","phone":"${people.identity(0).phone}"}'`,
+      `    curl -s ${stack.url}/api/v1/code -H 'authorization: Bearer TOKEN'`,
+      'press Ctrl-C to stop (everything started here is stopped and removed)',
+    ];
+    io.stdout(`${lines.join('\n')}\n`);
+    const died = await Promise.race([stack.died, io.interrupted.then(() => undefined)]);
+    if (died !== undefined && signal === undefined) {
+      say(`codestorm: ${died}; stopping the stack`);
+      await teardown.run();
+      return ExitCode.harnessFailed;
+    }
+    await teardown.run();
+    say('codestorm: stopped');
+    return ExitCode.ok;
+  } catch (err) {
+    await teardown.run();
+    // After a signal, whatever start-up step was cut short fails: that is the stop, not an error.
+    if (signal !== undefined) {
+      say('codestorm: stopped');
+      return ExitCode.ok;
+    }
+    throw err;
+  }
+}
+
+export function parseProfile(raw: string): ProfileName {
+  if ((PROFILES as readonly string[]).includes(raw)) return raw as ProfileName;
+  throw invalidInput('BAD_FLAG', `--profile: expected one of ${PROFILES.join(', ')}, got "${raw}"`);
+}

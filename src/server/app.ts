@@ -1,0 +1,91 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { CodeCache } from './cache.js';
+import { CodeService } from './codes.js';
+import type { ServerConfig } from './config.js';
+import type { AppContext } from './context.js';
+import { Database } from './db/database.js';
+import { ApiError, errorBody } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { checkpointRoutes } from './routes/checkpoints.js';
+import { codeRoutes } from './routes/code.js';
+import { healthRoutes } from './routes/health.js';
+import { labRoutes } from './routes/lab.js';
+import { sampleRoutes } from './routes/samples.js';
+import { sessionRoutes } from './routes/session.js';
+import { Signer } from './signing.js';
+
+/** Routes never shed: probes and metrics must answer while the server is drowning. */
+const UNSHEDDABLE = new Set(['/healthz', '/readyz', '/metrics']);
+
+export function createContext(config: ServerConfig, labels: Record<string, string> = {}): AppContext {
+  const signer = new Signer(config.secret);
+  const db = new Database(config.databaseUrl, config.resilience);
+  const cache = new CodeCache(config.redisUrl, config.resilience, signer);
+  const metrics = createMetrics(db, { profile: config.profile, ...labels });
+  const codes = new CodeService(db, cache, config.resilience, { cache: (outcome) => metrics.cache(outcome) });
+  return { config, db, cache, codes, signer, metrics };
+}
+
+export function buildApp(ctx: AppContext): FastifyInstance {
+  const app = Fastify({
+    logger: { level: ctx.config.logLevel },
+    disableRequestLogging: true,
+    bodyLimit: 16 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+
+  const maxInFlight = ctx.config.resilience.maxInFlight;
+  let inFlight = 0;
+  app.addHook('onRequest', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (maxInFlight > 0 && route !== undefined && !UNSHEDDABLE.has(route)) {
+      if (inFlight >= maxInFlight) {
+        ctx.metrics.shed('in-flight');
+        done(new ApiError('OVERLOADED', 'the server is at capacity', ctx.config.resilience.retryAfterS));
+        return;
+      }
+      inFlight++;
+      reply.raw.once('close', () => inFlight--);
+    }
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    ctx.metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    if (err instanceof ApiError) {
+      if (err.retryAfterS !== undefined && err.retryAfterS > 0) reply.header('retry-after', String(err.retryAfterS));
+      if (err.statusCode === 503 && err.code !== 'OVERLOADED') ctx.metrics.shed(err.code.toLowerCase());
+      return reply.code(err.statusCode).send(errorBody(err.code, err.message));
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (err.validation !== undefined) return reply.code(400).send(errorBody('BAD_REQUEST', err.message));
+    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(clientErrorCode(err.code, status), err.message));
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send(errorBody('INTERNAL', 'the server failed to answer'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 100)}`)),
+  );
+
+  healthRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  codeRoutes(app, ctx);
+  sampleRoutes(app, ctx);
+  labRoutes(app, ctx);
+  checkpointRoutes(app, ctx);
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([ctx.db.end(), ctx.cache.close()]);
+  });
+  return app;
+}
+
+function clientErrorCode(fastifyCode: string | undefined, status: number): string {
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (fastifyCode !== undefined && /JSON|BODY/.test(fastifyCode)) return 'INVALID_JSON';
+  return 'BAD_REQUEST';
+}

@@ -1,0 +1,120 @@
+/**
+ * The reference server's configuration. The two profiles share every line of code and differ
+ * only in these numbers and switches: `fragile` is what fell over in Xi'an, `hardened` is what
+ * survives the same morning (../../shared/DESIGN.md, "The system under test").
+ */
+export const PROFILES = ['fragile', 'hardened'] as const;
+export type ProfileName = (typeof PROFILES)[number];
+
+export interface ResilienceConfig {
+  /** Connections each worker keeps to Postgres. */
+  readonly dbPoolSize: number;
+  /** How long a request may wait for a pool connection; 0 waits forever. */
+  readonly dbConnectionTimeoutMs: number;
+  /** Postgres statement_timeout; 0 means none. */
+  readonly statementTimeoutMs: number;
+  /** Each request's deadline for its database work; 0 means none. */
+  readonly requestDeadlineMs: number;
+  /** Requests a worker serves at once before it sheds with 503; 0 never sheds. */
+  readonly maxInFlight: number;
+  /** Requests allowed to queue for a database connection before shedding; 0 is unbounded. */
+  readonly maxDbQueue: number;
+  /** Concurrent cache misses for one resident share one database read. */
+  readonly coalesce: boolean;
+  /** Cache entries carry an HMAC; an entry that fails it counts as a miss. */
+  readonly signedCacheEntries: boolean;
+  /** How long a code stays fresh in the cache. */
+  readonly cacheTtlS: number;
+  /** After freshness ends, an entry is still served while one refresh runs; 0 turns it off. */
+  readonly staleWhileRevalidateS: number;
+  /** Open the breaker after this many consecutive database failures; 0 has no breaker. */
+  readonly breakerFailureThreshold: number;
+  /** How long an open breaker stays open before one trial request. */
+  readonly breakerOpenMs: number;
+  /** Per-command Redis timeout; 0 means none (commands queue while Redis is away). */
+  readonly redisCommandTimeoutMs: number;
+  /** Seconds a shed client is told to wait (Retry-After). */
+  readonly retryAfterS: number;
+}
+
+export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Object.freeze({
+  fragile: Object.freeze({
+    dbPoolSize: 10,
+    dbConnectionTimeoutMs: 0,
+    statementTimeoutMs: 0,
+    requestDeadlineMs: 0,
+    maxInFlight: 0,
+    maxDbQueue: 0,
+    coalesce: false,
+    signedCacheEntries: false,
+    cacheTtlS: 300,
+    staleWhileRevalidateS: 0,
+    breakerFailureThreshold: 0,
+    breakerOpenMs: 0,
+    redisCommandTimeoutMs: 0,
+    retryAfterS: 0,
+  }),
+  hardened: Object.freeze({
+    dbPoolSize: 10,
+    dbConnectionTimeoutMs: 1_000,
+    statementTimeoutMs: 1_500,
+    requestDeadlineMs: 2_000,
+    maxInFlight: 512,
+    maxDbQueue: 64,
+    coalesce: true,
+    signedCacheEntries: true,
+    cacheTtlS: 300,
+    staleWhileRevalidateS: 600,
+    breakerFailureThreshold: 5,
+    breakerOpenMs: 3_000,
+    redisCommandTimeoutMs: 250,
+    retryAfterS: 2,
+  }),
+});
+
+export interface ServerConfig {
+  readonly profile: ProfileName;
+  readonly host: string;
+  readonly port: number;
+  /** The primary's own port for metrics aggregated over all workers; 0 turns it off. */
+  readonly metricsPort: number;
+  readonly workers: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** Hex key for session tokens, QR payloads and cache-entry MACs. */
+  readonly secret: string;
+  /** How long a QR payload stays valid. */
+  readonly qrTtlS: number;
+  /** How long a session token stays valid. */
+  readonly tokenTtlS: number;
+  /** Restart a worker this long after it died; null leaves it dead (a fault may want that). */
+  readonly respawnDelayMs: number | null;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug';
+  readonly resilience: ResilienceConfig;
+}
+
+export const CONFIG_ENV = 'CODESTORM_SERVER_CONFIG';
+
+export function serverConfig(
+  base: Omit<ServerConfig, 'resilience' | 'qrTtlS' | 'tokenTtlS' | 'respawnDelayMs' | 'logLevel' | 'metricsPort'> &
+    Partial<Pick<ServerConfig, 'qrTtlS' | 'tokenTtlS' | 'respawnDelayMs' | 'logLevel' | 'metricsPort'>> & {
+      resilience?: Partial<ResilienceConfig>;
+    },
+): ServerConfig {
+  return Object.freeze({
+    qrTtlS: 300,
+    tokenTtlS: 24 * 3600,
+    respawnDelayMs: 1_000,
+    logLevel: 'warn' as const,
+    metricsPort: 0,
+    ...base,
+    resilience: Object.freeze({ ...RESILIENCE[base.profile], ...base.resilience }),
+  });
+}
+
+/** Reads the configuration the stack hands a server process through its environment. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const raw = env[CONFIG_ENV];
+  if (raw === undefined) throw new Error(`${CONFIG_ENV} is not set: start the server with \`codestorm server\``);
+  return JSON.parse(raw) as ServerConfig;
+}

@@ -1,0 +1,27 @@
+import type { CodeCache } from './cache.js';
+import type { CodeService } from './codes.js';
+import type { ServerConfig } from './config.js';
+import type { Database, Deadline } from './db/database.js';
+import type { ServerMetrics } from './metrics.js';
+import type { Signer } from './signing.js';
+
+/** What route handlers are given: the server's parts, built once per worker. */
+export interface AppContext {
+  readonly config: ServerConfig;
+  readonly db: Database;
+  readonly cache: CodeCache;
+  readonly codes: CodeService;
+  readonly signer: Signer;
+  readonly metrics: ServerMetrics;
+}
+
+export function deadlineFor(ctx: AppContext): Deadline {
+  const ms = ctx.config.resilience.requestDeadlineMs;
+  return ms > 0 ? Date.now() + ms : 0;
+}
+
+/** "张三丰" → "张**": enough for a tester to recognise, not enough to identify. */
+export function maskName(name: string): string {
+  const chars = Array.from(name);
+  return chars.length <= 1 ? name : (chars[0] ?? '') + '*'.repeat(chars.length - 1);
+}

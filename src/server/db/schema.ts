@@ -1,0 +1,75 @@
+import type pg from 'pg';
+
+/**
+ * The health-code database. Residents are seeded in bulk; a resident without a row in
+ * health_codes holds the default code (green, version 0): the system stores what changed.
+ * Indexes on residents are built after the bulk load, as pgbench does, because building them
+ * once is far cheaper than maintaining them row by row.
+ */
+export const DEFAULT_CODE = Object.freeze({ colour: 'green', reason: 'no restriction', version: 0 });
+
+export const TABLES_SQL = `
+CREATE TABLE IF NOT EXISTS residents (
+  id          integer NOT NULL,
+  id_number   char(18) NOT NULL,
+  name        text NOT NULL,
+  phone       char(11) NOT NULL,
+  district    char(6) NOT NULL,
+  compound    integer NOT NULL,
+  birth_date  date NOT NULL
+);
+CREATE TABLE IF NOT EXISTS health_codes (
+  resident_id integer PRIMARY KEY,
+  colour      text NOT NULL CHECK (colour IN ('green', 'yellow', 'red')),
+  reason      text NOT NULL,
+  version     integer NOT NULL,
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS tubes (
+  id          text PRIMARY KEY,
+  site        text NOT NULL,
+  table_no    integer NOT NULL,
+  opened_at   timestamptz NOT NULL DEFAULT now(),
+  result      text CHECK (result IN ('negative', 'positive')),
+  lab         text,
+  reported_at timestamptz
+);
+CREATE TABLE IF NOT EXISTS samples (
+  tube_id     text NOT NULL REFERENCES tubes(id),
+  resident_id integer NOT NULL,
+  method      text NOT NULL CHECK (method IN ('scan', 'manual')),
+  taken_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tube_id, resident_id)
+);
+CREATE INDEX IF NOT EXISTS samples_resident ON samples (resident_id);
+CREATE TABLE IF NOT EXISTS manual_entries (
+  id          bigserial PRIMARY KEY,
+  tube_id     text NOT NULL,
+  id_number   char(18) NOT NULL,
+  site        text NOT NULL,
+  table_no    integer NOT NULL,
+  entered_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS checkpoint_scans (
+  id          bigserial PRIMARY KEY,
+  resident_id integer NOT NULL,
+  checkpoint  text NOT NULL,
+  kind        text NOT NULL,
+  colour      text NOT NULL,
+  scanned_at  timestamptz NOT NULL DEFAULT now()
+);
+`;
+
+export const RESIDENT_INDEXES_SQL = `
+ALTER TABLE residents ADD PRIMARY KEY (id);
+CREATE UNIQUE INDEX residents_id_number ON residents (id_number);
+CREATE INDEX residents_compound ON residents (compound);
+`;
+
+export async function createTables(client: pg.ClientBase): Promise<void> {
+  await client.query(TABLES_SQL);
+}
+
+export async function createResidentIndexes(client: pg.ClientBase): Promise<void> {
+  await client.query(RESIDENT_INDEXES_SQL);
+}

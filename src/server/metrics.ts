@@ -1,0 +1,86 @@
+import client from 'prom-client';
+import type { Database } from './db/database.js';
+
+/**
+ * What the server tells /metrics: request durations by route, the database pool and its
+ * waiters, cache outcomes, shedding, the breaker, and Node's own event-loop lag. Routes are
+ * labelled by their pattern (never a raw URL) so the series stay few.
+ */
+export interface ServerMetrics {
+  readonly registry: client.Registry;
+  observeRequest(route: string, method: string, status: number, seconds: number): void;
+  cache(outcome: string): void;
+  shed(reason: string): void;
+}
+
+export function createMetrics(db: Database, labels: Record<string, string>): ServerMetrics {
+  const registry = new client.Registry();
+  registry.setDefaultLabels(labels);
+  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+
+  const duration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer a request, by route pattern, method and status class',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const cacheRequests = new client.Counter({
+    name: 'cache_requests_total',
+    help: 'Code cache reads by outcome: hit, miss, invalid (failed its check), error, stale (last known served)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const shed = new client.Counter({
+    name: 'requests_shed_total',
+    help: 'Requests refused with 503 to protect the server, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new client.Gauge({
+    name: 'db_pool_waiting',
+    help: 'Requests waiting for a database connection',
+    registers: [registry],
+    collect() {
+      this.set(db.waiting);
+    },
+  });
+  new client.Gauge({
+    name: 'db_pool_total',
+    help: 'Open database connections in the pool',
+    registers: [registry],
+    collect() {
+      this.set(db.pool.totalCount);
+    },
+  });
+  new client.Gauge({
+    name: 'db_pool_idle',
+    help: 'Idle database connections in the pool',
+    registers: [registry],
+    collect() {
+      this.set(db.pool.idleCount);
+    },
+  });
+  new client.Gauge({
+    name: 'circuit_open',
+    help: '1 while the database circuit breaker is open or half-open',
+    registers: [registry],
+    collect() {
+      this.set(db.breaker.state === 'closed' ? 0 : 1);
+    },
+  });
+
+  const statusClass = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+  return {
+    registry,
+    observeRequest(route, method, status, seconds) {
+      duration.labels(route, method, statusClass[Math.floor(status / 100)] ?? 'other').observe(seconds);
+    },
+    cache(outcome) {
+      cacheRequests.labels(outcome).inc();
+    },
+    shed(reason) {
+      shed.labels(reason).inc();
+    },
+  };
+}

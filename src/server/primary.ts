@@ -1,0 +1,84 @@
+import cluster, { type Worker } from 'node:cluster';
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import client from 'prom-client';
+import { configFromEnv } from './config.js';
+
+/**
+ * The reference server's primary process: it forks the workers, restarts one that died (after
+ * `respawnDelayMs`, unless that is null), serves metrics aggregated over all workers on its own
+ * port, and reports on stdout, one JSON line per event, so the stack can follow it.
+ */
+const config = configFromEnv();
+const say = (event: Record<string, unknown>): void => {
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
+};
+
+cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)) });
+let stopping = false;
+const listening = new Set<number>();
+let announced = false;
+
+function fork(): Worker {
+  const worker = cluster.fork();
+  worker.on('message', (message: { event?: string }) => {
+    if (message.event !== 'listening') return;
+    listening.add(worker.id);
+    say({ event: 'worker-listening', worker: worker.id, pid: worker.process.pid });
+    if (!announced && listening.size >= config.workers) {
+      announced = true;
+      say({ event: 'ready', url: `http://${config.host}:${config.port}`, workers: config.workers });
+    }
+  });
+  return worker;
+}
+
+cluster.on('exit', (worker, code, signal) => {
+  listening.delete(worker.id);
+  say({ event: 'worker-exit', worker: worker.id, pid: worker.process.pid, code, signal });
+  if (stopping || config.respawnDelayMs === null) return;
+  setTimeout(() => {
+    if (!stopping) fork();
+  }, config.respawnDelayMs);
+});
+
+// The primary takes commands from the stack over IPC: start a worker now (after a fault
+// killed one with respawn off).
+process.on('message', (message: { command?: string }) => {
+  if (message.command === 'fork' && !stopping) fork();
+});
+
+if (config.metricsPort > 0) {
+  const aggregator = new client.AggregatorRegistry();
+  http
+    .createServer((_req, res) => {
+      aggregator
+        .clusterMetrics()
+        .then((text) => res.writeHead(200, { 'content-type': aggregator.contentType }).end(text))
+        .catch((err: unknown) => res.writeHead(500).end(String(err)));
+    })
+    .listen(config.metricsPort, config.host);
+}
+
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  say({ event: 'stopping' });
+  for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+  const forced = setTimeout(() => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+    process.exit(0);
+  }, 5_000);
+  forced.unref();
+  const check = setInterval(() => {
+    if (Object.keys(cluster.workers ?? {}).length === 0) {
+      clearInterval(check);
+      process.exit(0);
+    }
+  }, 50);
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+process.on('disconnect', stop);
+
+for (let i = 0; i < config.workers; i++) fork();

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { deadlineFor, maskName } from '../context.js';
+import { residentOfQr } from './auth.js';
+import { verifyBody, type VerifyBody } from './schemas.js';
+
+/**
+ * POST /api/v1/checkpoints/verify — a metro gate or a hospital scans a QR. The signature and
+ * expiry are checked without the database; the colour returned is the resident's current
+ * one, which may have changed since the QR was issued.
+ */
+export function checkpointRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post<{ Body: VerifyBody }>('/api/v1/checkpoints/verify', { schema: { body: verifyBody } }, async (request) => {
+    const { qr, checkpoint, kind } = request.body;
+    const { residentId, version } = residentOfQr(qr, ctx.signer);
+    const deadline = deadlineFor(ctx);
+    const { record, stale } = await ctx.codes.current(residentId, deadline);
+    await ctx.db.query(
+      deadline,
+      'INSERT INTO checkpoint_scans (resident_id, checkpoint, kind, colour) VALUES ($1, $2, $3, $4)',
+      [residentId, checkpoint, kind, record.colour],
+    );
+    return {
+      valid: true,
+      name: maskName(record.name),
+      colour: record.colour,
+      reason: record.reason,
+      version: record.version,
+      outdatedQr: version !== record.version,
+      stale,
+    };
+  });
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { deadlineFor } from '../context.js';
+import { ApiError } from '../errors.js';
+import { labBody, type LabBody } from './schemas.js';
+
+const REASONS = {
+  negative: 'negative pooled test',
+  positive: 'pooled sample positive: individual retest pending',
+  compound: 'a pooled sample from your compound tested positive',
+} as const;
+
+/**
+ * POST /api/v1/lab/results — a tube's result flows back to codes. Negative: its members turn
+ * green. Positive: its members turn yellow pending retest, and so does everyone in their
+ * compounds. Red codes are never lowered by a pooled result.
+ */
+export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post<{ Body: LabBody }>('/api/v1/lab/results', { schema: { body: labBody } }, async (request) => {
+    const { tube, result, lab } = request.body;
+    const changed = await ctx.db.transaction(deadlineFor(ctx), async (client) => {
+      const found = await client.query<{ result: string | null }>('SELECT result FROM tubes WHERE id = $1 FOR UPDATE', [tube]);
+      const row = found.rows[0];
+      if (row === undefined) throw new ApiError('TUBE_NOT_FOUND', `no tube ${tube}`);
+      if (row.result !== null) throw new ApiError('RESULT_EXISTS', `tube ${tube} already has a result`);
+      await client.query('UPDATE tubes SET result = $2, lab = $3, reported_at = now() WHERE id = $1', [tube, result, lab]);
+      const members = (await client.query<{ resident_id: number }>('SELECT resident_id FROM samples WHERE tube_id = $1', [tube])).rows.map(
+        (r) => r.resident_id,
+      );
+      const set = async (ids: string, colour: string, reason: string, params: unknown[]): Promise<number[]> =>
+        (
+          await client.query<{ resident_id: number }>(
+            `INSERT INTO health_codes (resident_id, colour, reason, version)
+             SELECT id, '${colour}', $1, 1 FROM (${ids}) AS chosen(id)
+             ON CONFLICT (resident_id) DO UPDATE
+               SET colour = EXCLUDED.colour, reason = EXCLUDED.reason,
+                   version = health_codes.version + 1, updated_at = now()
+               WHERE health_codes.colour <> 'red'
+             RETURNING resident_id`,
+            [reason, ...params],
+          )
+        ).rows.map((r) => r.resident_id);
+      if (result === 'negative') return { members, affected: await set('SELECT unnest($2::int[])', 'green', REASONS.negative, [members]) };
+      const yellow = await set('SELECT unnest($2::int[])', 'yellow', REASONS.positive, [members]);
+      const compound = await set(
+        `SELECT r.id FROM residents r
+          WHERE r.compound IN (SELECT compound FROM residents WHERE id = ANY($2::int[]))
+            AND r.id <> ALL($2::int[])`,
+        'yellow',
+        REASONS.compound,
+        [members],
+      );
+      return { members, affected: [...yellow, ...compound] };
+    });
+    ctx.codes.forget(changed.affected);
+    await ctx.cache.invalidate(changed.affected);
+    return { tube, result, members: changed.members.length, codesChanged: changed.affected.length };
+  });
+}

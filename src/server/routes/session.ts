@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import { checkIdNumber } from '../../../sim/identity/gb11643.js';
+import type { AppContext } from '../context.js';
+import { deadlineFor } from '../context.js';
+import { ApiError } from '../errors.js';
+import { issueToken } from '../signing.js';
+import { sessionBody, type SessionBody } from './schemas.js';
+
+/** POST /api/v1/session — ID number and phone in, a bearer token out. A re-install lands here. */
+export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.post<{ Body: SessionBody }>('/api/v1/session', { schema: { body: sessionBody } }, async (request, reply) => {
+    const { idNumber, phone } = request.body;
+    const check = checkIdNumber(idNumber);
+    if (!check.ok) throw new ApiError('ID_NUMBER_INVALID', `idNumber: ${check.message}`);
+    const { rows } = await ctx.db.query<{ id: number; phone: string }>(
+      deadlineFor(ctx),
+      'SELECT id, phone FROM residents WHERE id_number = $1',
+      [idNumber],
+    );
+    const resident = rows[0];
+    if (resident === undefined || resident.phone !== phone) {
+      throw new ApiError('CREDENTIALS_REJECTED', 'no resident with that ID number and phone');
+    }
+    const expiresAt = Math.floor(Date.now() / 1000) + ctx.config.tokenTtlS;
+    reply.code(201);
+    return { token: issueToken(ctx.signer, resident.id, expiresAt), expiresAt: new Date(expiresAt * 1000).toISOString() };
+  });
+}

@@ -1,0 +1,84 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Compact signed strings: session tokens and QR payloads. Format `kind.field.field….mac`, the
+ * MAC an HMAC-SHA256 of everything before it, truncated to 128 bits and base64url-encoded.
+ * Stateless on purpose: a checkpoint can verify a QR without a database read.
+ */
+const MAC_BYTES = 16;
+
+export class Signer {
+  readonly #key: Buffer;
+
+  constructor(secretHex: string) {
+    this.#key = Buffer.from(secretHex, 'hex');
+    if (this.#key.length < 16) throw new Error('server secret must be at least 16 bytes of hex');
+  }
+
+  mac(text: string): string {
+    return createHmac('sha256', this.#key).update(text).digest().subarray(0, MAC_BYTES).toString('base64url');
+  }
+
+  sign(fields: readonly (string | number)[]): string {
+    const body = fields.join('.');
+    return `${body}.${this.mac(body)}`;
+  }
+
+  /** The fields of a signed string, or undefined when it was forged, altered or malformed. */
+  verify(signed: string, kind: string, fieldCount: number): string[] | undefined {
+    const cut = signed.lastIndexOf('.');
+    if (cut <= 0) return undefined;
+    const body = signed.slice(0, cut);
+    const fields = body.split('.');
+    if (fields.length !== fieldCount || fields[0] !== kind) return undefined;
+    const given = Buffer.from(signed.slice(cut + 1), 'base64url');
+    const expected = Buffer.from(this.mac(body), 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    return fields;
+  }
+}
+
+export interface SessionClaims {
+  readonly residentId: number;
+  readonly expiresAt: number;
+}
+
+export interface QrClaims {
+  readonly residentId: number;
+  readonly colour: string;
+  readonly version: number;
+  readonly expiresAt: number;
+}
+
+const naturalNumber = (text: string | undefined): number | undefined => {
+  if (text === undefined || !/^\d{1,15}$/.test(text)) return undefined;
+  return Number(text);
+};
+
+export function issueToken(signer: Signer, residentId: number, expiresAt: number): string {
+  return signer.sign(['t1', residentId, expiresAt]);
+}
+
+export function readToken(signer: Signer, token: string): SessionClaims | undefined {
+  const fields = signer.verify(token, 't1', 3);
+  const residentId = naturalNumber(fields?.[1]);
+  const expiresAt = naturalNumber(fields?.[2]);
+  if (residentId === undefined || expiresAt === undefined) return undefined;
+  return { residentId, expiresAt };
+}
+
+export function issueQr(signer: Signer, claims: QrClaims): string {
+  return signer.sign(['q1', claims.residentId, claims.colour, claims.version, claims.expiresAt]);
+}
+
+export function readQr(signer: Signer, payload: string): QrClaims | undefined {
+  const fields = signer.verify(payload, 'q1', 5);
+  const residentId = naturalNumber(fields?.[1]);
+  const version = naturalNumber(fields?.[3]);
+  const expiresAt = naturalNumber(fields?.[4]);
+  const colour = fields?.[2];
+  if (residentId === undefined || version === undefined || expiresAt === undefined || colour === undefined) {
+    return undefined;
+  }
+  return { residentId, colour, version, expiresAt };
+}

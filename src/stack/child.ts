@@ -1,0 +1,127 @@
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { CodestormError } from '../errors.js';
+
+/**
+ * A child process the harness owns: its recent output is kept for error messages, its exit is
+ * a promise, and stop() escalates from a polite signal to SIGKILL.
+ */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface StartChildOptions extends SpawnOptions {
+  /** Short name used in messages: "redis", "toxiproxy", "server". */
+  readonly name: string;
+  /** Called with each line of stdout and stderr. */
+  readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+const KEPT_LINES = 40;
+
+export class ManagedChild {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly exited: Promise<ChildExit>;
+  #exit: ChildExit | undefined;
+  readonly #recent: string[] = [];
+  #stopping = false;
+
+  constructor(command: string, args: readonly string[], options: StartChildOptions) {
+    const { name, onLine, ...spawnOptions } = options;
+    this.name = name;
+    // Detached: a Ctrl-C at the terminal reaches only the harness, which then stops its
+    // children in order (server before database) instead of all of them at once.
+    this.process = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
+    const collect = (stream: 'stdout' | 'stderr') => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          this.#recent.push(line);
+          if (this.#recent.length > KEPT_LINES) this.#recent.shift();
+          onLine?.(line, stream);
+        }
+      };
+    };
+    this.process.stdout?.on('data', collect('stdout'));
+    this.process.stderr?.on('data', collect('stderr'));
+    this.exited = new Promise((resolve) => {
+      this.process.once('error', (err) => {
+        this.#recent.push(String(err));
+        this.#exit ??= { code: null, signal: null };
+        resolve(this.#exit);
+      });
+      this.process.once('exit', (code, signal) => {
+        this.#exit = { code, signal };
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.process.pid;
+  }
+
+  get running(): boolean {
+    return this.#exit === undefined;
+  }
+
+  /** True once stop() was called: an exit after that is expected, not a death. */
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  recentOutput(): string {
+    return this.#recent.join('\n').trim();
+  }
+
+  /** Waits for an output line matching `ready`, failing if the child exits first. */
+  waitForLine(ready: RegExp, timeoutMs: number): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        const match = chunk.toString('utf8').split('\n').find((line) => ready.test(line));
+        if (match !== undefined) finish(() => resolve(match));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(this.failure(`was not ready after ${timeoutMs} ms`))),
+        timeoutMs,
+      );
+      const finish = (then: () => void): void => {
+        clearTimeout(timer);
+        this.process.stdout?.off('data', onData);
+        this.process.stderr?.off('data', onData);
+        then();
+      };
+      this.process.stdout?.on('data', onData);
+      this.process.stderr?.on('data', onData);
+      void this.exited.then((exit) =>
+        finish(() => reject(this.failure(`exited before it was ready (${describeExit(exit)})`))),
+      );
+    });
+  }
+
+  failure(what: string): CodestormError {
+    const output = this.recentOutput();
+    return new CodestormError(
+      'CHILD_FAILED',
+      `${this.name} ${what}${output === '' ? '' : `; its last output:\n${output}`}`,
+    );
+  }
+
+  /** Sends `signal`, then SIGKILL if the child has not exited after `graceMs`. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000): Promise<ChildExit> {
+    this.#stopping = true;
+    if (this.#exit !== undefined) return this.#exit;
+    this.process.kill(signal);
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    const exit = await this.exited;
+    clearTimeout(timer);
+    return exit;
+  }
+}
+
+export function describeExit(exit: ChildExit): string {
+  return exit.signal === null ? `exit code ${exit.code ?? 'unknown'}` : `signal ${exit.signal}`;
+}

