@@ -40,6 +40,10 @@ const POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
   listen_addresses: '127.0.0.1',
   unix_socket_directories: '',
   fsync: 'off',
+  // Nothing replicates from an ephemeral cluster; minimal WAL lets a bulk COPY into a table
+  // created in the same transaction skip the WAL entirely.
+  wal_level: 'minimal',
+  max_wal_senders: '0',
   synchronous_commit: 'off',
   full_page_writes: 'off',
   max_connections: '300',

@@ -35,11 +35,15 @@ export async function seedResidents(options: SeedOptions): Promise<SeedResult> {
   const client = new pg.Client({ connectionString: options.databaseUrl });
   await client.connect();
   try {
+    // Table and rows in one transaction, loaded FREEZE: Postgres can then skip WAL for them
+    // (wal_level=minimal) and never revisit the rows to set hint bits.
+    await client.query('BEGIN');
     await client.query('DROP TABLE IF EXISTS residents');
     await createTables(client);
     await copyResidents(client, generator, options.residents, options.onProgress);
+    await client.query('COMMIT');
     const copied = performance.now();
-    await createResidentIndexes(client);
+    await createResidentIndexes(options.databaseUrl);
     await client.query('ANALYZE residents');
     const done = performance.now();
     return {
@@ -53,11 +57,11 @@ export async function seedResidents(options: SeedOptions): Promise<SeedResult> {
   }
 }
 
-/** COPY text format needs backslash, tab and newline escaped; generated names have none. */
-function copyText(value: string): string {
-  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => `\\${c === '\t' ? 't' : c === '\n' ? 'n' : c === '\r' ? 'r' : '\\'}`) : value;
-}
-
+/**
+ * COPY's text format: tab-separated, one row a line. Generated fields hold no tab, newline or
+ * backslash, so nothing needs escaping. One string per chunk of rows: measured against writing
+ * into a reused Buffer field by field, plain concatenation was faster on Node 20.
+ */
 async function copyResidents(
   client: pg.Client,
   generator: IdentityGenerator,
@@ -65,7 +69,7 @@ async function copyResidents(
   onProgress: ((done: number, total: number) => void) | undefined,
 ): Promise<void> {
   const stream = client.query(
-    copyFrom('COPY residents (id, id_number, name, phone, district, compound, birth_date) FROM STDIN'),
+    copyFrom('COPY residents (id, id_number, name, phone, district, compound, birth_date) FROM STDIN WITH (FREEZE)'),
   );
   const finished = once(stream, 'finish');
   let lastReport = 0;
@@ -74,7 +78,7 @@ async function copyResidents(
     let chunk = '';
     for (let i = start; i < end; i++) {
       const r = generator.identity(i);
-      chunk += `${i}\t${r.idNumber}\t${copyText(r.name)}\t${r.phone}\t${r.districtCode}\t${r.compound}\t${r.birthDate}\n`;
+      chunk += `${i}\t${r.idNumber}\t${r.name}\t${r.phone}\t${r.districtCode}\t${r.compound}\t${r.birthDate}\n`;
     }
     if (!stream.write(chunk)) await once(stream, 'drain');
     if (onProgress !== undefined && end - lastReport >= 500_000) {
