@@ -12,7 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { labRoutes } from './routes/lab.js';
 import { sampleRoutes } from './routes/samples.js';
 import { sessionRoutes } from './routes/session.js';
-import { Signer } from './signing.js';
+import { QrIssuer, Signer } from './signing.js';
 
 /** Routes never shed: probes and metrics must answer while the server is drowning. */
 const UNSHEDDABLE = new Set(['/healthz', '/readyz', '/metrics']);
@@ -23,7 +23,7 @@ export function createContext(config: ServerConfig, labels: Record<string, strin
   const cache = new CodeCache(config.redisUrl, config.resilience, signer);
   const metrics = createMetrics(db, { profile: config.profile, ...labels });
   const codes = new CodeService(db, cache, config.resilience, { cache: (outcome) => metrics.cache(outcome) });
-  return { config, db, cache, codes, signer, metrics };
+  return { config, db, cache, codes, signer, qr: new QrIssuer(signer, config.qrTtlS), metrics };
 }
 
 export function buildApp(ctx: AppContext): FastifyInstance {

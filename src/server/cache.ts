@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { ResilienceConfig } from './config.js';
+import { Memo } from './memo.js';
 import type { Signer } from './signing.js';
 
 /**
@@ -31,6 +32,9 @@ export class CodeCache {
   readonly redis: Redis;
   readonly #signer: Signer | undefined;
   readonly #ttlS: number;
+  /** The last entry verified per key: the same bytes read again need no second MAC check.
+   *  Any change to the stored value (a corruption) misses this and is checked in full. */
+  readonly #opened = new Memo<string, { raw: string; record: CodeRecord }>(100_000);
 
   constructor(url: string, config: ResilienceConfig, signer: Signer) {
     this.redis = new Redis(url, {
@@ -81,15 +85,20 @@ export class CodeCache {
   }
 
   #open(key: string, raw: string): CodeRecord | undefined {
+    const known = this.#opened.get(key);
+    if (known !== undefined && known.raw === raw) return known.record;
     const dot = raw.indexOf('.');
     if (dot <= 0 || this.#signer === undefined) return undefined;
     const json = raw.slice(dot + 1);
     if (raw.slice(0, dot) !== this.#signer.mac(`${key}|${json}`)) return undefined;
+    let record: CodeRecord;
     try {
-      return JSON.parse(json) as CodeRecord;
+      record = Object.freeze(JSON.parse(json) as CodeRecord);
     } catch {
       return undefined;
     }
+    this.#opened.set(key, { raw, record });
+    return record;
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import type { CodeService } from './codes.js';
 import type { ServerConfig } from './config.js';
 import type { Database, Deadline } from './db/database.js';
 import type { ServerMetrics } from './metrics.js';
-import type { Signer } from './signing.js';
+import type { QrIssuer, Signer } from './signing.js';
 
 /** What route handlers are given: the server's parts, built once per worker. */
 export interface AppContext {
@@ -12,6 +12,7 @@ export interface AppContext {
   readonly cache: CodeCache;
   readonly codes: CodeService;
   readonly signer: Signer;
+  readonly qr: QrIssuer;
   readonly metrics: ServerMetrics;
 }
 

@@ -71,10 +71,19 @@ export function createMetrics(db: Database, labels: Record<string, string>): Ser
   });
 
   const statusClass = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+  // prom-client hashes the label values on every labels() call; the series are few, keep them.
+  const series = new Map<string, client.Histogram.Internal<'route' | 'method' | 'status'>>();
   return {
     registry,
     observeRequest(route, method, status, seconds) {
-      duration.labels(route, method, statusClass[Math.floor(status / 100)] ?? 'other').observe(seconds);
+      const cls = statusClass[Math.floor(status / 100)] ?? 'other';
+      const key = `${route} ${method} ${cls}`;
+      let child = series.get(key);
+      if (child === undefined) {
+        child = duration.labels(route, method, cls);
+        series.set(key, child);
+      }
+      child.observe(seconds);
     },
     cache(outcome) {
       cacheRequests.labels(outcome).inc();

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Memo } from './memo.js';
 
 /**
  * Compact signed strings: session tokens and QR payloads. Format `kind.field.field….mac`, the
@@ -9,6 +10,9 @@ const MAC_BYTES = 16;
 
 export class Signer {
   readonly #key: Buffer;
+  /** A client shows the same token on every request: its MAC is checked once and remembered.
+   *  Only strings that verified are kept, so a forged one always pays for its check. */
+  readonly #verified = new Memo<string, readonly string[]>(100_000);
 
   constructor(secretHex: string) {
     this.#key = Buffer.from(secretHex, 'hex');
@@ -25,15 +29,21 @@ export class Signer {
   }
 
   /** The fields of a signed string, or undefined when it was forged, altered or malformed. */
-  verify(signed: string, kind: string, fieldCount: number): string[] | undefined {
+  verify(signed: string, kind: string, fieldCount: number): readonly string[] | undefined {
+    const fields = this.#verified.get(signed) ?? this.#check(signed);
+    if (fields === undefined || fields.length !== fieldCount || fields[0] !== kind) return undefined;
+    return fields;
+  }
+
+  #check(signed: string): readonly string[] | undefined {
     const cut = signed.lastIndexOf('.');
     if (cut <= 0) return undefined;
     const body = signed.slice(0, cut);
-    const fields = body.split('.');
-    if (fields.length !== fieldCount || fields[0] !== kind) return undefined;
     const given = Buffer.from(signed.slice(cut + 1), 'base64url');
     const expected = Buffer.from(this.mac(body), 'base64url');
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const fields = Object.freeze(body.split('.'));
+    this.#verified.set(signed, fields);
     return fields;
   }
 }
@@ -81,4 +91,29 @@ export function readQr(signer: Signer, payload: string): QrClaims | undefined {
     return undefined;
   }
   return { residentId, colour, version, expiresAt };
+}
+
+/**
+ * Issues QR payloads. Expiry is rounded up to a step, so that within a step a resident's QR is
+ * the same string and is signed once: a spinner refreshed twenty times a second costs one HMAC.
+ */
+export class QrIssuer {
+  static readonly STEP_S = 10;
+  readonly #issued = new Memo<number, { key: string; payload: string; expiresAt: number }>(100_000);
+
+  constructor(
+    private readonly signer: Signer,
+    private readonly ttlS: number,
+  ) {}
+
+  issue(residentId: number, colour: string, version: number, nowMs: number): { payload: string; expiresAt: number } {
+    const step = QrIssuer.STEP_S;
+    const expiresAt = Math.ceil((nowMs / 1000 + this.ttlS) / step) * step;
+    const key = `${colour}.${version}.${expiresAt}`;
+    const known = this.#issued.get(residentId);
+    if (known !== undefined && known.key === key) return known;
+    const issued = { key, payload: issueQr(this.signer, { residentId, colour, version, expiresAt }), expiresAt };
+    this.#issued.set(residentId, issued);
+    return issued;
+  }
 }

@@ -42,7 +42,10 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
       });
     }
     let onEvent: (line: string) => void = () => {};
-    const child = new ManagedChild(process.execPath, [entry], {
+    // CODESTORM_SERVER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reaches the
+    // primary and, through cluster's execArgv, every worker: for profiling the server.
+    const nodeArgs = (process.env['CODESTORM_SERVER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    const child = new ManagedChild(process.execPath, [...nodeArgs, entry], {
       name: 'reference server',
       env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
