@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { CodeCache } from './cache.js';
 import { CodeService } from './codes.js';
 import type { ServerConfig } from './config.js';
@@ -29,11 +29,17 @@ export function createContext(config: ServerConfig, labels: Record<string, strin
 export function buildApp(ctx: AppContext): FastifyInstance {
   const app = Fastify({
     logger: { level: ctx.config.logLevel },
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    // Errors raised before routing (a malformed URL) get the same body as every other error.
+    frameworkErrors: (err, _request, reply) => {
+      void sendError(reply, err.statusCode ?? 400, clientErrorCode(err.code, err.statusCode ?? 400), err.message);
+    },
   });
+  // The API speaks JSON only: a text body is refused as an unsupported media type.
+  app.removeContentTypeParser('text/plain');
 
   const maxInFlight = ctx.config.resilience.maxInFlight;
   let inFlight = 0;
@@ -67,9 +73,15 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     request.log.error({ err }, 'request failed');
     return reply.code(500).send(errorBody('INTERNAL', 'the server failed to answer'));
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.slice(0, 100)}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?')[0] ?? '';
+    const allowed = ['GET', 'POST', 'HEAD'].filter((method) => app.hasRoute({ url, method: method as 'GET' }));
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}`);
+    }
+    return sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${url.slice(0, 100)}`);
+  });
 
   healthRoutes(app, ctx);
   sessionRoutes(app, ctx);
@@ -83,7 +95,13 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   return app;
 }
 
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send(errorBody(code, message));
+}
+
 function clientErrorCode(fastifyCode: string | undefined, status: number): string {
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 405) return 'METHOD_NOT_ALLOWED';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
   if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
   if (fastifyCode !== undefined && /JSON|BODY/.test(fastifyCode)) return 'INVALID_JSON';

@@ -21,6 +21,7 @@ export interface CodeEvents {
 }
 
 const LAST_KNOWN_LIMIT = 100_000;
+const INVALIDATION_RETRY_MS = 1_000;
 
 export class CodeService {
   readonly #coalescer = new Coalescer<number, CodeRecord>();
@@ -35,7 +36,10 @@ export class CodeService {
   ) {}
 
   async current(residentId: number, deadline: Deadline): Promise<CodeView> {
-    const read = await this.cache.get(residentId);
+    // An entry we know is outdated (Redis was away when the code changed) is not read at all.
+    const read = this.#pendingInvalidations.has(residentId)
+      ? ({ outcome: 'miss', record: undefined } as const)
+      : await this.cache.get(residentId);
     this.events.cache(read.outcome);
     const cached = read.record;
     if (cached !== undefined) {
@@ -101,7 +105,43 @@ export class CodeService {
     }
   }
 
-  forget(residentIds: readonly number[]): void {
+  /**
+   * Codes changed in the database: drop what we remember of them. If Redis cannot be told
+   * now, `hardened` keeps retrying in the background until it can (so nobody is shown green
+   * after a positive result once Redis is back); `fragile` lets it go, and the old entry is
+   * served until it expires: one of the harms a fragile system does.
+   */
+  async changed(residentIds: readonly number[]): Promise<void> {
     for (const id of residentIds) this.#lastKnown.delete(id);
+    try {
+      await this.cache.invalidate(residentIds);
+    } catch {
+      if (this.config.breakerFailureThreshold === 0) return;
+      for (const id of residentIds) this.#pendingInvalidations.add(id);
+      this.#retryInvalidations();
+    }
+  }
+
+  readonly #pendingInvalidations = new Set<number>();
+  #retryTimer: NodeJS.Timeout | undefined;
+
+  #retryInvalidations(): void {
+    if (this.#retryTimer !== undefined) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      const ids = [...this.#pendingInvalidations];
+      this.cache.invalidate(ids).then(
+        () => {
+          for (const id of ids) this.#pendingInvalidations.delete(id);
+        },
+        () => this.#retryInvalidations(),
+      );
+    }, INVALIDATION_RETRY_MS);
+    this.#retryTimer.unref();
+  }
+
+  /** Residents whose cache entries still have to be removed (hardened, Redis unreachable). */
+  get pendingInvalidations(): number {
+    return this.#pendingInvalidations.size;
   }
 }

@@ -7,6 +7,10 @@ import { Memo } from './memo.js';
  * Stateless on purpose: a checkpoint can verify a QR without a database read.
  */
 const MAC_BYTES = 16;
+/** Exactly what mac() prints: 16 bytes in unpadded base64url. Node's base64url decoder is
+ *  lenient (it skips stray characters and ignores the last character's spare bits), so the
+ *  MAC is compared as the text we would have printed, never as decoded bytes. */
+const MAC_TEXT = /^[A-Za-z0-9_-]{22}$/;
 
 export class Signer {
   readonly #key: Buffer;
@@ -39,9 +43,9 @@ export class Signer {
     const cut = signed.lastIndexOf('.');
     if (cut <= 0) return undefined;
     const body = signed.slice(0, cut);
-    const given = Buffer.from(signed.slice(cut + 1), 'base64url');
-    const expected = Buffer.from(this.mac(body), 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    const given = signed.slice(cut + 1);
+    if (!MAC_TEXT.test(given)) return undefined;
+    if (!timingSafeEqual(Buffer.from(given, 'latin1'), Buffer.from(this.mac(body), 'latin1'))) return undefined;
     const fields = Object.freeze(body.split('.'));
     this.#verified.set(signed, fields);
     return fields;

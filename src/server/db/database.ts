@@ -64,14 +64,15 @@ export class Database {
   }
 
   async #guarded<T>(deadline: Deadline, call: () => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) {
+    const permit = this.breaker.allow();
+    if (permit === undefined) {
       throw new ApiError('DEPENDENCY_UNAVAILABLE', 'the database is unavailable (circuit open)', this.#retryAfterS);
     }
     if (this.bulkhead !== undefined) {
       try {
         await this.bulkhead.acquire(deadline);
       } catch (err) {
-        this.breaker.cancel();
+        this.breaker.cancel(permit);
         throw err;
       }
     }

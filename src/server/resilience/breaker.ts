@@ -22,21 +22,25 @@ export class CircuitBreaker {
     return this.#state;
   }
 
-  /** Whether a call may go through now. In half-open, only one trial at a time. */
-  allow(): boolean {
-    if (this.threshold === 0) return true;
+  /**
+   * Whether a call may go through now: 'pass' while closed, 'trial' for the one call let
+   * through while half-open, undefined when refused.
+   */
+  allow(): 'pass' | 'trial' | undefined {
+    if (this.threshold === 0) return 'pass';
     const state = this.state;
-    if (state === 'closed') return true;
+    if (state === 'closed') return 'pass';
     if (state === 'half-open' && !this.#trialInFlight) {
       this.#trialInFlight = true;
-      return true;
+      return 'trial';
     }
-    return false;
+    return undefined;
   }
 
-  /** The allowed call never reached the dependency (it was shed first): no verdict. */
-  cancel(): void {
-    this.#trialInFlight = false;
+  /** The call let through as the trial never reached the dependency (it was shed first):
+   *  no verdict, and the next call may try. Only the trial's own caller may cancel it. */
+  cancel(permit: 'pass' | 'trial'): void {
+    if (permit === 'trial') this.#trialInFlight = false;
   }
 
   success(): void {

@@ -52,8 +52,9 @@ export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
       );
       return { members, affected: [...yellow, ...compound] };
     });
-    ctx.codes.forget(changed.affected);
-    await ctx.cache.invalidate(changed.affected);
+    // The result is committed: a cache that cannot be told now must not turn that into an
+    // error (the lab would retry into RESULT_EXISTS). The code service keeps retrying.
+    await ctx.codes.changed(changed.affected);
     return { tube, result, members: changed.members.length, codesChanged: changed.affected.length };
   });
 }

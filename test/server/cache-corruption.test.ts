@@ -1,0 +1,226 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProfileName } from '../../src/server/config.js';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+
+/**
+ * A corrupted code cache, on a real stack. The entry for resident A is overwritten directly in
+ * Redis (the direct link, not the proxy) with garbage, a truncated copy of itself, and resident
+ * B's entry. `fragile` trusts what it reads: garbage is a 500 and B's entry shows A B's colour.
+ * `hardened` signs entries with an HMAC over key and value: every corruption is a miss, counted
+ * as `invalid`, answered from the database and written back.
+ */
+const A = 0;
+const B = 3_000;
+
+interface Fixture {
+  t: TestStack;
+  redis: Redis;
+  tokenA: string;
+  tokenB: string;
+  /** B's entry as the server wrote it, yellow. */
+  entryB: string;
+}
+
+/** Counter value from a Prometheus text exposition, summed over series whose labels include `labels`. */
+function counter(text: string, name: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (m === null || m[1] !== name) continue;
+    const have = m[3] ?? '';
+    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[4]);
+  }
+  return sum;
+}
+
+async function cacheCounts(t: TestStack): Promise<Record<'hit' | 'miss' | 'invalid' | 'error', number>> {
+  const res = await t.request('GET', '/metrics');
+  expect(res.status).toBe(200);
+  const of = (outcome: string) => counter(res.text, 'cache_requests_total', { outcome });
+  return { hit: of('hit'), miss: of('miss'), invalid: of('invalid'), error: of('error') };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function setUp(profile: ProfileName): Promise<Fixture> {
+  const t = await startTestStack({ profile });
+  const redis = new Redis(t.stack.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  try {
+    expect(t.people.compoundOf(A)).not.toBe(t.people.compoundOf(B));
+    const tokenA = await t.signIn(A);
+    const tokenB = await t.signIn(B);
+
+    // B tests positive: scan B's QR into a tube, report the tube positive.
+    const codeB = await t.request('GET', '/api/v1/code', { token: tokenB });
+    expect(codeB.status).toBe(200);
+    expect(codeB.json.colour).toBe('green');
+    const tube = `CC-${profile}-1`;
+    const scan = await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: codeB.json.qr.payload } });
+    expect(scan.status).toBe(201);
+    const lab = await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' } });
+    expect(lab.status).toBe(200);
+    expect(lab.json.codesChanged).toBeGreaterThanOrEqual(1);
+    // B's cache entry was invalidated; the next read refills it, yellow.
+    expect(await redis.exists(`code:${B}`)).toBe(0);
+    const yellowB = await t.request('GET', '/api/v1/code', { token: tokenB });
+    expect(yellowB.status).toBe(200);
+    expect(yellowB.json.colour).toBe('yellow');
+    const entryB = await waitFor('B in the cache', async () => (await redis.get(`code:${B}`)) ?? undefined);
+    expect(entryB).toContain('"colour":"yellow"');
+    return { t, redis, tokenA, tokenB, entryB };
+  } catch (err) {
+    redis.disconnect();
+    await t.stop();
+    throw err;
+  }
+}
+
+/** A reads their code once so the entry exists; returns the entry as the server wrote it. */
+async function freshEntryA(f: Fixture): Promise<string> {
+  await f.redis.del(`code:${A}`);
+  const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+  expect(res.status).toBe(200);
+  expect(res.json.colour).toBe('green');
+  return waitFor('A in the cache', async () => (await f.redis.get(`code:${A}`)) ?? undefined);
+}
+
+const GARBAGE = Buffer.from([0x00, 0xff, 0xfe, 0x7b, 0x22, 0x9c, 0x2e, 0x41, 0x00, 0x80, 0x7d, 0x5b, 0x2e, 0x2e]);
+
+describe('fragile: a corrupted cache entry does harm', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await setUp('fragile');
+  });
+  afterAll(async () => {
+    f?.redis.disconnect();
+    await f?.t.stop();
+  });
+
+  it('the entry is plain JSON, readable and unsigned', async () => {
+    const entry = await freshEntryA(f);
+    expect(JSON.parse(entry)).toMatchObject({ residentId: A, colour: 'green' });
+  });
+
+  it('garbage bytes → 500 INTERNAL', async () => {
+    await freshEntryA(f);
+    await f.redis.set(`code:${A}`, GARBAGE);
+    const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+    expect(res.status).toBe(500);
+    expect(res.json.error.code).toBe('INTERNAL');
+    // Nothing repairs it: the next read fails the same way.
+    expect((await f.t.request('GET', '/api/v1/code', { token: f.tokenA })).status).toBe(500);
+  });
+
+  it('a truncated entry → 500 INTERNAL', async () => {
+    const entry = await freshEntryA(f);
+    await f.redis.set(`code:${A}`, entry.slice(0, Math.floor(entry.length / 2)));
+    const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+    expect(res.status).toBe(500);
+    expect(res.json.error.code).toBe('INTERNAL');
+  });
+
+  it("B's entry under A's key → A is shown B's yellow (and a QR naming B)", async () => {
+    await freshEntryA(f);
+    await f.redis.set(`code:${A}`, f.entryB);
+    const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+    expect(res.status).toBe(200);
+    expect(res.json.colour).toBe('yellow');
+    // The QR A is handed names resident B.
+    expect(String(res.json.qr.payload).split('.')[1]).toBe(String(B));
+    // The database still says green: delete the bad entry and A is green again.
+    await f.redis.del(`code:${A}`);
+    const fixed = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+    expect(fixed.json.colour).toBe('green');
+    expect(String(fixed.json.qr.payload).split('.')[1]).toBe(String(A));
+  });
+});
+
+describe('hardened: every corruption is a miss, counted and repaired', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await setUp('hardened');
+  });
+  afterAll(async () => {
+    f?.redis.disconnect();
+    await f?.t.stop();
+  });
+
+  it('the entry is MAC-prefixed JSON, and a second read is a hit', async () => {
+    const entry = await freshEntryA(f);
+    expect(entry).toMatch(/^[A-Za-z0-9_-]{22}\.\{/);
+    const before = await cacheCounts(f.t);
+    const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+    expect(res.json.colour).toBe('green');
+    const after = await cacheCounts(f.t);
+    expect(after.hit - before.hit).toBe(1);
+    expect(after.invalid - before.invalid).toBe(0);
+  });
+
+  const corruptions: { name: string; corrupt: (f: Fixture, entry: string) => string | Buffer }[] = [
+    { name: 'garbage bytes', corrupt: () => GARBAGE },
+    { name: 'a truncated entry', corrupt: (_f, entry) => entry.slice(0, Math.floor(entry.length / 2)) },
+    { name: 'an entry that lost its last byte', corrupt: (_f, entry) => entry.slice(0, -1) },
+    { name: 'the MAC without its JSON', corrupt: (_f, entry) => entry.slice(0, entry.indexOf('.') + 1) },
+    { name: 'unsigned JSON (a fragile-style entry)', corrupt: (_f, entry) => entry.slice(entry.indexOf('.') + 1) },
+    { name: "B's entry under A's key", corrupt: (f) => f.entryB },
+    {
+      name: "A's entry with the colour edited, MAC kept",
+      corrupt: (_f, entry) => entry.replace('"colour":"green"', '"colour":"red"'),
+    },
+  ];
+
+  for (const { name, corrupt } of corruptions) {
+    it(`${name} → 200 with A's own green, counted invalid, entry rewritten`, async () => {
+      const entry = await freshEntryA(f);
+      const bad = corrupt(f, entry);
+      expect(Buffer.from(bad).equals(Buffer.from(entry))).toBe(false);
+      await f.redis.set(`code:${A}`, bad);
+      const before = await cacheCounts(f.t);
+
+      const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+      expect(res.status).toBe(200);
+      expect(res.json.colour).toBe('green');
+      expect(res.json.stale).toBe(false);
+      expect(String(res.json.qr.payload).split('.')[1]).toBe(String(A));
+
+      const mid = await cacheCounts(f.t);
+      expect(mid.invalid - before.invalid).toBe(1);
+      expect(mid.hit - before.hit).toBe(0);
+
+      // The refill is written behind the answer: wait until the bad value is gone.
+      const rewritten = await waitFor('the entry to be rewritten', async () => {
+        const now = await f.redis.getBuffer(`code:${A}`);
+        return now !== null && !now.equals(Buffer.from(bad)) ? now.toString('utf8') : undefined;
+      });
+      expect(rewritten).toMatch(/^[A-Za-z0-9_-]{22}\.\{/);
+      expect(JSON.parse(rewritten.slice(rewritten.indexOf('.') + 1))).toMatchObject({ residentId: A, colour: 'green' });
+      expect(await f.redis.ttl(`code:${A}`)).toBeGreaterThan(0);
+
+      // The rewritten entry verifies: the next read is a hit, not another invalid.
+      const again = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
+      expect(again.status).toBe(200);
+      expect(again.json.colour).toBe('green');
+      const after = await cacheCounts(f.t);
+      expect(after.hit - mid.hit).toBe(1);
+      expect(after.invalid - mid.invalid).toBe(0);
+    });
+  }
+
+  it("B is unaffected: B's own entry still verifies and shows yellow", async () => {
+    const before = await cacheCounts(f.t);
+    const res = await f.t.request('GET', '/api/v1/code', { token: f.tokenB });
+    expect(res.status).toBe(200);
+    expect(res.json.colour).toBe('yellow');
+    const after = await cacheCounts(f.t);
+    expect(after.hit - before.hit).toBe(1);
+  });
+});
