@@ -81,6 +81,27 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('codestorm server stopped by %s', 
   }, 120_000);
 });
 
+describe('codestorm server when a process of its stack dies', () => {
+  it('stops everything else and exits 1, naming what died', async () => {
+    const { child, stderr } = await runUntilReady();
+    const spawned = descendants(child.pid!);
+    const redis = spawned.find((pid) => {
+      try {
+        return execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim() === 'redis-server';
+      } catch {
+        return false;
+      }
+    });
+    expect(redis, 'a redis-server under codestorm server').toBeDefined();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    process.kill(redis!, 'SIGKILL');
+    expect(await exited).toBe(1);
+    expect(stderr()).toMatch(/redis-server died \(signal SIGKILL\)/);
+    const left = spawned.filter(alive);
+    expect(left, `processes left: ${left.join(', ')}`).toEqual([]);
+  }, 120_000);
+});
+
 describe('codestorm server with bad flags', () => {
   it('exits 2 with one line naming the flag, starting nothing', () => {
     let status = 0;
