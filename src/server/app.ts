@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { CodeCache } from './cache.js';
 import { CodeService } from './codes.js';
@@ -37,6 +38,23 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     frameworkErrors: (err, _request, reply) => {
       void sendError(reply, err.statusCode ?? 400, clientErrorCode(err.code, err.statusCode ?? 400), err.message);
     },
+    // Requests Node's HTTP parser refuses (headers over its limit, an unknown method) never
+    // reach Fastify: answer them on the socket, in the same shape.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const body = JSON.stringify(errorBody(clientErrorCode(err.code, status), `the request could not be parsed (${err.code ?? 'unknown'})`));
+      if (!socket.writable) return socket.destroy();
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+  // Which methods each route URL answers, for 405s (hasRoute would read a URL as a pattern).
+  const methods = new Map<string, string[]>();
+  app.addHook('onRoute', (route) => {
+    const list = methods.get(route.url) ?? [];
+    list.push(...(Array.isArray(route.method) ? route.method : [route.method]));
+    methods.set(route.url, list);
   });
   // The API speaks JSON only: a text body is refused as an unsupported media type.
   app.removeContentTypeParser('text/plain');
@@ -75,7 +93,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   });
   app.setNotFoundHandler((request, reply) => {
     const url = request.url.split('?')[0] ?? '';
-    const allowed = ['GET', 'POST', 'HEAD'].filter((method) => app.hasRoute({ url, method: method as 'GET' }));
+    const allowed = methods.get(url) ?? [];
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
       return sendError(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}`);
@@ -102,6 +120,8 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 function clientErrorCode(fastifyCode: string | undefined, status: number): string {
   if (status === 404) return 'NOT_FOUND';
   if (status === 405) return 'METHOD_NOT_ALLOWED';
+  if (status === 408) return 'REQUEST_TIMEOUT';
+  if (status === 431) return 'HEADERS_TOO_LARGE';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
   if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
   if (fastifyCode !== undefined && /JSON|BODY/.test(fastifyCode)) return 'INVALID_JSON';

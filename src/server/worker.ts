@@ -11,8 +11,10 @@ const config = configFromEnv();
 const workerId = cluster.worker?.id ?? 0;
 const ctx = createContext(config, { worker: String(workerId) });
 const app = buildApp(ctx);
-// The primary's aggregated /metrics asks each worker for this registry over IPC.
+// The primary's aggregated /metrics asks each worker for this registry over IPC; prom-client
+// only answers those requests once an AggregatorRegistry exists in the worker.
 client.AggregatorRegistry.setRegistries([ctx.metrics.registry]);
+new client.AggregatorRegistry();
 
 process.on('disconnect', () => process.exit(0));
 const shutdown = (): void => {

@@ -79,12 +79,19 @@ async function bringUp(
   const redisUrl = env['REDIS_URL'];
   const toxiproxyUrl = env['TOXIPROXY_URL'];
 
-  say(databaseUrl ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');
-  const [postgres, redis, toxiproxy] = await Promise.all([
-    databaseUrl ? parseDatabaseUrl(databaseUrl) : startEmbeddedPostgres(teardown),
-    redisUrl ? parseRedisUrl(redisUrl) : startRedis(teardown),
-    toxiproxyUrl ? connectToxiproxy(toxiproxyUrl) : startToxiproxy(teardown, say),
-  ]);
+  // Addresses the user gave are checked before anything starts: a bad one is invalid input.
+  const givenPostgres = databaseUrl ? parseDatabaseUrl(databaseUrl) : undefined;
+  const givenRedis = redisUrl ? parseRedisUrl(redisUrl) : undefined;
+  const givenToxiproxy = toxiproxyUrl ? connectToxiproxy(toxiproxyUrl) : undefined;
+
+  say(givenPostgres ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');
+  // Started side by side; all of them settle before we go on or give up, so that nothing is
+  // still starting while the teardown runs.
+  const [postgres, redis, toxiproxy] = await settleAll([
+    givenPostgres ?? startEmbeddedPostgres(teardown),
+    givenRedis ?? startRedis(teardown),
+    givenToxiproxy ?? startToxiproxy(teardown, say),
+  ] as const);
   interrupted(teardown);
   say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
 
@@ -124,6 +131,8 @@ async function bringUp(
   });
   say(`codestorm: starting the reference server (${config.profile}, ${config.workers} worker${config.workers === 1 ? '' : 's'})`);
   const server = await ReferenceServer.start(config, teardown);
+  // Listening is not ready: the workers' connections to Postgres and Redis may still be opening.
+  await untilReady(server.url, 15_000);
 
   const watched = [postgres.child, redis.child, toxiproxy.child, server.child].filter(
     (child): child is ManagedChild => child !== undefined,
@@ -154,4 +163,28 @@ async function bringUp(
 
 function interrupted(teardown: Teardown): void {
   if (teardown.closed) throw new CodestormError('INTERRUPTED', 'interrupted while the stack was starting');
+}
+
+/** Promise.all that waits for every promise to settle, then fails with the first failure. */
+async function settleAll<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
+async function untilReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (err) {
+      last = errorMessage(err);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new CodestormError('SERVER_NOT_READY', `the reference server was not ready after ${timeoutMs} ms: /readyz said ${last}`);
 }

@@ -56,18 +56,21 @@ async function bind(client: pg.PoolClient, b: Binding): Promise<{ tube: string; 
   await client.query('INSERT INTO tubes (id, site, table_no) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
     b.tube, b.site, b.table,
   ]);
-  const { rows } = await client.query<{ result: string | null; members: number; present: boolean }>(
-    `SELECT t.result,
-            (SELECT count(*)::int FROM samples s WHERE s.tube_id = t.id) AS members,
-            EXISTS (SELECT 1 FROM samples s WHERE s.tube_id = t.id AND s.resident_id = $2) AS present
-       FROM tubes t WHERE t.id = $1 FOR UPDATE`,
-    [b.tube, b.residentId],
-  );
-  const tube = rows[0];
+  // Lock the tube first, then count in a new statement: under READ COMMITTED a statement sees
+  // what committed before it began, so a count taken in the locking statement itself would
+  // miss the members added by whoever held the lock before us (and the tube would overfill).
+  const locked = await client.query<{ result: string | null }>('SELECT result FROM tubes WHERE id = $1 FOR UPDATE', [b.tube]);
+  const tube = locked.rows[0];
   if (tube === undefined) throw new Error(`tube ${b.tube} vanished inside its transaction`);
   if (tube.result !== null) throw new ApiError('TUBE_CLOSED', `tube ${b.tube} already has a result`);
-  if (tube.present) return { tube: b.tube, members: tube.members, added: false };
-  if (tube.members >= TUBE_CAPACITY) throw new ApiError('TUBE_FULL', `tube ${b.tube} already holds ${TUBE_CAPACITY} people`);
+  const { rows } = await client.query<{ members: number; present: boolean }>(
+    `SELECT count(*)::int AS members, coalesce(bool_or(resident_id = $2), false) AS present
+       FROM samples WHERE tube_id = $1`,
+    [b.tube, b.residentId],
+  );
+  const { members, present } = rows[0] ?? { members: 0, present: false };
+  if (present) return { tube: b.tube, members, added: false };
+  if (members >= TUBE_CAPACITY) throw new ApiError('TUBE_FULL', `tube ${b.tube} already holds ${TUBE_CAPACITY} people`);
   await client.query('INSERT INTO samples (tube_id, resident_id, method) VALUES ($1, $2, $3)', [b.tube, b.residentId, b.method]);
-  return { tube: b.tube, members: tube.members + 1, added: true };
+  return { tube: b.tube, members: members + 1, added: true };
 }

@@ -1,0 +1,124 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createIdentityGenerator } from '../sim/identity/generator.js';
+import { ManagedChild } from '../src/stack/child.js';
+import { freePort, waitForPort } from '../src/stack/ports.js';
+import { startStack } from '../src/stack/stack.js';
+import { which } from '../src/stack/tools.js';
+import { round, run, say, table } from './_util.js';
+
+/**
+ * Cached code reads per second (GET /api/v1/code with a bearer token, the code already in
+ * Redis) of the reference server against a bare Node `http` hello-world, both one process,
+ * driven by the same wrk script with the same headers, alternating, in one run.
+ * ratio = reference / hello-world (goal ≥ 0.5).
+ */
+const RESIDENTS = 10_000;
+const TOKENS = 500;
+const SECONDS = 10;
+const CONNECTIONS = 64;
+const ROUNDS = 2;
+
+const HELLO = `require('node:http').createServer((req, res) => { req.resume(); res.end('hello world'); }).listen(Number(process.argv[1]), '127.0.0.1')`;
+
+export async function main(args: readonly string[]): Promise<number> {
+  const profile = args[0] === 'fragile' ? 'fragile' : 'hardened';
+  const wrk = await which('wrk');
+  if (wrk === undefined) {
+    say('bench server: wrk is not installed (apt-get install -y wrk)');
+    return 1;
+  }
+  const scratch = await mkdtemp(path.join(os.tmpdir(), 'codestorm-bench-'));
+  const stack = await startStack({ profile, residents: RESIDENTS, workers: 1, say });
+  const helloPort = await freePort();
+  const hello = new ManagedChild(process.execPath, ['-e', HELLO, String(helloPort)], { name: 'hello-world' });
+  try {
+    await waitForPort(helloPort, { what: 'hello-world' });
+    const people = createIdentityGenerator({ seed: stack.seeded.seed, population: RESIDENTS });
+    const tokens: string[] = [];
+    for (let i = 0; i < TOKENS; i++) {
+      const who = people.identity(Math.floor((i * RESIDENTS) / TOKENS));
+      const res = await fetch(`${stack.url}/api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ idNumber: who.idNumber, phone: who.phone }),
+      });
+      const token = ((await res.json()) as { token: string }).token;
+      tokens.push(token);
+      // Warm the cache: the bench measures cached reads.
+      const code = await fetch(`${stack.url}/api/v1/code`, { headers: { authorization: `Bearer ${token}` } });
+      if (code.status !== 200) throw new Error(`warm-up read answered ${code.status}`);
+    }
+    const script = path.join(scratch, 'codes.lua');
+    await writeFile(
+      script,
+      [
+        `local tokens = { ${tokens.map((t) => `"${t}"`).join(', ')} }`,
+        'local i = 0',
+        'request = function()',
+        '  i = i % #tokens + 1',
+        '  return wrk.format("GET", "/api/v1/code", { ["Authorization"] = "Bearer " .. tokens[i] })',
+        'end',
+        'done = function(summary, latency, requests)',
+        '  io.write(string.format("CODESTORM %d %d %d %d %d\\n", summary.requests, summary.duration,',
+        '    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,',
+        '    summary.errors.status, latency:percentile(99)))',
+        'end',
+      ].join('\n'),
+    );
+
+    const targets = [
+      { name: 'node http hello-world', url: `http://127.0.0.1:${helloPort}/api/v1/code` },
+      { name: `reference server (${profile}), cached GET /api/v1/code`, url: `${stack.url}/api/v1/code` },
+    ];
+    const results = new Map<string, { rps: number[]; p99: number[]; errors: number }>();
+    for (let round_ = 0; round_ < ROUNDS; round_++) {
+      for (const target of targets) {
+        say(`bench server: round ${round_ + 1}: wrk -c${CONNECTIONS} -d${SECONDS}s against ${target.name}`);
+        const { stdout } = await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', script, target.url], { maxBuffer: 1 << 20 });
+        const line = /CODESTORM (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
+        if (line === null) throw new Error(`wrk printed no summary:\n${stdout}`);
+        const [requests, micros, ioErrors, statusErrors, p99] = line.slice(1).map(Number) as [number, number, number, number, number];
+        const entry = results.get(target.name) ?? { rps: [], p99: [], errors: 0 };
+        entry.rps.push(requests / (micros / 1e6));
+        entry.p99.push(p99 / 1000);
+        entry.errors += ioErrors + statusErrors;
+        results.set(target.name, entry);
+      }
+    }
+    const rows = [...results].map(([name, r]) => ({
+      target: name,
+      'req/s (mean)': Math.round(mean(r.rps)),
+      'req/s (each round)': r.rps.map((v) => Math.round(v)).join(' / '),
+      'p99 ms': round(mean(r.p99), 2),
+      errors: r.errors,
+    }));
+    process.stdout.write(`${table(rows)}\n`);
+    const helloRps = mean(results.get(targets[0]!.name)!.rps);
+    const refRps = mean(results.get(targets[1]!.name)!.rps);
+    const ratio = round(refRps / helloRps);
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'server',
+        profile,
+        reference_rps: Math.round(refRps),
+        hello_world_rps: Math.round(helloRps),
+        ratio,
+        goal: '>= 0.5',
+        met: ratio >= 0.5,
+        errors: results.get(targets[1]!.name)!.errors,
+        connections: CONNECTIONS,
+        seconds_per_round: SECONDS,
+        rounds: ROUNDS,
+      })}\n`,
+    );
+    return 0;
+  } finally {
+    await hello.stop();
+    await stack.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
