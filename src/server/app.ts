@@ -31,6 +31,9 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   const app = Fastify({
     logger: { level: ctx.config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: building one costs more than a cached read itself, and
+    // errors are logged with their request's method and URL anyway.
+    childLoggerFactory: (logger) => logger,
     bodyLimit: 16 * 1024,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },

@@ -101,16 +101,22 @@ export function readQr(signer: Signer, payload: string): QrClaims | undefined {
  * Issues QR payloads. Expiry is rounded up to a step, so that within a step a resident's QR is
  * the same string and is signed once: a spinner refreshed twenty times a second costs one HMAC.
  */
+export interface IssuedQr {
+  readonly key: string;
+  readonly payload: string;
+  readonly expiresAt: number;
+}
+
 export class QrIssuer {
   static readonly STEP_S = 10;
-  readonly #issued = new Memo<number, { key: string; payload: string; expiresAt: number }>(100_000);
+  readonly #issued = new Memo<number, IssuedQr>(100_000);
 
   constructor(
     private readonly signer: Signer,
     private readonly ttlS: number,
   ) {}
 
-  issue(residentId: number, colour: string, version: number, nowMs: number): { payload: string; expiresAt: number } {
+  issue(residentId: number, colour: string, version: number, nowMs: number): IssuedQr {
     const step = QrIssuer.STEP_S;
     const expiresAt = Math.ceil((nowMs / 1000 + this.ttlS) / step) * step;
     const key = `${colour}.${version}.${expiresAt}`;

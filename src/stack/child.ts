@@ -19,6 +19,17 @@ export interface StartChildOptions extends SpawnOptions {
 
 const KEPT_LINES = 40;
 
+/**
+ * The last line of defence, and the one process-wide state in the harness: every child still
+ * running when this process exits — a crash, an uncaught error, a test runner giving up on a
+ * hook — is killed, with its process group, synchronously in the 'exit' event. The orderly way
+ * out is the Teardown; this only catches what it never reached.
+ */
+const running = new Set<ManagedChild>();
+process.once('exit', () => {
+  for (const child of running) child.killGroupNow();
+});
+
 export class ManagedChild {
   readonly name: string;
   readonly process: ChildProcess;
@@ -45,16 +56,19 @@ export class ManagedChild {
         }
       };
     };
+    running.add(this);
     this.process.stdout?.on('data', collect('stdout'));
     this.process.stderr?.on('data', collect('stderr'));
     this.exited = new Promise((resolve) => {
       this.process.once('error', (err) => {
         this.#recent.push(String(err));
         this.#exit ??= { code: null, signal: null };
+        running.delete(this);
         resolve(this.#exit);
       });
       this.process.once('exit', (code, signal) => {
         this.#exit = { code, signal };
+        running.delete(this);
         resolve(this.#exit);
       });
     });
@@ -108,6 +122,17 @@ export class ManagedChild {
       'CHILD_FAILED',
       `${this.name} ${what}${output === '' ? '' : `; its last output:\n${output}`}`,
     );
+  }
+
+  /** SIGKILL to the child's whole process group (it leads one: it was spawned detached). */
+  killGroupNow(): void {
+    const pid = this.process.pid;
+    if (pid === undefined || this.#exit !== undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      this.process.kill('SIGKILL');
+    }
   }
 
   /** Sends `signal`, then SIGKILL if the child has not exited after `graceMs`. */
