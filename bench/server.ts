@@ -10,12 +10,13 @@ import { round, run, say, table } from './_util.js';
 
 /**
  * Cached code reads per second (GET /api/v1/code with a bearer token, the code already in
- * Redis) of the reference server against a bare Node `http` hello-world, both one process,
+ * Redis) of the reference server against a bare Node `http` hello-world, all one process,
  * driven by the same wrk script with the same headers, alternating, in one run.
- * ratio = reference / hello-world (goal ≥ 0.5).
+ * The reference server runs twice: as shipped, and with its near cache off so that every read
+ * goes to Redis (through Toxiproxy). ratio = as shipped / hello-world (goal ≥ 0.5).
  */
 const RESIDENTS = 10_000;
-const TOKENS = 500;
+const TOKENS = 2_000;
 const SECONDS = 10;
 const CONNECTIONS = 64;
 const ROUNDS = 2;
@@ -31,52 +32,48 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'codestorm-bench-'));
   const stack = await startStack({ profile, residents: RESIDENTS, workers: 1, say });
+  const direct = await startStack({ profile, residents: RESIDENTS, workers: 1, say, resilience: { nearCacheMs: 0 } });
   const helloPort = await freePort();
   const hello = new ManagedChild(process.execPath, ['-e', HELLO, String(helloPort)], { name: 'hello-world' });
   try {
     await waitForPort(helloPort, { what: 'hello-world' });
     const people = createIdentityGenerator({ seed: stack.seeded.seed, population: RESIDENTS });
-    const tokens: string[] = [];
-    for (let i = 0; i < TOKENS; i++) {
-      const who = people.identity(Math.floor((i * RESIDENTS) / TOKENS));
-      const res = await fetch(`${stack.url}/api/v1/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ idNumber: who.idNumber, phone: who.phone }),
-      });
-      const token = ((await res.json()) as { token: string }).token;
-      tokens.push(token);
-      // Warm the cache: the bench measures cached reads.
-      const code = await fetch(`${stack.url}/api/v1/code`, { headers: { authorization: `Bearer ${token}` } });
-      if (code.status !== 200) throw new Error(`warm-up read answered ${code.status}`);
+    const indexes = Array.from({ length: TOKENS }, (_, i) => Math.floor((i * RESIDENTS) / TOKENS));
+    // Both stacks share the seed and the residents; a token is only valid on the stack that
+    // issued it, so each gets its own script.
+    const tokensFor = async (url: string): Promise<string[]> => {
+      const tokens: string[] = [];
+      for (const index of indexes) {
+        const who = people.identity(index);
+        const res = await fetch(`${url}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ idNumber: who.idNumber, phone: who.phone }),
+        });
+        const token = ((await res.json()) as { token: string }).token;
+        tokens.push(token);
+        // Warm the cache: the bench measures cached reads.
+        const code = await fetch(`${url}/api/v1/code`, { headers: { authorization: `Bearer ${token}` } });
+        if (code.status !== 200) throw new Error(`warm-up read answered ${code.status}`);
+      }
+      return tokens;
+    };
+    const scripts = new Map<string, string>();
+    for (const [name, url] of [['shipped', stack.url], ['direct', direct.url]] as const) {
+      const file = path.join(scratch, `${name}.lua`);
+      await writeFile(file, wrkScript(await tokensFor(url)));
+      scripts.set(name, file);
     }
-    const script = path.join(scratch, 'codes.lua');
-    await writeFile(
-      script,
-      [
-        `local tokens = { ${tokens.map((t) => `"${t}"`).join(', ')} }`,
-        'local i = 0',
-        'request = function()',
-        '  i = i % #tokens + 1',
-        '  return wrk.format("GET", "/api/v1/code", { ["Authorization"] = "Bearer " .. tokens[i] })',
-        'end',
-        'done = function(summary, latency, requests)',
-        '  io.write(string.format("CODESTORM %d %d %d %d %d\\n", summary.requests, summary.duration,',
-        '    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,',
-        '    summary.errors.status, latency:percentile(99)))',
-        'end',
-      ].join('\n'),
-    );
-
     const targets = [
-      { name: 'node http hello-world', url: `http://127.0.0.1:${helloPort}/api/v1/code` },
-      { name: `reference server (${profile}), cached GET /api/v1/code`, url: `${stack.url}/api/v1/code` },
+      { name: 'node http hello-world', url: `http://127.0.0.1:${helloPort}/api/v1/code`, script: scripts.get('shipped')! },
+      { name: `reference server (${profile}), cached GET /api/v1/code`, url: `${stack.url}/api/v1/code`, script: scripts.get('shipped')! },
+      { name: `  the same, near cache off: Redis on every read`, url: `${direct.url}/api/v1/code`, script: scripts.get('direct')! },
     ];
     const results = new Map<string, { rps: number[]; p99: number[]; errors: number }>();
     for (let round_ = 0; round_ < ROUNDS; round_++) {
       for (const target of targets) {
         say(`bench server: round ${round_ + 1}: wrk -c${CONNECTIONS} -d${SECONDS}s against ${target.name}`);
-        const { stdout } = await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', script, target.url], { maxBuffer: 1 << 20 });
+        const { stdout } = await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', target.script, target.url], { maxBuffer: 1 << 20 });
         const line = /CODESTORM (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
         if (line === null) throw new Error(`wrk printed no summary:\n${stdout}`);
         const [requests, micros, ioErrors, statusErrors, p99] = line.slice(1).map(Number) as [number, number, number, number, number];
@@ -97,6 +94,7 @@ export async function main(args: readonly string[]): Promise<number> {
     process.stdout.write(`${table(rows)}\n`);
     const helloRps = mean(results.get(targets[0]!.name)!.rps);
     const refRps = mean(results.get(targets[1]!.name)!.rps);
+    const directRps = mean(results.get(targets[2]!.name)!.rps);
     const ratio = round(refRps / helloRps);
     process.stdout.write(
       `${JSON.stringify({
@@ -107,7 +105,10 @@ export async function main(args: readonly string[]): Promise<number> {
         ratio,
         goal: '>= 0.5',
         met: ratio >= 0.5,
-        errors: results.get(targets[1]!.name)!.errors,
+        reference_redis_every_read_rps: Math.round(directRps),
+        ratio_redis_every_read: round(directRps / helloRps),
+        errors: results.get(targets[1]!.name)!.errors + results.get(targets[2]!.name)!.errors,
+        residents_read: TOKENS,
         connections: CONNECTIONS,
         seconds_per_round: SECONDS,
         rounds: ROUNDS,
@@ -116,9 +117,26 @@ export async function main(args: readonly string[]): Promise<number> {
     return 0;
   } finally {
     await hello.stop();
+    await direct.stop();
     await stack.stop();
     await rm(scratch, { recursive: true, force: true });
   }
 }
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+function wrkScript(tokens: readonly string[]): string {
+  return [
+    `local tokens = { ${tokens.map((t) => `"${t}"`).join(', ')} }`,
+    'local i = 0',
+    'request = function()',
+    '  i = i % #tokens + 1',
+    '  return wrk.format("GET", "/api/v1/code", { ["Authorization"] = "Bearer " .. tokens[i] })',
+    'end',
+    'done = function(summary, latency, requests)',
+    '  io.write(string.format("CODESTORM %d %d %d %d %d\\n", summary.requests, summary.duration,',
+    '    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,',
+    '    summary.errors.status, latency:percentile(99)))',
+    'end',
+  ].join('\n');
+}

@@ -3,6 +3,7 @@ import type { ResilienceConfig } from './config.js';
 import type { Database, Deadline } from './db/database.js';
 import { DEFAULT_CODE } from './db/schema.js';
 import { ApiError } from './errors.js';
+import { Memo } from './memo.js';
 import { Coalescer } from './resilience/coalescer.js';
 
 /**
@@ -17,7 +18,7 @@ export interface CodeView {
 }
 
 export interface CodeEvents {
-  cache(outcome: CacheOutcome | 'stale'): void;
+  cache(outcome: CacheOutcome | 'stale' | 'near'): void;
 }
 
 const LAST_KNOWN_LIMIT = 100_000;
@@ -27,6 +28,8 @@ export class CodeService {
   readonly #coalescer = new Coalescer<number, CodeRecord>();
   /** Per-worker memory of codes served, for when the database is out of reach (hardened). */
   readonly #lastKnown = new Map<number, CodeRecord>();
+  /** Codes read from Redis in the last nearCacheMs, with the time they stop counting. */
+  readonly #near = new Memo<number, { record: CodeRecord; until: number }>(LAST_KNOWN_LIMIT);
 
   constructor(
     private readonly db: Database,
@@ -36,6 +39,21 @@ export class CodeService {
   ) {}
 
   async current(residentId: number, deadline: Deadline): Promise<CodeView> {
+    const nearMs = this.config.nearCacheMs;
+    if (nearMs > 0) {
+      const near = this.#near.get(residentId);
+      const now = Date.now();
+      if (near !== undefined && near.until > now && near.record.freshUntil > now) {
+        this.events.cache('near');
+        return { record: near.record, stale: false };
+      }
+    }
+    const view = await this.#current(residentId, deadline);
+    if (nearMs > 0 && !view.stale) this.#near.set(residentId, { record: view.record, until: Date.now() + nearMs });
+    return view;
+  }
+
+  async #current(residentId: number, deadline: Deadline): Promise<CodeView> {
     // An entry we know is outdated (Redis was away when the code changed) is not read at all.
     const read = this.#pendingInvalidations.has(residentId)
       ? ({ outcome: 'miss', record: undefined } as const)
@@ -112,7 +130,10 @@ export class CodeService {
    * served until it expires: one of the harms a fragile system does.
    */
   async changed(residentIds: readonly number[]): Promise<void> {
-    for (const id of residentIds) this.#lastKnown.delete(id);
+    for (const id of residentIds) {
+      this.#lastKnown.delete(id);
+      this.#near.delete(id);
+    }
     try {
       await this.cache.invalidate(residentIds);
     } catch {

@@ -31,6 +31,12 @@ export interface ResilienceConfig {
   readonly breakerFailureThreshold: number;
   /** How long an open breaker stays open before one trial request. */
   readonly breakerOpenMs: number;
+  /**
+   * How long a worker answers from its own memory a code it just read (a near cache in front
+   * of Redis); 0 turns it off. A spinner tapped twenty times a second then costs one Redis read
+   * a second. Another worker may show a changed code this much later.
+   */
+  readonly nearCacheMs: number;
   /** Per-command Redis timeout; 0 means none (commands queue while Redis is away). */
   readonly redisCommandTimeoutMs: number;
   /** Seconds a shed client is told to wait (Retry-After). */
@@ -51,6 +57,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     staleWhileRevalidateS: 0,
     breakerFailureThreshold: 0,
     breakerOpenMs: 0,
+    nearCacheMs: 0,
     redisCommandTimeoutMs: 0,
     retryAfterS: 0,
   }),
@@ -67,6 +74,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     staleWhileRevalidateS: 600,
     breakerFailureThreshold: 5,
     breakerOpenMs: 3_000,
+    nearCacheMs: 1_000,
     redisCommandTimeoutMs: 250,
     retryAfterS: 2,
   }),

@@ -27,7 +27,7 @@ export function createMetrics(db: Database, labels: Record<string, string>): Ser
   });
   const cacheRequests = new client.Counter({
     name: 'cache_requests_total',
-    help: 'Code cache reads by outcome: hit, miss, invalid (failed its check), error, stale (last known served)',
+    help: 'Code cache reads by outcome: near (the worker\'s own memory), hit, miss, invalid (failed its check), error, stale (last known served)',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

@@ -34,11 +34,11 @@ function counter(text: string, name: string, labels: Record<string, string>): nu
   return sum;
 }
 
-async function cacheCounts(t: TestStack): Promise<Record<'hit' | 'miss' | 'invalid' | 'error', number>> {
+async function cacheCounts(t: TestStack): Promise<Record<'near' | 'hit' | 'miss' | 'invalid' | 'error', number>> {
   const res = await t.request('GET', '/metrics');
   expect(res.status).toBe(200);
   const of = (outcome: string) => counter(res.text, 'cache_requests_total', { outcome });
-  return { hit: of('hit'), miss: of('miss'), invalid: of('invalid'), error: of('error') };
+  return { near: of('near'), hit: of('hit'), miss: of('miss'), invalid: of('invalid'), error: of('error') };
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
@@ -52,7 +52,10 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 async function setUp(profile: ProfileName): Promise<Fixture> {
-  const t = await startTestStack({ profile });
+  // These tests are about what each profile does with the entry it reads from Redis, so the
+  // hardened near cache (a worker's own one-second memory in front of Redis) is off here; the
+  // near cache has its own test at the end of this file.
+  const t = await startTestStack({ profile, resilience: { nearCacheMs: 0 } });
   const redis = new Redis(t.stack.redis.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
   try {
     expect(t.people.compoundOf(A)).not.toBe(t.people.compoundOf(B));
@@ -222,5 +225,55 @@ describe('hardened: every corruption is a miss, counted and repaired', () => {
     expect(res.json.colour).toBe('yellow');
     const after = await cacheCounts(f.t);
     expect(after.hit - before.hit).toBe(1);
+  });
+});
+
+describe('hardened as shipped: the near cache in front of Redis', () => {
+  let t: TestStack;
+  let redis: Redis;
+  const C = 4_000;
+  beforeAll(async () => {
+    t = await startTestStack({ profile: 'hardened' });
+    redis = new Redis(t.stack.redis.url, { maxRetriesPerRequest: 2 });
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await t?.stop();
+  });
+
+  it('answers a code read in the last second from memory: a corruption in Redis is not even read', async () => {
+    const token = await t.signIn(C);
+    expect((await t.request('GET', '/api/v1/code', { token })).json.colour).toBe('green');
+    await redis.set(`code:${C}`, Buffer.from([0xff, 0x00, 0x7b, 0x13]));
+    const before = await cacheCounts(t);
+    const again = await t.request('GET', '/api/v1/code', { token });
+    expect(again.status).toBe(200);
+    expect(again.json.colour).toBe('green');
+    const after = await cacheCounts(t);
+    expect(after.near - before.near).toBe(1);
+    expect(after.invalid - before.invalid + after.hit - before.hit + after.miss - before.miss).toBe(0);
+  });
+
+  it('a lab result is seen at once: the worker forgets what it remembered of the changed codes', async () => {
+    const token = await t.signIn(C);
+    const code = await t.request('GET', '/api/v1/code', { token });
+    const tube = 'NEAR-1';
+    expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 's', table: 1, qr: code.json.qr.payload } })).status).toBe(201);
+    expect((await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'l' } })).status).toBe(200);
+    const after = await t.request('GET', '/api/v1/code', { token });
+    expect(after.json.colour).toBe('yellow');
+  });
+
+  it('past its second, the entry in Redis is read again (and a corrupted one is a miss)', async () => {
+    const D = 7_000; // another compound than C (compounds are runs of 1,500)
+    const token = await t.signIn(D);
+    expect((await t.request('GET', '/api/v1/code', { token })).status).toBe(200);
+    await redis.set(`code:${D}`, 'garbage');
+    await new Promise((r) => setTimeout(r, 1_100));
+    const before = await cacheCounts(t);
+    const res = await t.request('GET', '/api/v1/code', { token });
+    expect(res.status).toBe(200);
+    expect(res.json.colour).toBe('green');
+    expect((await cacheCounts(t)).invalid - before.invalid).toBe(1);
   });
 });

@@ -90,7 +90,8 @@ describe('hardened: network faults on the dependency links', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestStack({ profile: 'hardened' });
+    // Every read must reach Redis here: the near cache in front of it is off.
+    t = await startTestStack({ profile: 'hardened', resilience: { nearCacheMs: 0 } });
     redis = new Redis(t.stack.redis.url, { maxRetriesPerRequest: 2 });
     direct = new pg.Client({ connectionString: t.stack.postgres.url });
     await direct.connect();

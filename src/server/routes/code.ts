@@ -10,13 +10,14 @@ interface Rendered {
   readonly record: CodeRecord;
   readonly qr: IssuedQr;
   readonly stale: boolean;
-  readonly body: Buffer;
+  readonly body: string;
 }
 
 /**
  * GET /api/v1/code — my code: colour, reason, and a signed QR payload that expires. A spinner
  * tapped again and again asks for the same answer: within one QR step, for the same code, the
- * encoded body is reused.
+ * serialised body is reused. A string, not a Buffer: Node then writes head and body in one
+ * write instead of a writev of two (measured: a few per cent of the worker's CPU).
  */
 export function codeRoutes(app: FastifyInstance, ctx: AppContext): void {
   const rendered = new Memo<number, Rendered>(100_000);
@@ -27,16 +28,14 @@ export function codeRoutes(app: FastifyInstance, ctx: AppContext): void {
     reply.type('application/json; charset=utf-8');
     const known = rendered.get(residentId);
     if (known !== undefined && known.qr === qr && known.stale === stale && sameCode(known.record, record)) return known.body;
-    const body = Buffer.from(
-      JSON.stringify({
-        name: maskName(record.name),
-        colour: record.colour,
-        reason: record.reason,
-        version: record.version,
-        stale,
-        qr: { payload: qr.payload, expiresAt: new Date(qr.expiresAt * 1000).toISOString() },
-      }),
-    );
+    const body = JSON.stringify({
+      name: maskName(record.name),
+      colour: record.colour,
+      reason: record.reason,
+      version: record.version,
+      stale,
+      qr: { payload: qr.payload, expiresAt: new Date(qr.expiresAt * 1000).toISOString() },
+    });
     rendered.set(residentId, { record, qr, stale, body });
     return body;
   });
