@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { ManagedChild } from './child.js';
-import { compiled } from './package-root.js';
+import { compiled } from '../package-root.js';
 import type { Teardown } from './teardown.js';
 import { CONFIG_ENV, type ServerConfig } from '../server/config.js';
 import { CodestormError } from '../errors.js';

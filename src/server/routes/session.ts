@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { checkIdNumber } from '../../../sim/identity/gb11643.js';
 import type { AppContext } from '../context.js';
 import { deadlineFor } from '../context.js';
+import { idDigits } from '../db/schema.js';
 import { ApiError } from '../errors.js';
 import { issueToken } from '../signing.js';
 import { sessionBody, type SessionBody } from './schemas.js';
@@ -14,8 +15,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (!check.ok) throw new ApiError('ID_NUMBER_INVALID', `idNumber: ${check.message}`);
     const { rows } = await ctx.db.query<{ id: number; phone: string }>(
       deadlineFor(ctx),
-      'SELECT id, phone FROM residents WHERE id_number = $1',
-      [idNumber],
+      'SELECT id, phone FROM residents WHERE id_digits = $1',
+      [idDigits(idNumber)],
     );
     const resident = rows[0];
     if (resident === undefined || resident.phone !== phone) {
