@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileName } from '../../src/server/config.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { counter } from '../helpers/metrics.js';
 
 /**
  * A corrupted code cache, on a real stack. The entry for resident A is overwritten directly in
@@ -22,17 +23,6 @@ interface Fixture {
   entryB: string;
 }
 
-/** Counter value from a Prometheus text exposition, summed over series whose labels include `labels`. */
-function counter(text: string, name: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-    if (m === null || m[1] !== name) continue;
-    const have = m[3] ?? '';
-    if (Object.entries(labels).every(([k, v]) => have.includes(`${k}="${v}"`))) sum += Number(m[4]);
-  }
-  return sum;
-}
 
 async function cacheCounts(t: TestStack): Promise<Record<'near' | 'hit' | 'miss' | 'invalid' | 'error', number>> {
   const res = await t.request('GET', '/metrics');
