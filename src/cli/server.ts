@@ -2,6 +2,7 @@ import { createIdentityGenerator } from '../../sim/identity/generator.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { PROFILES, type ProfileName } from '../server/config.js';
 import { DEFAULT_RESIDENTS, DEFAULT_SEED, startStack } from '../stack/stack.js';
+import { isListening } from '../stack/ports.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount, parsePort } from './options.js';
@@ -21,6 +22,9 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
   const residents = flags.residents === undefined ? DEFAULT_RESIDENTS : parseCount('--residents', flags.residents, 1, 12_952_907);
   const workers = flags.workers === undefined ? 1 : parseCount('--workers', flags.workers, 1, 64);
   const seed = flags.seed === undefined ? DEFAULT_SEED : parseCount('--seed', flags.seed, 0, 2 ** 31 - 1);
+  if (port !== undefined && (await isListening(port))) {
+    throw invalidInput('BAD_FLAG', `--port: ${port} is already in use on 127.0.0.1`);
+  }
 
   const say = (line: string): void => io.stderr(`${line}\n`);
   const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));

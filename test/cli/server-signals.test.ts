@@ -1,4 +1,5 @@
 import { spawn, execFileSync } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isListening } from '../../src/stack/ports.js';
@@ -114,5 +115,22 @@ describe('codestorm server with bad flags', () => {
     }
     expect(status).toBe(2);
     expect(stderr.trim().split('\n')[0]).toMatch(/--profile: expected one of fragile, hardened/);
+  });
+
+  it('refuses a port that is taken, before starting anything', async () => {
+    const taken = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => taken.once('listening', r));
+    const port = (taken.address() as net.AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [BIN, 'server', '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(stderr).toContain(`--port: ${port} is already in use`);
+      expect(stderr).not.toContain('starting embedded Postgres');
+    } finally {
+      taken.close();
+    }
   });
 });
