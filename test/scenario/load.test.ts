@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { fieldPath, parseScenario } from '../../src/scenario/load.js';
+
+/** The issue's example scenario, exactly as written there. */
+const PING = `name: constant-ping
+seed: 7
+target: http://127.0.0.1:8080
+load:
+  executor: constant-arrival-rate
+  rate: 500          # arrivals per second
+  duration: 10s
+journeys:
+  - name: ping
+    weight: 1
+    steps:
+      - name: get-thing
+        request: { method: GET, url: "/thing?id={{ faker.string.uuid }}" }
+thresholds:
+  http_req_duration: ["p(95)<500"]
+  http_req_failed: ["rate<0.01"]
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseScenario(text, 'scenarios/x.yaml');
+  } catch (err) {
+    expect(err).toMatchObject({ code: 'SCENARIO_INVALID', exitCode: 2 });
+    return (err as Error).message.split('\n');
+  }
+  throw new Error('expected the scenario to be refused');
+}
+
+describe('scenario files', () => {
+  it('reads the example from the issue, frozen, with defaults filled in', () => {
+    const s = parseScenario(PING, 'ping.yaml');
+    expect(s.name).toBe('constant-ping');
+    expect(s.seed).toBe(7);
+    expect(s.load).toEqual({ executor: 'constant-arrival-rate', rate: 500, duration: '10s' });
+    expect(s.journeys[0]?.steps[0]?.request).toEqual({ method: 'GET', url: '/thing?id={{ faker.string.uuid }}' });
+    expect(s.thresholds).toEqual({ http_req_duration: ['p(95)<500'], http_req_failed: ['rate<0.01'] });
+    expect(Object.isFrozen(s)).toBe(true);
+    expect(Object.isFrozen(s.journeys[0]?.steps[0]?.request)).toBe(true);
+  });
+
+  it('reports every problem at once, each naming the file, its line and the field', () => {
+    const bad = PING.replace('seed: 7', 'seed: seven')
+      .replace('weight: 1', 'weight: -1\n    colour: blue')
+      .replace('method: GET', 'method: FETCH')
+      .replace('target: http://127.0.0.1:8080', 'target: ftp://example');
+    const lines = problems(bad);
+    expect(lines).toHaveLength(5);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^scenarios\/x\.yaml:2: seed: /),
+        expect.stringMatching(/^scenarios\/x\.yaml:3: target: expected "reference" or an http:\/\/ URL/),
+        expect.stringMatching(/^scenarios\/x\.yaml:10: journeys\[0\]\.weight: /),
+        expect.stringMatching(/^scenarios\/x\.yaml:11: journeys\[0\]\.colour: unknown field$/),
+        expect.stringMatching(/^scenarios\/x\.yaml:14: journeys\[0\]\.steps\[0\]\.request\.method: /),
+      ]),
+    );
+  });
+
+  it('refuses unknown keys at the top level too', () => {
+    expect(problems(`${PING}extra: 1\n`)).toEqual(['scenarios/x.yaml:17: extra: unknown field']);
+  });
+
+  it('refuses YAML that does not parse, with its line', () => {
+    const lines = problems('name: x\nload: [unclosed\n');
+    expect(lines[0]).toMatch(/^scenarios\/x\.yaml:\d+: /);
+  });
+
+  it('refuses a duplicated key rather than keeping the last one', () => {
+    expect(problems(PING.replace('seed: 7', 'seed: 7\nseed: 8'))[0]).toMatch(/^scenarios\/x\.yaml:3: /);
+  });
+
+  it('does not change what it was given', () => {
+    const text = PING;
+    parseScenario(text, 'a.yaml');
+    expect(text).toBe(PING);
+  });
+
+  it('names fields as people write them', () => {
+    expect(fieldPath(['journeys', 0, 'steps', 12, 'request', 'url'])).toBe('journeys[0].steps[12].request.url');
+    expect(fieldPath([])).toBe('');
+  });
+});
