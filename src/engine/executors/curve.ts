@@ -1,0 +1,143 @@
+import { errorMessage } from '../../errors.js';
+import { describeValue } from './describe-value.js';
+import { DEFAULT_MAX_IN_FLIGHT, Fields, isRecord } from './fields.js';
+import {
+  linearPlan,
+  memoPlan,
+  planArrivals,
+  planExpected,
+  planRateAt,
+  type ArrivalOptions,
+  type RatePiece,
+  type RatePlan,
+} from './rate-plan.js';
+import type { ArrivalRateExecutor } from './types.js';
+
+/**
+ * Arrivals following an arbitrary rate curve supplied in code (the simulator's model of a
+ * morning), `rate(tSeconds)` in arrivals per second, for `duration`.
+ *
+ * The curve is sampled on a grid every `resolution` (and at the end), and the plan is the
+ * piecewise-linear interpolant of those samples: the same samples `validate` checks, so what was
+ * validated is exactly what runs, and everything downstream (rateAt, expectedArrivals, the even
+ * and Poisson arrivals) is exact for that plan. `rateAt` reports the interpolant, not the raw
+ * curve, so that it agrees with the arrivals. Between grid points the interpolant is >= 0 even
+ * where the curve itself might dip below.
+ */
+export const NAME = 'curve';
+
+export type RateCurve = (tSeconds: number) => number;
+
+export interface CurveConfig {
+  readonly executor: typeof NAME;
+  /** Arrivals per second at t seconds from the start; called only at grid points. */
+  readonly rate: RateCurve;
+  /** ms. */
+  readonly duration: number;
+  /** Grid step in ms. */
+  readonly resolution: number;
+  readonly maxInFlight: number;
+}
+
+export const defaults = { resolution: 100, maxInFlight: DEFAULT_MAX_IN_FLIGHT } as const;
+
+/** A bound on the grid, so that a typo in `duration` cannot ask for a billion samples. */
+export const MAX_GRID_POINTS = 1_000_000;
+
+export function validate(raw: unknown, where: string): CurveConfig {
+  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'resolution', 'maxInFlight']);
+  const rateRaw = fields.get('rate');
+  // Checked here; once finish() has passed, rateRaw is a function that is >= 0 on the grid.
+  const rate = rateRaw as RateCurve;
+  const isFunction = typeof rateRaw === 'function';
+  if (!isFunction && isRecord(raw)) {
+    fields.problem('rate', `${rateRaw === undefined ? 'missing; ' : ''}expected a function (tSeconds) => arrivals per second${rateRaw === undefined ? '' : `, got ${describeValue(rateRaw)}`}`);
+  }
+  const duration = fields.duration('duration', { positive: true });
+  const resolution = fields.duration('resolution', { positive: true, default: defaults.resolution });
+  const maxInFlight = fields.number('maxInFlight', { integer: true, min: 1, default: defaults.maxInFlight });
+
+  if (isFunction && duration > 0 && resolution > 0) {
+    const points = gridSize(duration, resolution);
+    if (points > MAX_GRID_POINTS) {
+      fields.problem('resolution', `expected at most ${MAX_GRID_POINTS} grid points over the duration, got ${points}; use a coarser resolution`);
+    } else {
+      checkCurve(fields, rate, grid(duration, resolution));
+    }
+  }
+  fields.finish();
+  return Object.freeze({ executor: NAME, rate, duration, resolution, maxInFlight });
+}
+
+/** Every grid point must give a finite rate >= 0; the first bad one is shown, the rest counted. */
+function checkCurve(fields: Fields, rate: RateCurve, times: readonly number[]): void {
+  let first: string | undefined;
+  let bad = 0;
+  for (const t of times) {
+    let problem: string | undefined;
+    try {
+      const value: unknown = rate(t / 1_000);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) problem = `got ${describeValue(value)} at t=${t / 1_000}s`;
+    } catch (err) {
+      problem = `threw at t=${t / 1_000}s: ${errorMessage(err)}`;
+    }
+    if (problem === undefined) continue;
+    bad++;
+    first ??= problem;
+  }
+  if (first !== undefined) {
+    const more = bad > 1 ? ` (and ${bad - 1} more of ${times.length} grid points)` : '';
+    fields.problem('rate', `expected a finite number >= 0 at every grid point, ${first}${more}`);
+  }
+}
+
+function gridSize(duration: number, step: number): number {
+  return Math.ceil(duration / step - 1e-9) + 1;
+}
+
+/** 0, step, 2·step, … and the end, in ms (multiplied, not summed, so no drift). */
+function grid(duration: number, step: number): number[] {
+  const steps = gridSize(duration, step) - 1;
+  const times: number[] = [];
+  for (let j = 0; j < steps; j++) times.push(j * step);
+  times.push(duration);
+  return times;
+}
+
+export const plan: (config: CurveConfig) => RatePlan = memoPlan((config) => {
+  const times = grid(config.duration, config.resolution);
+  const rates = times.map((t) => config.rate(t / 1_000));
+  const pieces: RatePiece[] = [];
+  for (let j = 1; j < times.length; j++) {
+    pieces.push({ durationMs: (times[j] ?? 0) - (times[j - 1] ?? 0), fromRate: rates[j - 1] ?? 0, toRate: rates[j] ?? 0 });
+  }
+  return linearPlan(pieces);
+});
+
+export function totalDuration(config: CurveConfig): number {
+  return config.duration;
+}
+
+export function rateAt(config: CurveConfig, tMs: number): number {
+  return planRateAt(plan(config), tMs);
+}
+
+export function expectedArrivals(config: CurveConfig, fromMs: number, toMs: number): number {
+  return planExpected(plan(config), fromMs, toMs);
+}
+
+export function arrivals(config: CurveConfig, options: ArrivalOptions): Generator<number, void, undefined> {
+  return planArrivals(plan(config), options);
+}
+
+export const curve = {
+  name: NAME,
+  model: 'open',
+  defaults,
+  validate,
+  totalDuration,
+  plan,
+  rateAt,
+  expectedArrivals,
+  arrivals,
+} as const satisfies ArrivalRateExecutor<CurveConfig>;

@@ -1,0 +1,64 @@
+import { invalidInput } from '../../errors.js';
+import { constantArrivalRate, type ConstantArrivalRateConfig } from './constant-arrival-rate.js';
+import { constantVus, type ConstantVusConfig } from './constant-vus.js';
+import { curve, type CurveConfig } from './curve.js';
+import { describeValue } from './describe-value.js';
+import { INVALID_EXECUTOR, isRecord } from './fields.js';
+import { rampingArrivalRate, type RampingArrivalRateConfig } from './ramping-arrival-rate.js';
+import { rampingVus, type RampingVusConfig } from './ramping-vus.js';
+import type { RatePlan } from './rate-plan.js';
+
+/** Every executor, by the name a scenario gives in its `executor` field. */
+export const executors = {
+  'constant-arrival-rate': constantArrivalRate,
+  'ramping-arrival-rate': rampingArrivalRate,
+  curve,
+  'constant-vus': constantVus,
+  'ramping-vus': rampingVus,
+} as const;
+
+export type ExecutorName = keyof typeof executors;
+export type ArrivalRateConfig = ConstantArrivalRateConfig | RampingArrivalRateConfig | CurveConfig;
+export type VusConfig = ConstantVusConfig | RampingVusConfig;
+export type ExecutorConfig = ArrivalRateConfig | VusConfig;
+
+/** Validates `raw` with the executor its `executor` field names. */
+export function validateExecutor(raw: unknown, where: string): ExecutorConfig {
+  const name = isRecord(raw) ? raw['executor'] : undefined;
+  if (typeof name !== 'string' || !Object.hasOwn(executors, name)) {
+    const path = where === '' ? 'executor' : `${where}.executor`;
+    throw invalidInput(
+      INVALID_EXECUTOR,
+      `${path}: expected one of ${Object.keys(executors).join(', ')}, got ${describeValue(name)}`,
+    );
+  }
+  return executors[name as ExecutorName].validate(raw, where);
+}
+
+/** The rate plan of any arrival-rate config, for code that follows plans generically. */
+export function planOf(config: ArrivalRateConfig): RatePlan {
+  switch (config.executor) {
+    case 'constant-arrival-rate':
+      return constantArrivalRate.plan(config);
+    case 'ramping-arrival-rate':
+      return rampingArrivalRate.plan(config);
+    case 'curve':
+      return curve.plan(config);
+  }
+}
+
+export { parseDuration } from './duration.js';
+export type { Stage } from './fields.js';
+export {
+  planArrivals,
+  planExpected,
+  planIntegral,
+  planRateAt,
+  type ArrivalOptions,
+  type RatePlan,
+  type RateSegment,
+  type Share,
+  type Spacing,
+} from './rate-plan.js';
+export type { ArrivalRateExecutor, VuExecutor } from './types.js';
+export type { ConstantArrivalRateConfig, ConstantVusConfig, CurveConfig, RampingArrivalRateConfig, RampingVusConfig };

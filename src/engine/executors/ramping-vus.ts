@@ -1,0 +1,69 @@
+import { Fields, type Stage } from './fields.js';
+import type { VuExecutor } from './types.js';
+
+/**
+ * VUs (closed model) moving linearly from `startVUs` to each stage's `target` over the stage's
+ * `duration`, as k6's ramping-vus. The count is whole and changes at the instant the line
+ * crosses a whole number: floor of the line while ramping up, ceiling while ramping down (k6's
+ * getRawExecutionSteps), so a ramp from 0 to 10 over 10 s adds a VU each second, and one from
+ * 10 to 0 removes one each second. A zero-length stage is an instant jump.
+ */
+export const NAME = 'ramping-vus';
+
+export interface RampingVusConfig {
+  readonly executor: typeof NAME;
+  readonly startVUs: number;
+  /** `duration` in ms; `target` in VUs. */
+  readonly stages: readonly Stage[];
+}
+
+export const defaults = { startVUs: 1 } as const;
+
+export function validate(raw: unknown, where: string): RampingVusConfig {
+  const fields = Fields.of(raw, where, NAME, ['startVUs', 'stages']);
+  const startVUs = fields.number('startVUs', { integer: true, min: 0, default: defaults.startVUs });
+  const stages = fields.stages('stages', { integer: true, min: 0 });
+  if (stages.length > 0 && stages.every((s) => s.duration === 0)) {
+    fields.problem('stages', 'expected a total duration > 0, got 0');
+  }
+  if (startVUs === 0 && stages.length > 0 && stages.every((s) => s.target === 0)) {
+    fields.problem('stages', 'expected startVUs or some stage target > 0; every count is 0');
+  }
+  fields.finish();
+  return Object.freeze({ executor: NAME, startVUs, stages });
+}
+
+export function totalDuration(config: RampingVusConfig): number {
+  return config.stages.reduce((sum, stage) => sum + stage.duration, 0);
+}
+
+export function vusAt(config: RampingVusConfig, tMs: number): number {
+  if (!(tMs >= 0)) return 0;
+  let from = config.startVUs;
+  let start = 0;
+  for (const stage of config.stages) {
+    const end = start + stage.duration;
+    if (tMs < end) {
+      const to = stage.target;
+      const crossed = Math.floor((Math.abs(to - from) * (tMs - start)) / stage.duration);
+      return to >= from ? from + crossed : from - crossed;
+    }
+    start = end;
+    from = stage.target;
+  }
+  return 0;
+}
+
+export function maxVUs(config: RampingVusConfig): number {
+  return config.stages.reduce((max, stage) => Math.max(max, stage.target), config.startVUs);
+}
+
+export const rampingVus = {
+  name: NAME,
+  model: 'closed',
+  defaults,
+  validate,
+  totalDuration,
+  vusAt,
+  maxVUs,
+} as const satisfies VuExecutor<RampingVusConfig>;
