@@ -1,8 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
-import { invalidInput } from '../errors.js';
+import { validateExecutor, type ExecutorConfig } from '../engine/executors/index.js';
+import { parseThresholds, type ThresholdSet } from '../engine/thresholds.js';
+import { CodestormError, invalidInput } from '../errors.js';
 import { scenarioSchema, type Scenario } from './schema.js';
+
+/** A scenario with the parts the engine runs already parsed: its executor and thresholds. */
+export interface LoadedScenario {
+  readonly file: string;
+  readonly text: string;
+  readonly scenario: Scenario;
+  readonly load: ExecutorConfig;
+  readonly thresholds: ThresholdSet;
+}
 
 /**
  * Reading a scenario file: YAML in, a validated, frozen Scenario out. Every problem is
@@ -16,7 +27,7 @@ export interface Problem {
   readonly line: number | undefined;
 }
 
-export async function loadScenario(file: string): Promise<Scenario> {
+export async function loadScenario(file: string): Promise<LoadedScenario> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -24,26 +35,65 @@ export async function loadScenario(file: string): Promise<Scenario> {
     const code = (err as NodeJS.ErrnoException).code;
     throw invalidInput('SCENARIO_UNREADABLE', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(err)})`}`);
   }
-  return parseScenario(text, file);
+  return compileScenario(text, file);
+}
+
+/** Parses and checks everything the engine will need, reporting all problems together. */
+export function compileScenario(text: string, file: string): LoadedScenario {
+  const { doc, lines } = parseYaml(text, file);
+  const lineOf = lineFinder(doc, lines);
+  const raw = doc.toJS() as Record<string, unknown> | null;
+  const problems: Problem[] = [];
+  const result = scenarioSchema.safeParse(raw);
+  if (!result.success) problems.push(...problemsOf(result.error, lineOf));
+  // The executor and the thresholds check their own fields: their problems join the list.
+  const load = collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
+  const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds'));
+  if (problems.length > 0 || !result.success || load === undefined || thresholds === undefined) {
+    throw invalidInput('SCENARIO_INVALID', formatProblems(file, problems));
+  }
+  return Object.freeze({ file, text, scenario: deepFreeze(result.data), load, thresholds });
+}
+
+function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) => number | undefined, check: () => T): T | undefined {
+  try {
+    return check();
+  } catch (err) {
+    if (!(err instanceof CodestormError) || err.exitCode !== 2) throw err;
+    for (const line of err.message.split('\n')) {
+      const m = /^([A-Za-z_$][\w$]*(?:\.[^.:\s\[]+|\[\d+\])*): (.*)$/.exec(line);
+      if (m === null) continue; // a header such as "3 problems in load:"
+      const path = parsePath(m[1] ?? '');
+      problems.push({ path: m[1] ?? '', message: m[2] ?? '', line: lineOf(path) ?? lineOf(path.slice(0, -1)) ?? lineOf(path.slice(0, 1)) });
+    }
+    return undefined;
+  }
+}
+
+/** "load.stages[1].target" → ["load", "stages", 1, "target"] */
+function parsePath(text: string): PropertyKey[] {
+  return [...text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? '')));
 }
 
 export function parseScenario(text: string, file: string): Scenario {
+  return compileScenario(text, file).scenario;
+}
+
+function parseYaml(text: string, file: string) {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => `${file}:${lines.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
     throw invalidInput('SCENARIO_INVALID', problems.join('\n'));
   }
-  const raw: unknown = doc.toJS();
-  const result = scenarioSchema.safeParse(raw);
-  if (!result.success) {
-    const lineOf = (path: readonly PropertyKey[]): number | undefined => {
-      const node = nodeAt(doc.contents, path);
-      return node?.range === undefined || node.range === null ? undefined : lines.linePos(node.range[0]).line;
-    };
-    throw invalidInput('SCENARIO_INVALID', formatProblems(file, problemsOf(result.error, lineOf)));
-  }
-  return deepFreeze(result.data);
+  return { doc, lines };
+}
+
+function lineFinder(doc: ReturnType<typeof parseDocument>, lines: LineCounter) {
+  return (path: readonly PropertyKey[]): number | undefined => {
+    const node = nodeAt(doc.contents, path);
+    return node?.range === undefined || node.range === null ? undefined : lines.linePos(node.range[0]).line;
+  };
 }
 
 export function problemsOf(error: z.ZodError, lineOf: (path: readonly PropertyKey[]) => number | undefined = () => undefined): Problem[] {

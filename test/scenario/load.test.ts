@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldPath, parseScenario } from '../../src/scenario/load.js';
+import { compileScenario, fieldPath, parseScenario } from '../../src/scenario/load.js';
 
 /** The issue's example scenario, exactly as written there. */
 const PING = `name: constant-ping
@@ -82,5 +82,34 @@ describe('scenario files', () => {
   it('names fields as people write them', () => {
     expect(fieldPath(['journeys', 0, 'steps', 12, 'request', 'url'])).toBe('journeys[0].steps[12].request.url');
     expect(fieldPath([])).toBe('');
+  });
+});
+
+describe('scenario files: the executor and the thresholds join the same report', () => {
+  it('lists the executor\'s and the thresholds\' problems with their lines, beside the schema\'s', () => {
+    const bad = PING.replace('rate: 500          # arrivals per second', 'rate: -5\n  spacing: sometimes')
+      .replace('"p(95)<500"', '"p95<500"')
+      .replace('name: constant-ping', 'name: constant ping');
+    const lines = problems(bad);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^scenarios\/x\.yaml:1: name: /),
+        expect.stringMatching(/^scenarios\/x\.yaml:6: load\.rate: /),
+        expect.stringMatching(/^scenarios\/x\.yaml:7: load\.spacing: unknown field/),
+        expect.stringMatching(/^scenarios\/x\.yaml:16: thresholds\.http_req_duration\[0\]: unknown aggregation "p95"/),
+      ]),
+    );
+    expect(lines).toHaveLength(4);
+  });
+
+  it('an unknown executor is named with the ones there are', () => {
+    const lines = problems(PING.replace('constant-arrival-rate', 'constant-arival-rate'));
+    expect(lines).toEqual([expect.stringMatching(/^scenarios\/x\.yaml:5: load\.executor: expected one of constant-arrival-rate, .*got "constant-arival-rate"/)]);
+  });
+
+  it('gives the engine its executor and thresholds parsed', () => {
+    const loaded = compileScenario(PING, 'ping.yaml');
+    expect(loaded.load).toMatchObject({ executor: 'constant-arrival-rate', rate: 500, duration: 10_000 });
+    expect(loaded.thresholds.map((t) => t.expr)).toEqual(['p(95)<500', 'rate<0.01']);
   });
 });
