@@ -30,6 +30,25 @@ process.once('exit', () => {
   for (const child of running) child.killGroupNow();
 });
 
+/**
+ * A signal that nobody handles ends the process without an 'exit' event (a benchmark stopped by
+ * `timeout`, say). Where no handler is installed, one is: it kills the children, then lets the
+ * signal do what it would have done. The CLI installs its own handlers first, for an orderly
+ * teardown, and is left alone.
+ */
+let signalsGuarded = false;
+function guardSignals(): void {
+  if (signalsGuarded) return;
+  signalsGuarded = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    if (process.listenerCount(signal) > 0) continue;
+    process.once(signal, () => {
+      for (const child of running) child.killGroupNow();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
 export class ManagedChild {
   readonly name: string;
   readonly process: ChildProcess;
@@ -57,6 +76,7 @@ export class ManagedChild {
       };
     };
     running.add(this);
+    guardSignals();
     this.process.stdout?.on('data', collect('stdout'));
     this.process.stderr?.on('data', collect('stderr'));
     this.exited = new Promise((resolve) => {
