@@ -6,6 +6,8 @@ export interface CommandIO {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /** Whether stderr is a terminal (a live progress line) or a log (a line every few seconds). */
+  readonly stderrIsTTY: boolean;
   /** Resolves with the signal's name when the user asks the command to stop (Ctrl-C, SIGTERM). */
   readonly interrupted: Promise<NodeJS.Signals>;
 }
@@ -24,6 +26,7 @@ export function processIO(): CommandIO {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
     interrupted,
   };
 }

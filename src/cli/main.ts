@@ -3,6 +3,7 @@ import { CodestormError, ExitCode, errorMessage } from '../errors.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { processIO, type CommandIO } from './io.js';
+import { runCommand } from './run.js';
 import { serverCommand } from './server.js';
 
 /**
@@ -15,6 +16,19 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .description('Replay a city\'s testing morning against a health-code system, inject faults, see where it breaks')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  cli
+    .command('run')
+    .description('run a scenario: the load, the measurements, the verdict')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--target <url>', 'an http:// origin to load instead of the scenario\'s target')
+    .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>)')
+    .option('--seed <n>', 'seed for every random choice (default: the scenario\'s, else a fresh one, written into the run)')
+    .option('--profile <profile>', 'reference server profile when the target is "reference": fragile | hardened', 'hardened')
+    .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
+    .option('--quiet', 'no progress on stderr')
+    .option('--json', 'print summary.json on stdout instead of the human summary')
+    .action(async (file: string, flags) => setExit(await runCommand(file, flags, io)));
 
   cli
     .command('server')

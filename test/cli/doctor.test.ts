@@ -10,6 +10,7 @@ function io(env: NodeJS.ProcessEnv): CommandIO & { out: () => string; err: () =>
     stdout: (t) => (out += t),
     stderr: (t) => (err += t),
     env,
+    stderrIsTTY: false,
     interrupted: new Promise(() => {}),
     out: () => out,
     err: () => err,

@@ -1,0 +1,155 @@
+import { randomInt } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { defaultWorkers, runEngine } from '../engine/engine.js';
+import { buildSummary, type Summary } from '../engine/summary.js';
+import { errorMessage, ExitCode, invalidInput } from '../errors.js';
+import { loadScenario } from '../scenario/load.js';
+import { startStack, type Stack } from '../stack/stack.js';
+import { Teardown } from '../stack/teardown.js';
+import type { CommandIO } from './io.js';
+import { parseCount } from './options.js';
+import { progress } from './progress.js';
+import { parseProfile } from './server.js';
+
+export interface RunFlags {
+  readonly target?: string;
+  readonly out?: string;
+  readonly seed?: string;
+  readonly profile: string;
+  readonly workers?: string;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+}
+
+/**
+ * `codestorm run SCENARIO`: load and check the scenario, bring up the reference stack if it
+ * targets `reference`, run the engine, write the run directory, and answer with an exit code:
+ * 0 every threshold held, 99 one failed, 2 invalid input, 1 the harness failed or was stopped.
+ */
+export async function runCommand(file: string, flags: RunFlags, io: CommandIO): Promise<ExitCode> {
+  const loaded = await loadScenario(file);
+  const scenario = loaded.scenario;
+  const profile = parseProfile(flags.profile);
+  const seed = flags.seed !== undefined ? parseCount('--seed', flags.seed, 0, 2 ** 31 - 1) : (scenario.seed ?? randomInt(2 ** 31 - 1));
+  const workers = flags.workers === undefined ? defaultWorkers() : parseCount('--workers', flags.workers, 1, 64);
+  const targetRaw = flags.target ?? scenario.target;
+  const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
+
+  const dir = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${scenario.name}`);
+  mkdirSync(dir, { recursive: true });
+  const files = {
+    scenario: path.join(dir, 'scenario.yaml'),
+    metrics: path.join(dir, 'metrics.ndjson'),
+    events: path.join(dir, 'events.ndjson'),
+    summary: path.join(dir, 'summary.json'),
+  };
+  const seeded = parseDocument(loaded.text);
+  seeded.set('seed', seed);
+  writeFileSync(files.scenario, seeded.toString());
+  writeFileSync(files.metrics, '');
+  writeFileSync(files.events, '');
+  const started = Date.now();
+  const event = (name: string, fields: Record<string, unknown> = {}): void =>
+    appendFileSync(files.events, `${JSON.stringify({ t: (Date.now() - started) / 1000, time: new Date().toISOString(), event: name, ...fields })}\n`);
+
+  const say = (line: string): void => {
+    if (flags.quiet !== true) io.stderr(`${line}\n`);
+  };
+  const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
+  const abort = new AbortController();
+  void io.interrupted.then((signal) => {
+    say(`codestorm: ${signal}: stopping the run; partial results stay in ${dir}`);
+    event('interrupted', { signal });
+    abort.abort();
+    void teardown.run();
+  });
+
+  try {
+    let stack: Stack | undefined;
+    if (external === undefined) {
+      stack = await startStack({ profile, env: io.env, say, teardown });
+      stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
+      void stack.died.then((why) => {
+        event('stack-died', { why });
+        abort.abort();
+      });
+    }
+    const origin = external ?? stack!.url;
+    event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
+    say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
+    const totalS = Math.ceil(durationOf(loaded.load) / 1000);
+    const bar = progress(io.stderr, { tty: io.stderrIsTTY, quiet: flags.quiet === true, totalS });
+    const result = await runEngine({
+      origin,
+      load: loaded.load,
+      journeys: scenario.journeys,
+      thresholds: loaded.thresholds,
+      seed,
+      workers,
+      metricsFile: files.metrics,
+      signal: abort.signal,
+      onSecond: (second) => bar.second(second),
+    });
+    bar.end();
+    event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
+    const summary = buildSummary({
+      scenario: scenario.name,
+      seed,
+      profile: stack === undefined ? null : profile,
+      target: origin,
+      startedAt: result.startedAt,
+      aggregate: result.aggregate,
+      thresholds: result.thresholds,
+      stopped: result.stopped,
+    });
+    writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
+    else io.stdout(describe(summary, dir));
+    if (summary.interrupted) return ExitCode.harnessFailed;
+    return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
+  } finally {
+    await teardown.run();
+  }
+}
+
+function parseTarget(raw: string, where: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw invalidInput('BAD_TARGET', `${where}: expected "reference" or an http:// URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:') throw invalidInput('BAD_TARGET', `${where}: only http:// targets are supported, got "${raw}"`);
+  if (url.pathname !== '/' || url.search !== '') {
+    throw invalidInput('BAD_TARGET', `${where}: give the origin only (http://host:port); paths belong in the steps`);
+  }
+  return url.origin;
+}
+
+function durationOf(load: Parameters<typeof runEngine>[0]['load']): number {
+  switch (load.executor) {
+    case 'constant-arrival-rate':
+    case 'constant-vus':
+    case 'curve':
+      return load.duration;
+    case 'ramping-arrival-rate':
+    case 'ramping-vus':
+      return load.stages.reduce((sum, s) => sum + s.duration, 0);
+  }
+}
+
+function describe(s: Summary, dir: string): string {
+  const lines = [
+    `${s.scenario}: ${s.verdict.toUpperCase()}${s.stopped === 'threshold' ? ' (stopped early: a threshold with abortOnFail failed)' : s.interrupted ? ' (interrupted)' : ''}`,
+    `  requests   ${s.requests.total} (ok ${s.requests.ok}, failed ${s.requests.failed}), dropped arrivals ${s.requests.dropped}`,
+    `  rate       offered ${s.rate.offeredAvg}/s, achieved ${s.rate.achievedAvg}/s, peak offered ${s.rate.peakOffered}/s`,
+    s.latencyMs === null
+      ? '  latency    no requests'
+      : `  latency    p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms`,
+    ...s.thresholds.map((t) => `  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expr} (${t.value ?? 'no data'})`),
+    `  results in ${dir}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}

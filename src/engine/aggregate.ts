@@ -1,0 +1,103 @@
+import { createLatencyHistogram, mergeInto, percentileMs, summarize, type LatencyHistogram, type LatencySummary } from './histogram.js';
+import { OUTCOMES, type MergedSecond, type Outcome } from './second.js';
+import type { CounterAggregate, MetricSource, RateAggregate, Tags, TrendAggregate } from './thresholds.js';
+
+/**
+ * The whole run so far, built from merged seconds: per request name and outcome, one latency
+ * histogram and a count; and the arrival totals. It answers the thresholds (MetricSource) and
+ * the summary. Tags a threshold may filter on: `name` and `outcome`.
+ */
+export class RunAggregate implements MetricSource {
+  readonly #cells = new Map<string, { count: number; latency: LatencyHistogram }>();
+  offered = 0;
+  started = 0;
+  dropped = 0;
+  iterations = 0;
+  /** Seconds with any data, the tail of answers after the schedule included. */
+  seconds = 0;
+  /** Seconds up to the last one with arrivals: what the rates are averaged over. */
+  offeredSeconds = 0;
+  peakOffered = 0;
+  readonly #trendCache = new Map<string, TrendAggregate | undefined>();
+
+  add(second: MergedSecond): void {
+    this.#trendCache.clear();
+    this.offered += second.offered;
+    this.started += second.started;
+    this.dropped += second.dropped;
+    this.iterations += second.iterations;
+    this.seconds = Math.max(this.seconds, second.t + 1);
+    this.peakOffered = Math.max(this.peakOffered, second.offered);
+    if (second.offered > 0) this.offeredSeconds = Math.max(this.offeredSeconds, second.t + 1);
+    for (const request of second.requests.values()) {
+      for (const [outcome, cell] of request.outcomes) {
+        const key = `${request.name}\u0000${outcome}`;
+        let mine = this.#cells.get(key);
+        if (mine === undefined) {
+          mine = { count: 0, latency: createLatencyHistogram() };
+          this.#cells.set(key, mine);
+        }
+        mine.count += cell.count;
+        mergeInto(mine.latency, cell.latency);
+      }
+    }
+  }
+
+  /** Requests by outcome, over names matching `tags`. */
+  counts(tags: Tags = {}): Record<Outcome, number> {
+    const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+    for (const [key, cell] of this.#cells) {
+      const [name, outcome] = key.split('\u0000') as [string, Outcome];
+      if (matches(tags, name, outcome)) counts[outcome] += cell.count;
+    }
+    return counts;
+  }
+
+  latency(tags: Tags = {}): LatencyHistogram | undefined {
+    let merged: LatencyHistogram | undefined;
+    for (const [key, cell] of this.#cells) {
+      const [name, outcome] = key.split('\u0000') as [string, Outcome];
+      if (!matches(tags, name, outcome)) continue;
+      merged ??= createLatencyHistogram();
+      mergeInto(merged, cell.latency);
+    }
+    return merged;
+  }
+
+  summary(tags: Tags = {}): LatencySummary | undefined {
+    const h = this.latency(tags);
+    return h === undefined ? undefined : summarize(h);
+  }
+
+  trend(_metric: string, tags: Tags): TrendAggregate | undefined {
+    const key = JSON.stringify(tags);
+    if (this.#trendCache.has(key)) return this.#trendCache.get(key);
+    const h = this.latency(tags);
+    const trend =
+      h === undefined || h.totalCount === 0
+        ? undefined
+        : { percentile: (p: number) => percentileMs(h, p), avg: summarize(h).mean, min: percentileMs(h, 0), max: percentileMs(h, 100), count: h.totalCount };
+    this.#trendCache.set(key, trend);
+    return trend;
+  }
+
+  rate(_metric: string, tags: Tags): RateAggregate | undefined {
+    const counts = this.counts(tags);
+    const total = OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
+    return total === 0 ? undefined : { passes: total - counts.ok, total };
+  }
+
+  counter(metric: string, tags: Tags): CounterAggregate | undefined {
+    const counts = this.counts(tags);
+    const count =
+      metric === 'dropped_iterations' ? this.dropped : metric === 'iterations' ? this.iterations : OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
+    return { count, perSecond: this.seconds === 0 ? 0 : count / this.seconds };
+  }
+}
+
+function matches(tags: Tags, name: string, outcome: string): boolean {
+  for (const [k, v] of Object.entries(tags)) {
+    if (k === 'name' ? v !== name : k === 'outcome' ? v !== outcome : true) return false;
+  }
+  return true;
+}

@@ -1,0 +1,136 @@
+import type { Faker } from '@faker-js/faker';
+import { invalidInput } from '../errors.js';
+import type { Journey as JourneySpec } from '../scenario/schema.js';
+import { parseDuration } from './executors/duration.js';
+import type { Outcome } from './http/outcome.js';
+import type { RequestSpec } from './http/request-head.js';
+import type { Random } from './random.js';
+import { compileJson, compileTemplate, fill, type TemplateScope } from './template.js';
+
+/**
+ * A journey is what one arrival does: an async function given a context. Built-in journeys
+ * (the simulator's residents) are written as such functions; declarative ones from a scenario
+ * file compile to the same kind of function.
+ */
+export interface StepResponse {
+  readonly status: number;
+  /** The outcome as measured: a status the step's check expects counts as ok, one it does not
+   *  expect as `other` (for 4xx/5xx and failures the measured class is kept). */
+  readonly outcome: Outcome;
+  /** Only when asked for with wantBody. */
+  readonly body: string | undefined;
+}
+
+export interface JourneyContext {
+  /** Sends one request, named for the metrics; latency counts from when it was meant to go. */
+  request(name: string, spec: RequestSpec, options?: { wantBody?: boolean; expect?: readonly number[] }): Promise<StepResponse>;
+  /** Waits as a person would between two steps. */
+  think(ms: number): Promise<void>;
+  readonly random: Random;
+  readonly faker: Faker;
+  /** The arrival's data (from the simulator: a resident, a site…); empty for plain scenarios. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type Journey = (ctx: JourneyContext) => Promise<void>;
+
+export interface WeightedJourney {
+  readonly name: string;
+  readonly weight: number;
+  readonly run: Journey;
+}
+
+/** Picks journeys in proportion to their weights, from the given random stream. */
+export function journeyPicker(journeys: readonly WeightedJourney[]): (random: Random) => WeightedJourney {
+  const total = journeys.reduce((sum, j) => sum + j.weight, 0);
+  const first = journeys[0];
+  if (first === undefined || !(total > 0)) throw new Error('at least one journey with a positive weight is needed');
+  if (journeys.length === 1) return () => first;
+  return (random) => {
+    let x = random.next() * total;
+    for (const j of journeys) {
+      x -= j.weight;
+      if (x < 0) return j;
+    }
+    return journeys[journeys.length - 1] ?? first;
+  };
+}
+
+/**
+ * Declarative steps → a journey. Templates are compiled here, once; a step whose request fails
+ * or whose check fails ends the iteration (later steps usually need what it would have given).
+ */
+export function compileJourneys(specs: readonly JourneySpec[], faker?: Faker): WeightedJourney[] {
+  return specs.map((spec, j) => {
+    const steps = spec.steps.map((step, s) => {
+      const where = `journeys[${j}].steps[${s}]`;
+      if (!step.request.url.startsWith('/')) {
+        throw invalidInput('BAD_STEP', `${where}.request.url: expected a path on the target, starting with "/", got "${step.request.url}"`);
+      }
+      const url = compileTemplate(step.request.url, `${where}.request.url`, faker);
+      const headers = Object.entries(step.request.headers ?? {}).map(
+        ([k, v]) => [k, compileTemplate(v, `${where}.request.headers.${k}`, faker)] as const,
+      );
+      const body = step.request.body === undefined ? undefined : compileJson(step.request.body, `${where}.request.body`, faker);
+      const jsonHeaders = body === undefined ? undefined : { 'content-type': 'application/json' };
+      const staticHeaders = headers.every(([, t]) => t.constant)
+        ? { ...jsonHeaders, ...Object.fromEntries(headers.map(([k, t]) => [k, fill(t, EMPTY_SCOPE)])) }
+        : undefined;
+      const expect = step.check === undefined ? undefined : Array.isArray(step.check.status) ? step.check.status : [step.check.status];
+      return {
+        name: step.name,
+        method: step.request.method,
+        url,
+        headers,
+        jsonHeaders,
+        staticHeaders,
+        body,
+        expect,
+        save: Object.entries(step.save ?? {}),
+        thinkMs: step.think === undefined ? 0 : parseDuration(step.think, `${where}.think`),
+      };
+    });
+    const run: Journey = async (ctx) => {
+      const vars: Record<string, unknown> = {};
+      const scope: TemplateScope = { faker: ctx.faker, data: ctx.data, vars };
+      for (const step of steps) {
+        const headers =
+          step.staticHeaders ?? { ...step.jsonHeaders, ...Object.fromEntries(step.headers.map(([k, t]) => [k, fill(t, scope)])) };
+        const response = await ctx.request(
+          step.name,
+          {
+            method: step.method,
+            path: fill(step.url, scope),
+            headers,
+            body: step.body === undefined ? undefined : JSON.stringify(step.body(scope)),
+          },
+          { wantBody: step.save.length > 0, ...(step.expect === undefined ? {} : { expect: step.expect }) },
+        );
+        if (response.outcome !== 'ok') return;
+        if (step.save.length > 0) {
+          let json: unknown;
+          try {
+            json = JSON.parse(response.body ?? '');
+          } catch {
+            return;
+          }
+          for (const [name, path] of step.save) vars[name] = pick(json, path);
+        }
+        if (step.thinkMs > 0) await ctx.think(step.thinkMs);
+      }
+    };
+    return { name: spec.name, weight: spec.weight, run };
+  });
+}
+
+const EMPTY_SCOPE: TemplateScope = { faker: undefined as unknown as Faker, data: {}, vars: {} };
+
+/** "qr.payload" → json.qr.payload */
+function pick(json: unknown, path: string): unknown {
+  let value = json;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}

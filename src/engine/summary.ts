@@ -1,0 +1,65 @@
+import type { RunAggregate } from './aggregate.js';
+import type { ThresholdResult } from './thresholds.js';
+
+/**
+ * summary.json (../../shared/DESIGN.md, "A run directory"): the verdict and the key numbers.
+ * Times are seconds from the run's start. breakingPoint and faults stay empty until the
+ * analysis and the fault timeline fill them.
+ */
+export interface Summary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly profile: string | null;
+  readonly target: string;
+  readonly startedAt: string;
+  readonly durationS: number;
+  readonly requests: { readonly total: number; readonly ok: number; readonly failed: number; readonly dropped: number; readonly byOutcome: Readonly<Record<string, number>> };
+  readonly rate: { readonly offeredAvg: number; readonly achievedAvg: number; readonly peakOffered: number };
+  readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
+  readonly thresholds: readonly { readonly metric: string; readonly expr: string; readonly ok: boolean; readonly value: number | null }[];
+  readonly breakingPoint: null;
+  readonly faults: readonly never[];
+  /** Why the run ended before its schedule did, if it did. */
+  readonly stopped: 'threshold' | 'signal' | null;
+  readonly interrupted: boolean;
+  readonly verdict: 'pass' | 'fail';
+}
+
+export interface SummaryInput {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly profile: string | null;
+  readonly target: string;
+  readonly startedAt: Date;
+  readonly aggregate: RunAggregate;
+  readonly thresholds: readonly ThresholdResult[];
+  readonly stopped: 'threshold' | 'signal' | undefined;
+}
+
+const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function buildSummary(input: SummaryInput): Summary {
+  const a = input.aggregate;
+  const counts = a.counts();
+  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  const latency = a.summary();
+  const seconds = Math.max(1, a.offeredSeconds);
+  const thresholdsOk = input.thresholds.every((t) => t.ok);
+  return {
+    scenario: input.scenario,
+    seed: input.seed,
+    profile: input.profile,
+    target: input.target,
+    startedAt: input.startedAt.toISOString(),
+    durationS: a.seconds,
+    requests: { total, ok: counts.ok, failed: total - counts.ok, dropped: a.dropped, byOutcome: counts },
+    rate: { offeredAvg: round(a.offered / seconds, 1), achievedAvg: round(a.started / seconds, 1), peakOffered: a.peakOffered },
+    latencyMs: latency === undefined ? null : { p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max },
+    thresholds: input.thresholds.map((t) => ({ metric: t.threshold.key, expr: t.threshold.expr, ok: t.ok, value: t.value === null ? null : round(t.value) })),
+    breakingPoint: null,
+    faults: [],
+    stopped: input.stopped ?? null,
+    interrupted: input.stopped === 'signal',
+    verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
+  };
+}

@@ -1,0 +1,35 @@
+import type { Journey as JourneySpec } from '../scenario/schema.js';
+import type { VusConfig } from './executors/index.js';
+import type { RatePlan, Spacing } from './executors/rate-plan.js';
+import type { WireSecond } from './second.js';
+
+/**
+ * What the main thread hands each worker thread, and what comes back. Plain data only: it
+ * crosses a thread boundary by structured clone. An arrival-rate load travels as its rate plan
+ * (a curve's function cannot cross; its sampled plan can).
+ */
+export type WorkerLoad =
+  | { readonly kind: 'arrivals'; readonly plan: RatePlan; readonly spacing: Spacing; readonly maxInFlight: number }
+  | { readonly kind: 'vus'; readonly config: VusConfig };
+
+export interface WorkerPlan {
+  /** This worker's share: it takes arrivals index, index + of, … (or VUs likewise). */
+  readonly index: number;
+  readonly of: number;
+  readonly seed: number;
+  readonly origin: string;
+  readonly connections: number;
+  readonly timeoutMs: number;
+  /** When second 0 begins, on the wall clock (each thread has its own monotonic origin). */
+  readonly startEpochMs: number;
+  readonly load: WorkerLoad;
+  readonly journeys: readonly JourneySpec[];
+}
+
+export type ToWorker = { readonly type: 'stop' };
+
+export type FromWorker =
+  /** Every second before `upTo` is complete in this worker; `seconds` are those with data. */
+  | { readonly type: 'seconds'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
+  | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
+  | { readonly type: 'failed'; readonly message: string };
