@@ -276,7 +276,7 @@ describe('identities of the whole city', () => {
 
   it('numbers compounds contiguously within districts, never across them', () => {
     let compounds = 0;
-    DISTRICTS.forEach((district, d) => {
+    DISTRICTS.forEach((_district, d) => {
       const first = starts[d] ?? 0;
       const end = starts[d + 1] ?? 0;
       const count = Math.ceil((end - first) / DEFAULT_COMPOUND_SIZE);

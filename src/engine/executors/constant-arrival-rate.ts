@@ -2,11 +2,8 @@ import { DEFAULT_MAX_IN_FLIGHT, Fields } from './fields.js';
 import {
   linearPlan,
   memoPlan,
-  planArrivals,
-  planExpected,
-  planRateAt,
-  type ArrivalOptions,
   type RatePlan,
+  planQueries,
 } from './rate-plan.js';
 import type { ArrivalRateExecutor } from './types.js';
 
@@ -46,17 +43,7 @@ export function totalDuration(config: ConstantArrivalRateConfig): number {
   return config.duration;
 }
 
-export function rateAt(config: ConstantArrivalRateConfig, tMs: number): number {
-  return planRateAt(plan(config), tMs);
-}
-
-export function expectedArrivals(config: ConstantArrivalRateConfig, fromMs: number, toMs: number): number {
-  return planExpected(plan(config), fromMs, toMs);
-}
-
-export function arrivals(config: ConstantArrivalRateConfig, options: ArrivalOptions): Generator<number, void, undefined> {
-  return planArrivals(plan(config), options);
-}
+export const { rateAt, expectedArrivals, arrivals } = planQueries(plan);
 
 export const constantArrivalRate = {
   name: NAME,

@@ -4,12 +4,9 @@ import { DEFAULT_MAX_IN_FLIGHT, Fields, isRecord } from './fields.js';
 import {
   linearPlan,
   memoPlan,
-  planArrivals,
-  planExpected,
-  planRateAt,
-  type ArrivalOptions,
   type RatePiece,
   type RatePlan,
+  planQueries,
 } from './rate-plan.js';
 import type { ArrivalRateExecutor } from './types.js';
 
@@ -118,17 +115,7 @@ export function totalDuration(config: CurveConfig): number {
   return config.duration;
 }
 
-export function rateAt(config: CurveConfig, tMs: number): number {
-  return planRateAt(plan(config), tMs);
-}
-
-export function expectedArrivals(config: CurveConfig, fromMs: number, toMs: number): number {
-  return planExpected(plan(config), fromMs, toMs);
-}
-
-export function arrivals(config: CurveConfig, options: ArrivalOptions): Generator<number, void, undefined> {
-  return planArrivals(plan(config), options);
-}
+export const { rateAt, expectedArrivals, arrivals } = planQueries(plan);
 
 export const curve = {
   name: NAME,

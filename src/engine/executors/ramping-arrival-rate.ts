@@ -2,11 +2,8 @@ import { DEFAULT_MAX_IN_FLIGHT, Fields, type Stage } from './fields.js';
 import {
   linearPlan,
   memoPlan,
-  planArrivals,
-  planExpected,
-  planRateAt,
-  type ArrivalOptions,
   type RatePlan,
+  planQueries,
 } from './rate-plan.js';
 import type { ArrivalRateExecutor } from './types.js';
 
@@ -63,17 +60,7 @@ export function totalDuration(config: RampingArrivalRateConfig): number {
   return config.stages.reduce((sum, stage) => sum + stage.duration, 0);
 }
 
-export function rateAt(config: RampingArrivalRateConfig, tMs: number): number {
-  return planRateAt(plan(config), tMs);
-}
-
-export function expectedArrivals(config: RampingArrivalRateConfig, fromMs: number, toMs: number): number {
-  return planExpected(plan(config), fromMs, toMs);
-}
-
-export function arrivals(config: RampingArrivalRateConfig, options: ArrivalOptions): Generator<number, void, undefined> {
-  return planArrivals(plan(config), options);
-}
+export const { rateAt, expectedArrivals, arrivals } = planQueries(plan);
 
 export const rampingArrivalRate = {
   name: NAME,

@@ -205,3 +205,15 @@ function invert(seg: RateSegment, m: number): number {
 function tolerance(m: number): number {
   return 1e-9 * Math.max(1, Math.abs(m));
 }
+
+/**
+ * What every arrival-rate executor derives from its plan, the same way: the rate at a moment,
+ * the arrivals expected in a window, and the arrivals themselves.
+ */
+export function planQueries<C>(plan: (config: C) => RatePlan) {
+  return {
+    rateAt: (config: C, tMs: number): number => planRateAt(plan(config), tMs),
+    expectedArrivals: (config: C, fromMs: number, toMs: number): number => planExpected(plan(config), fromMs, toMs),
+    arrivals: (config: C, options: ArrivalOptions): Generator<number, void, undefined> => planArrivals(plan(config), options),
+  };
+}
