@@ -5,9 +5,8 @@ import { promisify } from 'node:util';
 export const run = promisify(execFile);
 
 export function table(rows: readonly Record<string, string | number>[]): string {
-  const first = rows[0];
-  if (first === undefined) return '';
-  const keys = Object.keys(first);
+  if (rows.length === 0) return '';
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const width = keys.map((k) => Math.max(k.length, ...rows.map((r) => String(r[k] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(width[i] ?? 0)).join('  ');
   return [line(keys), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(keys.map((k) => String(r[k] ?? ''))))].join('\n');

@@ -1,6 +1,7 @@
 import { Faker, en } from '@faker-js/faker';
 import { parentPort, workerData } from 'node:worker_threads';
-import { executors } from './executors/index.js';
+import { constantVus } from './executors/constant-vus.js';
+import { rampingVus } from './executors/ramping-vus.js';
 import { planArrivals } from './executors/rate-plan.js';
 import { Client } from './http/client.js';
 import { compileJourneys, journeyPicker, type JourneyContext } from './journey.js';
@@ -111,10 +112,13 @@ class WorkerRun {
   #vus(): void {
     const load = this.#plan.load;
     if (load.kind !== 'vus') return;
-    const executor = executors[load.config.executor];
-    const total = executor.totalDuration(load.config as never);
+    const config = load.config;
+    const [total, vusAt] =
+      config.executor === 'constant-vus'
+        ? [constantVus.totalDuration(config), (t: number) => constantVus.vusAt(config, t)]
+        : [rampingVus.totalDuration(config), (t: number) => rampingVus.vusAt(config, t)];
     const mine = (t: number): number => {
-      const all = executor.vusAt(load.config as never, t);
+      const all = vusAt(t);
       return Math.floor((all + this.#plan.of - 1 - this.#plan.index) / this.#plan.of);
     };
     let running = 0;

@@ -177,6 +177,28 @@ thresholds:
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 60_000);
 
+  it('the closed model: VUs run iterations back to back, each waiting for its answer', async () => {
+    reset();
+    delayMs = 20;
+    const file = scenario(
+      'vus',
+      `load: { executor: constant-vus, vus: 4, duration: 2s }
+journeys:
+  - name: slow
+    steps:
+      - name: slow
+        request: { url: "/slow" }
+`,
+    );
+    const result = await run(file);
+    expect(result.code, result.err).toBe(0);
+    // 4 VUs, each iteration ≥ 20 ms: at most 4 × 2000 / 20 = 400 requests, and well above none.
+    expect(result.summary.requests.total).toBeGreaterThan(100);
+    expect(result.summary.requests.total).toBeLessThanOrEqual(400);
+    expect(result.summary.requests.dropped).toBe(0);
+    expect(received).toBe(result.summary.requests.total);
+  }, 30_000);
+
   it('a scenario with mistakes exits 2 with one line per problem, and starts nothing', async () => {
     reset();
     const file = scenario('broken', `load: { executor: constant-arrival-rate, rate: -1, duration: 10s }\njourneys: []\nthresholds:\n  http_req_duration: ["p95<1"]\n`);

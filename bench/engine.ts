@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { ManagedChild } from '../src/stack/child.js';
+import { compiled, packageRoot } from '../src/package-root.js';
+import { freePort, waitForPort } from '../src/stack/ports.js';
+import { cacheDir, which } from '../src/stack/tools.js';
+import { round, run, say, table } from './_util.js';
+
+/**
+ * The load engine against its peers, side by side in one run, against the same fast local
+ * server (a child process, so its CPU is not counted):
+ * - open model at a fixed 2,000/s: CPU seconds (user + sys, all threads, from /proc) per 1,000
+ *   requests for `codestorm run`, autocannon -R and vegeta, over the same steady window;
+ * - closed model, 64 connections/VUs: the highest throughput of codestorm, wrk and autocannon;
+ * - codestorm's resident memory after 60 s and after 300 s at 2,000/s (skipped with `quick`).
+ */
+const RATE = 2_000;
+const SECONDS = 12;
+/** CPU is read between these offsets: start-up and wind-down are not the steady state. */
+const WINDOW = { from: 2, to: 10 } as const;
+const VUS = 64;
+
+const TARGET = `require('node:http').createServer((req, res) => { req.resume(); res.end('hello world'); }).listen(Number(process.argv[1]), '127.0.0.1')`;
+
+export async function main(args: readonly string[]): Promise<number> {
+  const quick = args.includes('quick');
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-engine-'));
+  const port = await freePort();
+  const target = new ManagedChild(process.execPath, ['-e', TARGET, String(port)], { name: 'target' });
+  try {
+    await waitForPort(port, { what: 'target' });
+    const url = `http://127.0.0.1:${port}/`;
+    const rows: Record<string, string | number>[] = [];
+    const cpu: Record<string, number | null> = {};
+
+    // Open model, fixed rate.
+    const open = writeScenario(scratch, 'open', `load: { executor: constant-arrival-rate, rate: ${RATE}, duration: ${SECONDS}s }`);
+    const ours = await cpuOf('codestorm', spawnCodestorm(open, url, path.join(scratch, 'open-run')));
+    const summary = JSON.parse(readFileSync(path.join(scratch, 'open-run', 'summary.json'), 'utf8')) as {
+      rate: { achievedAvg: number };
+      requests: { total: number; failed: number };
+    };
+    cpu['codestorm'] = ours;
+    rows.push({ test: `open ${RATE}/s`, tool: 'codestorm run', 'CPU s / 1,000 req': fmt(ours), note: `achieved ${summary.rate.achievedAvg}/s, failed ${summary.requests.failed}` });
+
+    const cannon = autocannonEntry();
+    cpu['autocannon'] = cannon === undefined ? null : await cpuOf('autocannon', spawn(process.execPath, [cannon, '-c', '10', '-R', String(RATE), '-d', String(SECONDS), url], { stdio: 'ignore' }));
+    rows.push({ test: `open ${RATE}/s`, tool: 'autocannon -R', 'CPU s / 1,000 req': fmt(cpu['autocannon']), note: cannon === undefined ? 'not installed' : '-c 10' });
+
+    const vegeta = (await which('vegeta')) ?? (await which('vegeta', { PATH: path.join(cacheDir(), 'bin') }));
+    if (vegeta !== undefined) {
+      const attack = spawn(vegeta, ['attack', `-rate=${RATE}/s`, `-duration=${SECONDS}s`, '-output=/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+      attack.stdin?.end(`GET ${url}\n`);
+      cpu['vegeta'] = await cpuOf('vegeta', attack);
+    } else {
+      cpu['vegeta'] = null;
+    }
+    rows.push({ test: `open ${RATE}/s`, tool: 'vegeta attack', 'CPU s / 1,000 req': fmt(cpu['vegeta']), note: vegeta === undefined ? 'not installed (go install github.com/tsenart/vegeta/v12@v12.13.0)' : '' });
+
+    // Closed model, as fast as it goes.
+    const closed = writeScenario(scratch, 'closed', `load: { executor: constant-vus, vus: ${VUS}, duration: 10s }`);
+    say(`bench engine: closed model, ${VUS} VUs, codestorm`);
+    await exitOf(spawnCodestorm(closed, url, path.join(scratch, 'closed-run')));
+    const closedSummary = JSON.parse(readFileSync(path.join(scratch, 'closed-run', 'summary.json'), 'utf8')) as { requests: { total: number }; durationS: number };
+    const oursRps = closedSummary.requests.total / 10;
+    rows.push({ test: `closed ${VUS}`, tool: 'codestorm run (constant-vus)', 'req/s': Math.round(oursRps) });
+    const wrk = await which('wrk');
+    let wrkRps: number | null = null;
+    if (wrk !== undefined) {
+      say(`bench engine: closed model, wrk -c${VUS}`);
+      const { stdout } = await run(wrk, ['-t1', `-c${VUS}`, '-d10s', url]);
+      wrkRps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+    }
+    rows.push({ test: `closed ${VUS}`, tool: 'wrk -t1', 'req/s': wrkRps === null ? 'not installed' : Math.round(wrkRps) });
+    let cannonRps: number | null = null;
+    if (cannon !== undefined) {
+      say(`bench engine: closed model, autocannon -c${VUS}`);
+      const { stdout } = await run(process.execPath, [cannon, '-c', String(VUS), '-d', '10', '-j', url], { maxBuffer: 1 << 24 });
+      cannonRps = (JSON.parse(stdout) as { requests: { average: number } }).requests.average;
+    }
+    rows.push({ test: `closed ${VUS}`, tool: 'autocannon', 'req/s': cannonRps === null ? 'not installed' : Math.round(cannonRps) });
+
+    // Memory over a long run.
+    let rss: { at60: number; at300: number } | null = null;
+    if (!quick) {
+      const long = writeScenario(scratch, 'long', `load: { executor: constant-arrival-rate, rate: ${RATE}, duration: 305s }`);
+      say('bench engine: codestorm at 2,000/s for 305 s, RSS at 60 s and 300 s');
+      const child = spawnCodestorm(long, url, path.join(scratch, 'long-run'));
+      const at = (s: number) => new Promise<number>((resolve) => setTimeout(() => resolve(rssMb(child.pid!)), s * 1000));
+      const at60 = await at(60);
+      const at300 = await at(240);
+      await exitOf(child);
+      rss = { at60, at300 };
+      rows.push({ test: 'memory', tool: 'codestorm run', note: `RSS ${at60} MB at 60 s, ${at300} MB at 300 s` });
+    }
+
+    process.stdout.write(`${table(rows)}\n`);
+    const rateError = round((100 * Math.abs(summary.rate.achievedAvg - RATE)) / RATE, 2);
+    const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : round(a / b));
+    process.stdout.write(
+      `${JSON.stringify({
+        bench: 'engine',
+        rate: RATE,
+        cpu_s_per_1000: { codestorm: cpu['codestorm'], autocannon: cpu['autocannon'], vegeta: cpu['vegeta'] },
+        cpu_ratio_vs_autocannon: ratio(cpu['codestorm'], cpu['autocannon']),
+        cpu_ratio_vs_vegeta: ratio(cpu['codestorm'], cpu['vegeta']),
+        closed_rps: { codestorm: Math.round(oursRps), wrk: wrkRps === null ? null : Math.round(wrkRps), autocannon: cannonRps === null ? null : Math.round(cannonRps) },
+        throughput_ratio_vs_wrk: ratio(oursRps, wrkRps),
+        rate_error_pct: rateError,
+        rss_mb: rss,
+        rss_growth_pct: rss === null ? null : round((100 * (rss.at300 - rss.at60)) / rss.at60, 1),
+        goals: { cpu_ratio_vs_autocannon: '<= 0.8', cpu_ratio_vs_vegeta: '<= 1.5', rate_error_pct: '< 1', rss_growth_pct: '<= 20' },
+      })}\n`,
+    );
+    return 0;
+  } finally {
+    await target.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function writeScenario(dir: string, name: string, load: string): string {
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(file, `name: bench-${name}\nseed: 1\ntarget: http://127.0.0.1:1\n${load}\njourneys:\n  - name: get\n    steps:\n      - name: get\n        request: { url: "/" }\n`);
+  return file;
+}
+
+function spawnCodestorm(file: string, url: string, out: string): ChildProcess {
+  return spawn(process.execPath, [path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1'], {
+    stdio: 'ignore',
+  });
+}
+
+function autocannonEntry(): string | undefined {
+  try {
+    return path.join(path.dirname(createRequire(compiled('bench/engine.js')).resolve('autocannon/package.json')), 'autocannon.js');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds per 1,000 requests over the steady window, from /proc (all threads). */
+async function cpuOf(name: string, child: ChildProcess): Promise<number | null> {
+  say(`bench engine: open model ${RATE}/s, ${name}`);
+  const pid = child.pid;
+  if (pid === undefined) return null;
+  const sample = (s: number) => new Promise<number | null>((resolve) => setTimeout(() => resolve(cpuSeconds(pid)), s * 1000));
+  const first = await sample(WINDOW.from);
+  const last = await sample(WINDOW.to - WINDOW.from);
+  await exitOf(child);
+  if (first === null || last === null) return null;
+  return round(((last - first) / ((WINDOW.to - WINDOW.from) * RATE)) * 1000, 4);
+}
+
+function cpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+const fmt = (v: number | null | undefined): string | number => (v == null ? 'n/a' : v);
