@@ -7,7 +7,7 @@ import { ManagedChild } from '../src/stack/child.js';
 import { compiled, packageRoot } from '../src/package-root.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
 import { cacheDir, which } from '../src/stack/tools.js';
-import { round, run, say, table } from './_util.js';
+import { clockTicks, cpuSecondsOf, HELLO_WORLD, round, run, say, table } from './_util.js';
 
 /**
  * The load engine against its peers, side by side in one run, against the same fast local
@@ -23,13 +23,12 @@ const SECONDS = 12;
 const WINDOW = { from: 2, to: 10 } as const;
 const VUS = 64;
 
-const TARGET = `require('node:http').createServer((req, res) => { req.resume(); res.end('hello world'); }).listen(Number(process.argv[1]), '127.0.0.1')`;
 
 export async function main(args: readonly string[]): Promise<number> {
   const quick = args.includes('quick');
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-engine-'));
   const port = await freePort();
-  const target = new ManagedChild(process.execPath, ['-e', TARGET, String(port)], { name: 'target' });
+  const target = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(port)], { name: 'target' });
   try {
     await waitForPort(port, { what: 'target' });
     const url = `http://127.0.0.1:${port}/`;
@@ -147,21 +146,13 @@ async function cpuOf(name: string, child: ChildProcess): Promise<number | null> 
   say(`bench engine: open model ${RATE}/s, ${name}`);
   const pid = child.pid;
   if (pid === undefined) return null;
-  const sample = (s: number) => new Promise<number | null>((resolve) => setTimeout(() => resolve(cpuSeconds(pid)), s * 1000));
+  const ticks = await clockTicks();
+  const sample = (s: number) => new Promise<number | undefined>((resolve) => setTimeout(() => resolve(cpuSecondsOf(pid, ticks)), s * 1000));
   const first = await sample(WINDOW.from);
   const last = await sample(WINDOW.to - WINDOW.from);
   await exitOf(child);
-  if (first === null || last === null) return null;
+  if (first === undefined || last === undefined) return null;
   return round(((last - first) / ((WINDOW.to - WINDOW.from) * RATE)) * 1000, 4);
-}
-
-function cpuSeconds(pid: number): number | null {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 function rssMb(pid: number): number {

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -7,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '../src/engine/http/index.js';
 import { ManagedChild } from '../src/stack/child.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
-import { round, run, say, table } from './_util.js';
+import { clockTicks, cpuSecondsOf, HELLO_WORLD, round, say, table } from './_util.js';
 
 /**
  * CPU per request of HTTP clients at a fixed 2,000 requests/s for 10 s against the same fast
@@ -27,7 +26,6 @@ import { round, run, say, table } from './_util.js';
  * `npm run bench -- http-client [seconds] [rate]`
  */
 // Idle keep-alive sockets stay open between rounds: connecting is not what is measured here.
-const HELLO = `const s = require('node:http').createServer((req, res) => { req.resume(); res.end('hello world'); }); s.keepAliveTimeout = 600000; s.listen(Number(process.argv[1]), '127.0.0.1')`;
 const CONNECTIONS = 10;
 const WARM_UP = 2_000;
 const ROUNDS = 2;
@@ -54,7 +52,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   const port = await freePort();
-  const server = new ManagedChild(process.execPath, ['-e', HELLO, String(port)], { name: 'hello-world' });
+  const server = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(port)], { name: 'hello-world' });
   const url = `http://127.0.0.1:${port}/`;
   const results: Measured[] = [];
   const cleanups: (() => unknown)[] = [];
@@ -343,7 +341,7 @@ async function autocannon(url: string, rate: number, seconds: number): Promise<M
     return undefined;
   }
   say(`bench http-client: autocannon -c ${CONNECTIONS} -R ${rate} -d ${seconds}`);
-  const tick = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+  const tick = await clockTicks();
   const child = spawn(process.execPath, [entry, '-c', String(CONNECTIONS), '-R', String(rate), '-d', String(seconds), '-j', url], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -352,15 +350,9 @@ async function autocannon(url: string, rate: number, seconds: number): Promise<M
   const started = performance.now();
   const samples: { at: number; cpuUs: number }[] = [];
   const sample = (): void => {
-    try {
-      // Fields after the command's closing parenthesis: utime is the 12th, stime the 13th.
-      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      samples.push({ at: (performance.now() - started) / 1000, cpuUs: (ticks * 1e6) / tick });
-    } catch {
-      // It has exited.
-    }
+    const seconds = child.pid === undefined ? undefined : cpuSecondsOf(child.pid, tick);
+    // undefined: it has exited.
+    if (seconds !== undefined) samples.push({ at: (performance.now() - started) / 1000, cpuUs: seconds * 1e6 });
   };
   const timer = setInterval(sample, 250);
   const exit = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

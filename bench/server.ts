@@ -6,7 +6,7 @@ import { ManagedChild } from '../src/stack/child.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
 import { startStack } from '../src/stack/stack.js';
 import { which } from '../src/stack/tools.js';
-import { round, run, say, table } from './_util.js';
+import { HELLO_WORLD, round, run, say, table } from './_util.js';
 
 /**
  * Cached code reads per second (GET /api/v1/code with a bearer token, the code already in
@@ -21,7 +21,6 @@ const SECONDS = 10;
 const CONNECTIONS = 64;
 const ROUNDS = 2;
 
-const HELLO = `require('node:http').createServer((req, res) => { req.resume(); res.end('hello world'); }).listen(Number(process.argv[1]), '127.0.0.1')`;
 
 export async function main(args: readonly string[]): Promise<number> {
   const profile = args[0] === 'fragile' ? 'fragile' : 'hardened';
@@ -34,7 +33,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const stack = await startStack({ profile, residents: RESIDENTS, workers: 1, say });
   const direct = await startStack({ profile, residents: RESIDENTS, workers: 1, say, resilience: { nearCacheMs: 0 } });
   const helloPort = await freePort();
-  const hello = new ManagedChild(process.execPath, ['-e', HELLO, String(helloPort)], { name: 'hello-world' });
+  const hello = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(helloPort)], { name: 'hello-world' });
   try {
     await waitForPort(helloPort, { what: 'hello-world' });
     const people = createIdentityGenerator({ seed: stack.seeded.seed, population: RESIDENTS });

@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { defaultWorkers, runEngine } from '../engine/engine.js';
+import { totalDurationOf } from '../engine/executors/index.js';
 import { buildSummary, type Summary } from '../engine/summary.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { loadScenario } from '../scenario/load.js';
@@ -79,7 +80,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     const origin = external ?? stack!.url;
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
     say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
-    const totalS = Math.ceil(durationOf(loaded.load) / 1000);
+    const totalS = Math.ceil(totalDurationOf(loaded.load) / 1000);
     const bar = progress(io.stderr, { tty: io.stderrIsTTY, quiet: flags.quiet === true, totalS });
     const result = await runEngine({
       origin,
@@ -128,17 +129,6 @@ function parseTarget(raw: string, where: string): string {
   return url.origin;
 }
 
-function durationOf(load: Parameters<typeof runEngine>[0]['load']): number {
-  switch (load.executor) {
-    case 'constant-arrival-rate':
-    case 'constant-vus':
-    case 'curve':
-      return load.duration;
-    case 'ramping-arrival-rate':
-    case 'ramping-vus':
-      return load.stages.reduce((sum, s) => sum + s.duration, 0);
-  }
-}
 
 function describe(s: Summary, dir: string): string {
   const lines = [

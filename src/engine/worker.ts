@@ -1,6 +1,7 @@
 import { Faker, en } from '@faker-js/faker';
 import { parentPort, workerData } from 'node:worker_threads';
 import { constantVus } from './executors/constant-vus.js';
+import { totalDurationOf } from './executors/index.js';
 import { rampingVus } from './executors/ramping-vus.js';
 import { planArrivals } from './executors/rate-plan.js';
 import { Client } from './http/client.js';
@@ -113,10 +114,9 @@ class WorkerRun {
     const load = this.#plan.load;
     if (load.kind !== 'vus') return;
     const config = load.config;
-    const [total, vusAt] =
-      config.executor === 'constant-vus'
-        ? [constantVus.totalDuration(config), (t: number) => constantVus.vusAt(config, t)]
-        : [rampingVus.totalDuration(config), (t: number) => rampingVus.vusAt(config, t)];
+    const total = totalDurationOf(config);
+    const vusAt = (t: number): number =>
+      config.executor === 'constant-vus' ? constantVus.vusAt(config, t) : rampingVus.vusAt(config, t);
     const mine = (t: number): number => {
       const all = vusAt(t);
       return Math.floor((all + this.#plan.of - 1 - this.#plan.index) / this.#plan.of);

@@ -35,6 +35,22 @@ export function validateExecutor(raw: unknown, where: string): ExecutorConfig {
   return executors[name as ExecutorName].validate(raw, where);
 }
 
+/** How long any executor's schedule runs, in ms. */
+export function totalDurationOf(config: ExecutorConfig): number {
+  switch (config.executor) {
+    case 'constant-arrival-rate':
+      return constantArrivalRate.totalDuration(config);
+    case 'ramping-arrival-rate':
+      return rampingArrivalRate.totalDuration(config);
+    case 'curve':
+      return curve.totalDuration(config);
+    case 'constant-vus':
+      return constantVus.totalDuration(config);
+    case 'ramping-vus':
+      return rampingVus.totalDuration(config);
+  }
+}
+
 /** The rate plan of any arrival-rate config, for code that follows plans generically. */
 export function planOf(config: ArrivalRateConfig): RatePlan {
   switch (config.executor) {
