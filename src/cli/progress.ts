@@ -2,9 +2,10 @@ import { createLatencyHistogram, mergeInto, percentileMs } from '../engine/histo
 import type { MergedSecond } from '../engine/second.js';
 
 /**
- * Progress on stderr: on a terminal, one line redrawn every second; otherwise a plain line
- * every 5 seconds (CI logs). Elapsed/total, offered and achieved rate, p95, errors, in flight.
+ * Progress on stderr: on a terminal, one line with a bar redrawn every second; otherwise a plain
+ * line every 5 seconds (CI logs). Elapsed/total, offered and achieved rate, p95, errors, in flight.
  */
+const BAR_WIDTH = 20;
 export interface Progress {
   second(s: MergedSecond): void;
   end(): void;
@@ -30,7 +31,7 @@ export function progress(write: (text: string) => void, options: { tty: boolean;
         `[${String(s.t + 1).padStart(4)}s / ${options.totalS}s] offered ${s.offered}/s achieved ${s.started}/s` +
         ` dropped ${s.dropped} p95 ${p95} errors ${total === 0 ? 0 : ((100 * failed) / total).toFixed(1)}% in flight ≤ ${s.inFlightMax}`;
       if (options.tty) {
-        write(`\r\u001b[2K${line}`);
+        write(`\r\u001b[2K${bar(s.t + 1, options.totalS)} ${line}`);
         drawn = true;
       } else if ((s.t + 1) % 5 === 0) {
         write(`${line}\n`);
@@ -40,4 +41,11 @@ export function progress(write: (text: string) => void, options: { tty: boolean;
       if (drawn) write('\n');
     },
   };
+}
+
+/** `[######--------------]`: the share of the run's seconds gone by. */
+export function bar(elapsedS: number, totalS: number): string {
+  const share = totalS <= 0 ? 1 : Math.min(1, Math.max(0, elapsedS / totalS));
+  const filled = Math.round(share * BAR_WIDTH);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
 }
