@@ -10,8 +10,10 @@
  *   of a district may be smaller); compound ids are global, counted in district order.
  *
  * ID numbers are unique by construction. The residents of one (district, age band) group, j in
- * [0, n), are permuted by p = (a·j + c) mod n with gcd(a, n) = 1; p picks the birth date
- * (bandStart + p mod D, D = days the band spans) and the sequence s = floor(p / D). The printed
+ * [0, n), are permuted by p = (a·j + c) mod n with gcd(a, n) = 1; with m = ceil(n / D) sequences
+ * per date (D = days the band spans) and u = ceil(n / m) dates in use, p picks the sequence
+ * s = p mod m and the birth date bandStart + floor(floor(p / m) · D / u), which spreads even a
+ * small group's dates over the whole band and is injective (D / u >= 1). The printed
  * sequence is (a'·s + c' + 389·dayOffset) mod 1000 with a' odd and coprime with 1000: for a
  * fixed birth date that is a bijection of s, so uniqueness holds, and the day term varies the
  * sequence, and with it the sex (its last digit's parity), even where every s is 0, as in a
@@ -115,6 +117,9 @@ export function createIdentityGenerator(options: IdentityOptions): IdentityGener
   const groupA = new Float64Array(groups);
   const groupC = new Float64Array(groups);
   const groupDays = new Float64Array(groups);
+  // Sequences used per birth date (ceil(n / days)) and birth dates used (ceil(n / perDay)).
+  const groupPerDay = new Float64Array(groups);
+  const groupDatesUsed = new Float64Array(groups);
   const groupFirstDay = new Float64Array(groups);
   const groupSeqA = new Float64Array(groups);
   const groupSeqC = new Float64Array(groups);
@@ -144,6 +149,8 @@ export function createIdentityGenerator(options: IdentityOptions): IdentityGener
       groupA[g] = coprimeMultiplier(h1, n);
       groupC[g] = n === 0 ? 0 : h2 % n;
       groupDays[g] = days;
+      groupPerDay[g] = Math.max(1, Math.ceil(n / days));
+      groupDatesUsed[g] = Math.max(1, Math.ceil(n / (groupPerDay[g] ?? 1)));
       groupFirstDay[g] = dates.bandFirstDay[band] ?? 0;
       groupSeqA[g] = coprimeMultiplier(h3, SEQUENCES);
       groupSeqC[g] = h4 % SEQUENCES;
@@ -197,9 +204,13 @@ export function createIdentityGenerator(options: IdentityOptions): IdentityGener
 
     const g = 3 * d + band;
     const p = mod((groupA[g] ?? 1) * j + (groupC[g] ?? 0), groupSize[g] ?? 1);
-    const days = groupDays[g] ?? 1;
-    const s = Math.floor(p / days);
-    const dayInBand = p - s * days;
+    // p → (s, date): s = p mod perDay, the date slot floor(p / perDay) spread evenly over the
+    // band's days (slots <= days, so distinct slots get distinct days): a small population's
+    // birth dates still span the whole band, and (date, s) stays unique.
+    const perDay = groupPerDay[g] ?? 1;
+    const slot = Math.floor(p / perDay);
+    const s = p - slot * perDay;
+    const dayInBand = Math.floor((slot * (groupDays[g] ?? 1)) / (groupDatesUsed[g] ?? 1));
     const seq = mod((groupSeqA[g] ?? 1) * s + (groupSeqC[g] ?? 0) + DAY_SPREAD * dayInBand, SEQUENCES);
     const day = (groupFirstDay[g] ?? 0) + dayInBand;
     const check = CHECK_CHARACTERS[((regionSum[d] ?? 0) + (dateSum[day] ?? 0) + (seqSum[seq] ?? 0)) % 11];

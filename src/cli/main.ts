@@ -3,8 +3,10 @@ import { CodestormError, ExitCode, errorMessage } from '../errors.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { processIO, type CommandIO } from './io.js';
+import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { serverCommand } from './server.js';
+import { validateCommand } from './validate.js';
 
 /**
  * The codestorm command line: wires the commands, nothing else. This is the one place that
@@ -29,6 +31,20 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print summary.json on stdout instead of the human summary')
     .action(async (file: string, flags) => setExit(await runCommand(file, flags, io)));
+
+  cli
+    .command('validate')
+    .description('check scenario files: one line per problem, naming the file and the field; exit 2 if any is invalid')
+    .argument('<scenario...>', 'scenario files (YAML)')
+    .action(async (files: string[]) => setExit(await validateCommand(files, io)));
+
+  cli
+    .command('plan')
+    .description('what a scenario will do, without running it: the curve, the journey mix, the population, the faults')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--seed <n>', 'seed for the sample of residents (default: the scenario\'s)')
+    .option('--json', 'one JSON object on stdout, the same bytes for the same scenario and seed')
+    .action(async (file: string, flags) => setExit(await planCommand(file, flags, io)));
 
   cli
     .command('server')

@@ -2,7 +2,10 @@ import { randomInt } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { cityJourneyOptions } from '../../sim/plan.js';
 import { defaultWorkers, runEngine } from '../engine/engine.js';
+import { scrapeEverySecond } from '../engine/scrape.js';
+import { compiled } from '../package-root.js';
 import { totalDurationOf } from '../engine/executors/index.js';
 import { buildSummary, type Summary } from '../engine/summary.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
@@ -45,6 +48,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     metrics: path.join(dir, 'metrics.ndjson'),
     events: path.join(dir, 'events.ndjson'),
     summary: path.join(dir, 'summary.json'),
+    server: path.join(dir, 'server.ndjson'),
   };
   const seeded = parseDocument(loaded.text);
   seeded.set('seed', seed);
@@ -70,7 +74,9 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   try {
     let stack: Stack | undefined;
     if (external === undefined) {
-      stack = await startStack({ profile, env: io.env, say, teardown });
+      // A city scenario's residents are the server's: the same count, the same seed.
+      const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
+      stack = await startStack({ profile, env: io.env, say, teardown, ...city });
       stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
       void stack.died.then((why) => {
         event('stack-died', { why });
@@ -80,12 +86,22 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     const origin = external ?? stack!.url;
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
     say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
+    const scrapeUrl = scenario.scrape ?? stack?.metricsUrl;
+    let stopScraping = async (): Promise<void> => {};
+    if (scrapeUrl !== undefined) {
+      writeFileSync(files.server, '');
+      const scraper = scrapeEverySecond(scrapeUrl, files.server, started);
+      stopScraping = teardown.add('stop scraping the server\'s metrics', () => scraper.stop());
+    }
     const totalS = Math.ceil(totalDurationOf(loaded.load) / 1000);
     const bar = progress(io.stderr, { tty: io.stderrIsTTY, quiet: flags.quiet === true, totalS });
     const result = await runEngine({
       origin,
       load: loaded.load,
       journeys: scenario.journeys,
+      ...(loaded.city === undefined
+        ? {}
+        : { module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed) }, mix: loaded.city.mix }),
       thresholds: loaded.thresholds,
       seed,
       workers,
@@ -94,6 +110,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       onSecond: (second) => bar.second(second),
     });
     bar.end();
+    await stopScraping();
     event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
     const summary = buildSummary({
       scenario: scenario.name,

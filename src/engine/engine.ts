@@ -6,6 +6,7 @@ import { compiled } from '../package-root.js';
 import { invalidInput } from '../errors.js';
 import type { Journey as JourneySpec } from '../scenario/schema.js';
 import { RunAggregate } from './aggregate.js';
+import type { JourneyModuleRef, MixEntry } from './journey.js';
 import { planOf, type ExecutorConfig } from './executors/index.js';
 import type { Spacing } from './executors/rate-plan.js';
 import { mergeWire, SecondMetrics, toNdjsonLine, type MergedSecond, type WireSecond } from './second.js';
@@ -21,6 +22,10 @@ export interface EngineOptions {
   readonly origin: string;
   readonly load: ExecutorConfig;
   readonly journeys: readonly JourneySpec[];
+  /** Journeys in code, loaded by each worker; they replace the declarative `journeys`. */
+  readonly module?: JourneyModuleRef;
+  /** Pick journeys by their rates at each arrival's time (see mixPicker). */
+  readonly mix?: readonly MixEntry[];
   readonly thresholds: ThresholdSet;
   readonly seed: number;
   readonly metricsFile: string;
@@ -90,6 +95,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       startEpochMs: startedAt.getTime(),
       load,
       journeys: options.journeys,
+      ...(options.module === undefined ? {} : { module: options.module }),
+      ...(options.mix === undefined ? {} : { mix: options.mix }),
     };
     return new Worker(file, { workerData: plan });
   });

@@ -2,6 +2,7 @@ import type { Faker } from '@faker-js/faker';
 import { invalidInput } from '../errors.js';
 import type { Journey as JourneySpec } from '../scenario/schema.js';
 import { parseDuration } from './executors/duration.js';
+import { planRateAt, type RatePlan } from './executors/rate-plan.js';
 import type { Outcome } from './http/outcome.js';
 import type { RequestSpec } from './http/request-head.js';
 import type { Random } from './random.js';
@@ -19,11 +20,20 @@ export interface StepResponse {
   readonly outcome: Outcome;
   /** Only when asked for with wantBody. */
   readonly body: string | undefined;
+  /** The response's Retry-After in seconds, when it gave one. */
+  readonly retryAfterS?: number;
+}
+
+export interface RequestOptions {
+  readonly wantBody?: boolean;
+  readonly expect?: readonly number[];
+  /** This request's timeout (a person's patience), instead of the run's. */
+  readonly timeoutMs?: number;
 }
 
 export interface JourneyContext {
   /** Sends one request, named for the metrics; latency counts from when it was meant to go. */
-  request(name: string, spec: RequestSpec, options?: { wantBody?: boolean; expect?: readonly number[] }): Promise<StepResponse>;
+  request(name: string, spec: RequestSpec, options?: RequestOptions): Promise<StepResponse>;
   /** Waits as a person would between two steps. */
   think(ms: number): Promise<void>;
   readonly random: Random;
@@ -38,6 +48,55 @@ export interface WeightedJourney {
   readonly name: string;
   readonly weight: number;
   readonly run: Journey;
+}
+
+/**
+ * Journeys written in code, loaded by each worker thread from a module (as k6 loads a script):
+ * the module's `journeys(options, worker)` returns them. `options` is plain data from the run.
+ */
+export interface JourneyModuleRef {
+  /** Absolute path of an ES module exporting `journeys`. */
+  readonly file: string;
+  readonly options: unknown;
+}
+
+export interface WorkerIdentity {
+  readonly seed: number;
+  /** This worker's index among `of`. */
+  readonly index: number;
+  readonly of: number;
+}
+
+export type JourneyFactory = (options: unknown, worker: WorkerIdentity) => readonly WeightedJourney[];
+
+/**
+ * A mix that changes over the run: journey `journey` is picked in proportion to its own rate
+ * plan's rate at the arrival's time (superposed arrival streams, each labelled by its share).
+ */
+export interface MixEntry {
+  readonly journey: string;
+  readonly plan: RatePlan;
+}
+
+export function mixPicker(journeys: readonly WeightedJourney[], mix: readonly MixEntry[]): (random: Random, tMs: number) => WeightedJourney {
+  const entries = mix.map((m) => {
+    const journey = journeys.find((j) => j.name === m.journey);
+    if (journey === undefined) throw new Error(`the mix names journey "${m.journey}", which the journeys do not have`);
+    return { journey, plan: m.plan };
+  });
+  const first = entries[0];
+  if (first === undefined) throw new Error('a mix needs at least one journey');
+  return (random, tMs) => {
+    let total = 0;
+    for (const e of entries) total += planRateAt(e.plan, tMs);
+    if (!(total > 0)) return first.journey;
+    let x = random.next() * total;
+    for (const e of entries) {
+      x -= planRateAt(e.plan, tMs);
+      if (x < 0) return e.journey;
+    }
+    return entries[entries.length - 1]?.journey ?? first.journey;
+  };
 }
 
 /** Picks journeys in proportion to their weights, from the given random stream. */
@@ -62,6 +121,9 @@ export function journeyPicker(journeys: readonly WeightedJourney[]): (random: Ra
  */
 export function compileJourneys(specs: readonly JourneySpec[], faker?: Faker): WeightedJourney[] {
   return specs.map((spec, j) => {
+    if (spec.steps === undefined) {
+      throw invalidInput('BAD_JOURNEY', `journeys[${j}]: "${spec.name}" has no steps; built-in journeys run from a journey module`);
+    }
     const steps = spec.steps.map((step, s) => {
       const where = `journeys[${j}].steps[${s}]`;
       if (!step.request.url.startsWith('/')) {

@@ -1,6 +1,7 @@
 import type { Journey as JourneySpec } from '../scenario/schema.js';
 import type { VusConfig } from './executors/index.js';
 import type { RatePlan, Spacing } from './executors/rate-plan.js';
+import type { JourneyModuleRef, MixEntry } from './journey.js';
 import type { WireSecond } from './second.js';
 
 /**
@@ -24,6 +25,10 @@ export interface WorkerPlan {
   readonly startEpochMs: number;
   readonly load: WorkerLoad;
   readonly journeys: readonly JourneySpec[];
+  /** Journeys in code; when given, they are run instead of compiling `journeys`. */
+  readonly module?: JourneyModuleRef;
+  /** Pick journeys by their rates at the arrival's time rather than by fixed weights. */
+  readonly mix?: readonly MixEntry[];
 }
 
 export type ToWorker = { readonly type: 'stop' };

@@ -1,11 +1,19 @@
 import { Faker, en } from '@faker-js/faker';
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { constantVus } from './executors/constant-vus.js';
 import { totalDurationOf } from './executors/index.js';
 import { rampingVus } from './executors/ramping-vus.js';
 import { planArrivals } from './executors/rate-plan.js';
 import { Client } from './http/client.js';
-import { compileJourneys, journeyPicker, type JourneyContext } from './journey.js';
+import {
+  compileJourneys,
+  journeyPicker,
+  mixPicker,
+  type JourneyContext,
+  type JourneyFactory,
+  type WeightedJourney,
+} from './journey.js';
 import { createRandom, type Random } from './random.js';
 import { SecondMetrics, type WireSecond } from './second.js';
 import type { FromWorker, ToWorker, WorkerPlan } from './worker-plan.js';
@@ -24,7 +32,7 @@ class WorkerRun {
   readonly #client: Client;
   readonly #random: Random;
   readonly #faker: Faker;
-  readonly #pick: (random: Random) => { run: (ctx: JourneyContext) => Promise<void> };
+  readonly #pick: (random: Random, tMs: number) => WeightedJourney;
   /** This thread's monotonic time (performance.now) at which the run's second 0 begins. */
   readonly #start: number;
   readonly #seconds = new Map<number, SecondMetrics>();
@@ -36,13 +44,30 @@ class WorkerRun {
   readonly #flusher: NodeJS.Timeout;
   #finished = false;
 
-  constructor(plan: WorkerPlan) {
+  /** Loads the plan's journey module, if it names one, before anything starts. */
+  static async create(plan: WorkerPlan): Promise<WorkerRun> {
+    let journeys: readonly WeightedJourney[] | undefined;
+    if (plan.module !== undefined) {
+      const mod = (await import(pathToFileURL(plan.module.file).href)) as { journeys?: JourneyFactory };
+      if (typeof mod.journeys !== 'function') throw new Error(`${plan.module.file} does not export a journeys() function`);
+      journeys = mod.journeys(plan.module.options, { seed: plan.seed, index: plan.index, of: plan.of });
+    }
+    return new WorkerRun(plan, journeys);
+  }
+
+  private constructor(plan: WorkerPlan, journeys: readonly WeightedJourney[] | undefined) {
     this.#plan = plan;
     this.#client = new Client(plan.origin, { connections: plan.connections, timeoutMs: plan.timeoutMs });
     this.#random = createRandom(plan.seed).fork(`worker-${plan.index}`);
     this.#faker = new Faker({ locale: [en] });
     this.#faker.seed(plan.seed + 7919 * (plan.index + 1));
-    this.#pick = journeyPicker(compileJourneys(plan.journeys, this.#faker));
+    const all = journeys ?? compileJourneys(plan.journeys, this.#faker);
+    if (plan.mix !== undefined) {
+      this.#pick = mixPicker(all, plan.mix);
+    } else {
+      const pick = journeyPicker(all);
+      this.#pick = (random) => pick(random);
+    }
     this.#start = plan.startEpochMs - performance.timeOrigin;
     this.#flusher = setInterval(() => this.#flush(false), FLUSH_EVERY_MS);
   }
@@ -149,7 +174,7 @@ class WorkerRun {
   #iterate(scheduledAt: number): Promise<void> {
     this.#inFlight++;
     this.#second(scheduledAt - this.#start).inFlight(this.#inFlight);
-    const journey = this.#pick(this.#random);
+    const journey = this.#pick(this.#random, scheduledAt - this.#start);
     return journey
       .run(this.#context(scheduledAt))
       .catch(() => {
@@ -170,7 +195,7 @@ class WorkerRun {
       request: async (name, spec, options) => {
         const result = await this.#client.request(spec, {
           scheduledAt: due,
-          timeoutMs: this.#plan.timeoutMs,
+          timeoutMs: options?.timeoutMs ?? this.#plan.timeoutMs,
           ...(options?.wantBody === true ? { wantBody: true } : {}),
         });
         const now = performance.now();
@@ -181,7 +206,9 @@ class WorkerRun {
         }
         this.#second(now - this.#start).request(name, outcome, result.latencyUs, result.serviceUs);
         due = now;
-        return { status: result.status, outcome, body: result.body };
+        return result.retryAfterS === undefined
+          ? { status: result.status, outcome, body: result.body }
+          : { status: result.status, outcome, body: result.body, retryAfterS: result.retryAfterS };
       },
       think: (ms) => {
         due = performance.now() + ms;
@@ -233,13 +260,20 @@ function send(message: FromWorker): void {
 }
 
 if (parentPort !== null) {
-  try {
-    const run = new WorkerRun(workerData as WorkerPlan);
-    parentPort.on('message', (message: ToWorker) => {
-      if (message.type === 'stop') run.stop();
-    });
-    run.begin();
-  } catch (err) {
-    send({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-  }
+  const port = parentPort;
+  let stopped = false;
+  let run: WorkerRun | undefined;
+  port.on('message', (message: ToWorker) => {
+    if (message.type !== 'stop') return;
+    stopped = true;
+    run?.stop();
+  });
+  WorkerRun.create(workerData as WorkerPlan).then(
+    (created) => {
+      run = created;
+      if (stopped) created.stop();
+      else created.begin();
+    },
+    (err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.message : String(err) }),
+  );
 }

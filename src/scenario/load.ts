@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { validateExecutor, type ExecutorConfig } from '../engine/executors/index.js';
 import { parseThresholds, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, invalidInput } from '../errors.js';
+import { cityModel, type CityModel } from '../../sim/plan.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 /** A scenario with the parts the engine runs already parsed: its executor and thresholds. */
@@ -13,6 +14,8 @@ export interface LoadedScenario {
   readonly scenario: Scenario;
   readonly load: ExecutorConfig;
   readonly thresholds: ThresholdSet;
+  /** A city scenario's model: its curves made `load`; its journeys run from sim/journeys. */
+  readonly city?: CityModel;
 }
 
 /**
@@ -47,12 +50,16 @@ export function compileScenario(text: string, file: string): LoadedScenario {
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) problems.push(...problemsOf(result.error, lineOf));
   // The executor and the thresholds check their own fields: their problems join the list.
-  const load = collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
+  const isCity = raw !== null && typeof raw === 'object' && raw['city'] !== undefined;
+  const load = isCity ? undefined : collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
   const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds'));
-  if (problems.length > 0 || !result.success || load === undefined || thresholds === undefined) {
+  const city = isCity && result.success && result.data.city !== undefined ? collect(problems, lineOf, () => cityModel(result.data.city!, result.data.journeys)) : undefined;
+  const runs = city?.load ?? load;
+  if (problems.length > 0 || !result.success || runs === undefined || thresholds === undefined) {
     throw invalidInput('SCENARIO_INVALID', formatProblems(file, problems));
   }
-  return Object.freeze({ file, text, scenario: deepFreeze(result.data), load, thresholds });
+  const scenario = deepFreeze(result.data);
+  return Object.freeze(city === undefined ? { file, text, scenario, load: runs, thresholds } : { file, text, scenario, load: runs, thresholds, city });
 }
 
 function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) => number | undefined, check: () => T): T | undefined {

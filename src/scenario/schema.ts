@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { STREAMS } from '../../sim/city/morning.js';
+import { CLOCK_EXPECTED, parseClockTime } from '../../sim/clock.js';
 import { DURATION_EXPECTED, readDuration } from '../engine/executors/duration.js';
 
 /**
@@ -34,25 +36,142 @@ export const stepSchema = z.strictObject({
   think: duration.optional(),
 });
 
-export const journeySchema = z.strictObject({
-  name: z.string().min(1).max(64),
-  weight: z.number().positive().default(1),
-  steps: z.array(stepSchema).min(1),
+const share = z.number().min(0).max(1);
+const clockTime = z.string().refine((t) => parseClockTime(t) !== undefined, { error: CLOCK_EXPECTED });
+
+/** A client's retry policy: `naive` taps refresh at once, `backoff` waits (capped, jittered).
+ *  Every field is optional; the defaults are sim/people.ts's RETRY_DEFAULTS. */
+export const retrySchema = z.strictObject({
+  policy: z.enum(['naive', 'backoff']).optional(),
+  /** Attempts in all, the first included. */
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+  /** backoff: the first wait's ceiling, and the cap. */
+  base: duration.optional(),
+  cap: duration.optional(),
+  /** backoff: retries allowed per first attempt, over the client's life (a retry budget). */
+  budget: z.number().min(0).max(10).optional(),
 });
+
+export const journeySchema = z
+  .strictObject({
+    name: z.string().min(1).max(64),
+    /** Declarative journeys: how often this one is picked. Built-in ones: a multiplier on their stream's rate. */
+    weight: z.number().positive().default(1),
+    steps: z.array(stepSchema).min(1).optional(),
+    /** A built-in journey of the simulator, fed by the stream of the same name (city scenarios). */
+    use: z.enum(STREAMS).optional(),
+    /** Built-in journeys: this journey's clients' retry policy (default: city.retry). */
+    retry: retrySchema.optional(),
+  })
+  .superRefine((j, ctx) => {
+    if ((j.steps === undefined) === (j.use === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: 'give either steps (a declarative journey) or use (a built-in one), not both or neither' });
+    }
+    if (j.steps !== undefined && j.retry !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['retry'], message: 'retry applies to built-in (use) journeys only' });
+    }
+  });
+
+/** Overrides of the morning model's parameters (sim/city/morning.ts); every one is optional. */
+export const modelSchema = z.strictObject({
+  scansPerDay: z.number().min(0).optional(),
+  dayStart: clockTime.optional(),
+  dayEnd: clockTime.optional(),
+  ownChecksPerResident: z.number().min(0).max(100).optional(),
+  commute: z.strictObject({ peak: clockTime.optional(), spreadMinutes: z.number().positive().max(600).optional(), share: share.optional() }).optional(),
+  round: z
+    .strictObject({
+      start: clockTime.optional(),
+      notifiedShare: share.optional(),
+      surgeMinutes: z.number().positive().max(600).optional(),
+      tables: z.number().int().min(0).optional(),
+      perTablePerHour: z.number().min(0).max(10_000).optional(),
+      rampMinutes: z.number().min(0).max(600).optional(),
+      sitesClose: clockTime.optional(),
+      poolSize: z.number().int().min(1).max(50).optional(),
+      labDelayHours: z.number().min(0).max(72).optional(),
+    })
+    .optional(),
+});
+
+/** How the people behave (sim/people.ts). */
+export const peopleSchema = z.strictObject({
+  /** Real time a person watches a spinner before tapping refresh: a request's timeout. */
+  patience: duration.optional(),
+  /** Of residents whose app gave up, the share whose client state broke and who re-install, by age band. */
+  reinstall: z.strictObject({ young: share.optional(), adult: share.optional(), elderly: share.optional() }).optional(),
+  /** Share of code scans at a table that fail whatever the server does (glare, a cracked screen). */
+  scanFailure: share.optional(),
+  /** Share of checkpoint arrivals that are hospitals (the rest: metro gates and shops). */
+  hospitalShare: share.optional(),
+  /** Share of pooled tubes that come back positive. */
+  positivity: share.optional(),
+});
+
+export const citySchema = z
+  .strictObject({
+    clock: z.strictObject({
+      start: clockTime,
+      end: clockTime,
+      /** Simulated seconds per real second. */
+      compress: z.number().min(1).max(3600),
+    }),
+    population: z.strictObject({
+      /** Share of the city simulated: 0.001 is 12,953 residents. */
+      scale: z.number().gt(0).max(1),
+    }),
+    model: modelSchema.optional(),
+    people: peopleSchema.optional(),
+    /** The clients' retry policy, unless a journey gives its own. */
+    retry: retrySchema.optional(),
+    /** Grid on which the curve is sampled for the engine (real time). */
+    resolution: duration.optional(),
+    /** Most arrivals in flight at once; more are dropped and counted. */
+    maxInFlight: z.number().int().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const start = parseClockTime(c.clock.start);
+    const end = parseClockTime(c.clock.end);
+    if (start !== undefined && end !== undefined && end <= start) {
+      ctx.addIssue({ code: 'custom', path: ['clock', 'end'], message: `expected a time after clock.start (${c.clock.start}), got ${c.clock.end}` });
+    }
+  });
 
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1).max(80).regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits and _ . - only (it names the run folder)'),
   description: z.string().optional(),
   seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
   target: z.union([z.literal('reference'), z.url({ protocol: /^https?$/, error: 'expected "reference" or an http:// URL' })]),
-  // Checked field by field by the executor it names (src/engine/executors/).
-  load: z.unknown(),
+  // Checked field by field by the executor it names (src/engine/executors/). Either this or city.
+  load: z.unknown().optional(),
+  /** A simulated city's morning (sim/): the load comes from its curves. Either this or load. */
+  city: citySchema.optional(),
   journeys: z.array(journeySchema).min(1),
   // Checked expression by expression by src/engine/thresholds.ts.
   thresholds: z.unknown().optional(),
+  /** A Prometheus endpoint of the target to scrape every second into server.ndjson (the reference stack's is scraped anyway). */
+  scrape: z.url({ protocol: /^https?$/, error: 'expected an http:// URL of a Prometheus /metrics endpoint' }).optional(),
+}).superRefine((s, ctx) => {
+  if ((s.load === undefined) === (s.city === undefined)) {
+    ctx.addIssue({ code: 'custom', path: s.load === undefined ? [] : ['city'], message: 'give either load (an executor) or city (a simulated morning), not both or neither' });
+  }
+  s.journeys.forEach((j, i) => {
+    if (s.city !== undefined && j.use === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['journeys', i, 'use'], message: 'a city scenario runs built-in journeys: expected use: one of ' + STREAMS.join(', ') });
+    }
+    if (s.city === undefined && j.use !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['journeys', i, 'use'], message: 'built-in journeys need a city section to feed them' });
+    }
+  });
+  const used = s.journeys.flatMap((j) => (j.use === undefined ? [] : [j.use]));
+  used.forEach((u, i) => {
+    if (used.indexOf(u) !== i) ctx.addIssue({ code: 'custom', path: ['journeys'], message: `use: ${u} appears twice; each stream feeds one journey` });
+  });
 });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Journey = z.output<typeof journeySchema>;
 export type Step = z.output<typeof stepSchema>;
+export type City = z.output<typeof citySchema>;
+export type RetryInput = z.output<typeof retrySchema>;

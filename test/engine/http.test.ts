@@ -18,6 +18,7 @@ interface Parsed {
   readonly bytes: number;
   /** Offset after the response within the input (bytes after it are not this response's). */
   readonly end: number;
+  readonly retryAfterS: number;
 }
 
 /** Feeds `text` in pieces of `step` bytes (reusing one scratch buffer, as the client does). */
@@ -32,11 +33,11 @@ function parse(text: string, options: { step?: number; isHead?: boolean; eof?: b
     const r = parser.execute(scratch, 0, n);
     if (r === PARSE_ERROR) return 'error';
     if (r !== NEED_MORE) {
-      return { status: parser.status, keepAlive: parser.keepAlive, body: parser.body(), bytes: parser.bodyBytes, end: at + r };
+      return { status: parser.status, keepAlive: parser.keepAlive, body: parser.body(), bytes: parser.bodyBytes, end: at + r, retryAfterS: parser.retryAfterS };
     }
   }
   if (options.eof === true && parser.finishAtEof()) {
-    return { status: parser.status, keepAlive: parser.keepAlive, body: parser.body(), bytes: parser.bodyBytes, end: input.length };
+    return { status: parser.status, keepAlive: parser.keepAlive, body: parser.body(), bytes: parser.bodyBytes, end: input.length, retryAfterS: parser.retryAfterS };
   }
   return 'incomplete';
 }
@@ -71,6 +72,9 @@ describe('ResponseParser', () => {
     { name: 'HTTP/1.0 with keep-alive', text: 'HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nok', want: { keepAlive: true } },
     { name: 'interim 100 Continue is skipped', text: 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok', want: { status: 201, body: 'ok' } },
     { name: 'HEAD: no body whatever Content-Length says', text: 'HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n', isHead: true, want: { status: 200, bytes: 0, keepAlive: true } },
+    { name: 'Retry-After in seconds is read', text: 'HTTP/1.1 503 Service Unavailable\r\nretry-after:  7 \r\nContent-Length: 0\r\n\r\n', want: { status: 503, retryAfterS: 7 } },
+    { name: 'Retry-After as a date is not read', text: 'HTTP/1.1 503 X\r\nRetry-After: Fri, 31 Dec 1999 23:59:59 GMT\r\nContent-Length: 0\r\n\r\n', want: { status: 503, retryAfterS: -1 } },
+    { name: 'no Retry-After', text: 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', want: { status: 200, retryAfterS: -1 } },
     { name: '204 has no body', text: 'HTTP/1.1 204 No Content\r\n\r\n', want: { status: 204, bytes: 0 } },
     { name: '304 has no body', text: 'HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n', want: { status: 304, bytes: 0 } },
     { name: 'body until the connection closes', text: 'HTTP/1.1 200 OK\r\n\r\nall of it', eof: true, want: { body: 'all of it', keepAlive: false } },

@@ -36,10 +36,10 @@ describe('scenario files', () => {
     expect(s.name).toBe('constant-ping');
     expect(s.seed).toBe(7);
     expect(s.load).toEqual({ executor: 'constant-arrival-rate', rate: 500, duration: '10s' });
-    expect(s.journeys[0]?.steps[0]?.request).toEqual({ method: 'GET', url: '/thing?id={{ faker.string.uuid }}' });
+    expect(s.journeys[0]?.steps?.[0]?.request).toEqual({ method: 'GET', url: '/thing?id={{ faker.string.uuid }}' });
     expect(s.thresholds).toEqual({ http_req_duration: ['p(95)<500'], http_req_failed: ['rate<0.01'] });
     expect(Object.isFrozen(s)).toBe(true);
-    expect(Object.isFrozen(s.journeys[0]?.steps[0]?.request)).toBe(true);
+    expect(Object.isFrozen(s.journeys[0]?.steps?.[0]?.request)).toBe(true);
   });
 
   it('reports every problem at once, each naming the file, its line and the field', () => {

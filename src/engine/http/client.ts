@@ -49,6 +49,8 @@ export interface HttpResult {
   readonly body?: string;
   /** For outcomes without a response: the socket error code or what was wrong with the response. */
   readonly detail?: string;
+  /** The response's Retry-After, in seconds, when it gave one as a number. */
+  readonly retryAfterS?: number;
 }
 
 export interface ClientStats {
@@ -310,7 +312,7 @@ export class Client {
 
   #complete(exchange: Exchange, parser: ResponseParser): void {
     const body = exchange.wantBody ? parser.body() : undefined;
-    this.#settle(exchange, this.#now(), parser.status, outcomeOfStatus(parser.status), parser.bodyBytes, body, undefined);
+    this.#settle(exchange, this.#now(), parser.status, outcomeOfStatus(parser.status), parser.bodyBytes, body, undefined, parser.retryAfterS);
   }
 
   #onEnd(connection: Connection): void {
@@ -393,6 +395,7 @@ export class Client {
     bytes: number,
     body: string | undefined,
     detail: string | undefined,
+    retryAfterS = -1,
   ): void {
     if (exchange.settled) return;
     exchange.settled = true;
@@ -405,6 +408,7 @@ export class Client {
     };
     if (body !== undefined) result.body = body;
     if (detail !== undefined) result.detail = detail;
+    if (retryAfterS >= 0) result.retryAfterS = retryAfterS;
     exchange.resolve(result);
   }
 

@@ -39,6 +39,7 @@ const OTHER_FIELD = 0;
 const CONTENT_LENGTH = 1;
 const TRANSFER_ENCODING = 2;
 const CONNECTION = 3;
+const RETRY_AFTER = 4;
 
 const CR = 13;
 const LF = 10;
@@ -59,6 +60,8 @@ export class ResponseParser {
   error = '';
   /** True once any byte of the response arrived: a socket that closes before is "stale". */
   received = false;
+  /** Retry-After in seconds (delta-seconds form only; an HTTP date is not read), or -1. */
+  retryAfterS = -1;
 
   #state = HEAD_START;
   #isHead = false;
@@ -274,12 +277,17 @@ export class ResponseParser {
     if (nameLength === 14 && nameIs(b, start, 'content-length')) field = CONTENT_LENGTH;
     else if (nameLength === 17 && nameIs(b, start, 'transfer-encoding')) field = TRANSFER_ENCODING;
     else if (nameLength === 10 && nameIs(b, start, 'connection')) field = CONNECTION;
+    else if (nameLength === 11 && nameIs(b, start, 'retry-after')) field = RETRY_AFTER;
     if (field === OTHER_FIELD) return true;
     let vs = colon + 1;
     let ve = end;
     while (vs < ve && (b[vs] === SP || b[vs] === HT)) vs++;
     while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
     if (field === CONTENT_LENGTH) return this.#contentLengthField(b, vs, ve);
+    if (field === RETRY_AFTER) {
+      this.retryAfterS = digitsValue(b, vs, ve);
+      return true;
+    }
     if (field === TRANSFER_ENCODING) this.#transferEncodingField(b, vs, ve);
     else this.#connectionField(b, vs, ve);
     return true;
@@ -408,6 +416,7 @@ export class ResponseParser {
 
   #resetHead(): void {
     this.#line = null;
+    this.retryAfterS = -1;
     this.#headBytes = 0;
     this.#minor = 1;
     this.#contentLength = -1;
@@ -448,4 +457,16 @@ function nameIs(b: Buffer, start: number, lower: string): boolean {
     if (c !== lower.charCodeAt(k)) return false;
   }
   return true;
+}
+
+/** A run of decimal digits as a number (at most 9 of them), or -1 when it is anything else. */
+function digitsValue(b: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 9) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i] ?? 0;
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
 }

@@ -1,0 +1,119 @@
+import { cityPlan, type CityPlan } from '../../sim/plan.js';
+import { planOf, totalDurationOf } from '../engine/executors/index.js';
+import { planExpected, planRateAt } from '../engine/executors/rate-plan.js';
+import { ExitCode } from '../errors.js';
+import { loadScenario, type LoadedScenario } from '../scenario/load.js';
+import { DEFAULT_SEED } from '../stack/stack.js';
+import type { CommandIO } from './io.js';
+import { parseCount } from './options.js';
+
+/**
+ * `codestorm plan SCENARIO [--json]`: what a scenario will do, without running it — the curve
+ * (city-wide and as sent), the journey mix, the faults, the population, a sample of the
+ * residents. The JSON holds no timestamps: the same scenario and seed give the same bytes.
+ */
+export interface PlanFlags {
+  readonly json?: boolean;
+  readonly seed?: string;
+}
+
+export interface ScenarioPlan {
+  readonly scenario: string;
+  readonly file: string;
+  readonly seed: number;
+  readonly seedFrom: 'flag' | 'scenario' | 'default';
+  readonly target: string;
+  readonly load: {
+    readonly executor: string;
+    readonly durationS: number;
+    /** Expected arrivals (open model); null for the closed model, whose count depends on the target. */
+    readonly arrivals: number | null;
+    readonly peakRps: number | null;
+  };
+  readonly journeys: readonly { readonly name: string; readonly kind: 'steps' | 'built-in'; readonly weight: number; readonly use?: string }[];
+  readonly thresholds: readonly string[];
+  readonly faults: readonly unknown[];
+  readonly city: CityPlan | null;
+}
+
+export function scenarioPlan(loaded: LoadedScenario, seedFlag: number | undefined): ScenarioPlan {
+  const { scenario, load } = loaded;
+  const seed = seedFlag ?? scenario.seed ?? DEFAULT_SEED;
+  const seedFrom = seedFlag !== undefined ? 'flag' : scenario.seed !== undefined ? 'scenario' : 'default';
+  const durationMs = totalDurationOf(load);
+  const open = load.executor === 'constant-vus' || load.executor === 'ramping-vus' ? undefined : planOf(load);
+  let peak = 0;
+  if (open !== undefined) for (const s of open.segments) peak = Math.max(peak, s.fromRate, s.toRate);
+  return {
+    scenario: scenario.name,
+    file: loaded.file,
+    seed,
+    seedFrom,
+    target: scenario.target,
+    load: {
+      executor: load.executor,
+      durationS: durationMs / 1000,
+      arrivals: open === undefined ? null : Math.round(planExpected(open, 0, durationMs) * 10) / 10,
+      peakRps: open === undefined ? null : Math.round(peak * 100) / 100,
+    },
+    journeys: scenario.journeys.map((j) => (j.use === undefined ? { name: j.name, kind: 'steps', weight: j.weight } : { name: j.name, kind: 'built-in', weight: j.weight, use: j.use })),
+    thresholds: loaded.thresholds.map((t) => `${t.key}: ${t.expr}`),
+    faults: [],
+    city: loaded.city === undefined ? null : cityPlan(loaded.city, seed),
+  };
+}
+
+export async function planCommand(file: string, flags: PlanFlags, io: CommandIO): Promise<ExitCode> {
+  const loaded = await loadScenario(file);
+  const seed = flags.seed === undefined ? undefined : parseCount('--seed', flags.seed, 0, 2 ** 31 - 1);
+  const plan = scenarioPlan(loaded, seed);
+  io.stdout(flags.json === true ? `${JSON.stringify(plan)}\n` : describePlan(plan, loaded));
+  return ExitCode.ok;
+}
+
+function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
+  const n = (v: number) => v.toLocaleString('en');
+  const out: string[] = [];
+  out.push(`${plan.scenario} (${plan.file}), seed ${plan.seed}${plan.seedFrom === 'default' ? ' (default: the scenario gives none)' : ''}, target ${plan.target}`);
+  const l = plan.load;
+  out.push(`load: ${l.executor} for ${l.durationS} s${l.arrivals === null ? ' (closed model)' : `, ${n(l.arrivals)} arrivals expected, peak ${l.peakRps}/s`}`);
+  const city = plan.city;
+  if (city !== null) {
+    const p = city.population;
+    out.push(`clock: ${city.clock.start}–${city.clock.end} simulated, ×${city.clock.compress}: ${city.clock.realDurationS} s of real time`);
+    out.push(`population: ${n(p.residents)} residents (scale ${p.scale} of ${n(p.city)}), ${n(p.compounds)} compounds, ${n(p.sites)} sampling sites, ${n(p.tables)} tables`);
+    out.push(`  ages ${p.ageMix.map((a) => `${a.ages}: ${n(a.residents)}`).join(', ')}`);
+    out.push(`  districts ${p.districts.map((d) => `${d.name} ${n(d.residents)}`).join(', ')}`);
+    out.push('streams (city: whole city per simulated second; sent: per real second):');
+    for (const s of city.streams) {
+      out.push(
+        `  ${s.journey.padEnd(20)} ${s.use.padEnd(19)} city ${n(s.city.arrivals).padStart(11)} arrivals, peak ${String(s.city.peakRps).padStart(8)}/s at ${s.city.peakAt}` +
+          ` | sent ${n(s.scaled.arrivals).padStart(9)}, peak ${String(s.scaled.peakRps).padStart(7)}/s at +${s.scaled.peakAtS}s | retry ${s.retry.policy}`,
+      );
+    }
+    const t = city.totals;
+    out.push(`  ${'all'.padEnd(40)} city ${n(t.arrivals).padStart(11)} arrivals, peak ${String(t.peakRps).padStart(8)}/s at ${t.peakAt} | sent ${n(t.scaled.arrivals).padStart(9)}, peak ${String(t.scaled.peakRps).padStart(7)}/s at +${t.scaled.peakAtS}s`);
+    out.push('curve (sent per real second):');
+    const every = Math.max(1, Math.ceil(city.curve.length / 12));
+    const max = Math.max(...city.curve.map((c) => c.scaledRps), 1);
+    city.curve.forEach((c, i) => {
+      if (i % every === 0 || i === city.curve.length - 1) out.push(`  +${String(c.tS).padStart(7)}s ${c.clock} ${String(c.scaledRps).padStart(9)}/s ${'█'.repeat(Math.round((30 * c.scaledRps) / max))}`);
+    });
+    out.push('sample residents:');
+    for (const r of city.sample) out.push(`  #${r.index} ${r.idNumber} ${r.name} ${r.district} ${r.birthDate} ${r.sex} compound ${r.compound}`);
+  } else {
+    out.push(`journeys: ${plan.journeys.map((j) => `${j.name} (weight ${j.weight})`).join(', ')}`);
+    if (l.arrivals !== null && loaded.load.executor !== 'constant-vus' && loaded.load.executor !== 'ramping-vus') {
+      const open = planOf(loaded.load);
+      const steps = 10;
+      out.push('curve:');
+      for (let k = 0; k <= steps; k++) {
+        const t = (open.durationMs * k) / steps;
+        out.push(`  +${(t / 1000).toFixed(1).padStart(7)}s ${planRateAt(open, Math.min(t, open.durationMs - 1e-6)).toFixed(1).padStart(9)}/s`);
+      }
+    }
+  }
+  out.push(`faults: ${plan.faults.length === 0 ? 'none' : plan.faults.length}`);
+  out.push(`thresholds: ${plan.thresholds.length === 0 ? 'none' : plan.thresholds.join('; ')}`);
+  return `${out.join('\n')}\n`;
+}
