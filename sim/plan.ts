@@ -1,4 +1,6 @@
 import { curve, type CurveConfig } from '../src/engine/executors/curve.js';
+import { planOf, totalDurationOf, type ExecutorConfig } from '../src/engine/executors/index.js';
+import { planExpected, planRateAt } from '../src/engine/executors/rate-plan.js';
 import { DEFAULT_MAX_IN_FLIGHT } from '../src/engine/executors/fields.js';
 import { parseDuration } from '../src/engine/executors/duration.js';
 import type { MixEntry } from '../src/engine/journey.js';
@@ -29,8 +31,9 @@ export interface StreamPlan {
   /** Multiplier on the stream's rate, from the journey's weight. */
   readonly weight: number;
   readonly retry: RetryPolicy;
-  /** Whole city, simulated time: arrivals in the window, the peak per simulated second and when. */
-  readonly city: { readonly arrivals: number; readonly peakRps: number; readonly peakAt: string };
+  /** Whole city, simulated time: arrivals in the window, the peak per simulated second and when
+   *  (null when the scenario's `load` gives the rate rather than the city's clock). */
+  readonly city: { readonly arrivals: number; readonly peakRps: number; readonly peakAt: string } | null;
   /** What is sent: arrivals over the run, the peak per real second and when (s from the start). */
   readonly scaled: { readonly arrivals: number; readonly peakRps: number; readonly peakAtS: number };
 }
@@ -47,7 +50,7 @@ export interface CurvePoint {
 }
 
 export interface CityModel {
-  readonly clock: { readonly start: string; readonly end: string; readonly compress: number; readonly realDurationS: number };
+  readonly clock: { readonly start: string; readonly end: string; readonly compress: number; readonly realDurationS: number } | null;
   readonly population: {
     readonly city: number;
     readonly scale: number;
@@ -61,12 +64,12 @@ export interface CityModel {
   readonly model: MorningModel;
   readonly people: People;
   readonly streams: readonly StreamPlan[];
-  readonly totals: StreamPlan['city'] & { readonly scaled: StreamPlan['scaled'] };
+  readonly totals: { readonly city: StreamPlan['city']; readonly scaled: StreamPlan['scaled'] };
   readonly curve: readonly CurvePoint[];
   readonly faults: readonly unknown[];
-  /** For the engine: not part of the printed plan. */
-  readonly load: CurveConfig;
-  readonly mix: readonly MixEntry[];
+  /** For the engine: not part of the printed plan. No mix: journeys are picked by weight. */
+  readonly load: ExecutorConfig;
+  readonly mix: readonly MixEntry[] | undefined;
 }
 
 export interface CityPlan extends Omit<CityModel, 'load' | 'mix'> {
@@ -124,7 +127,11 @@ export function resolveRetry(...layers: readonly (RetryInput | undefined)[]): Re
   return out;
 }
 
-export function cityModel(city: City, journeys: readonly Journey[]): CityModel {
+export function cityModel(city: City, journeys: readonly Journey[], load?: ExecutorConfig): CityModel {
+  if (load !== undefined || city.clock === undefined) {
+    if (load === undefined) throw new Error('a city scenario needs a clock or a load');
+    return explicitLoadModel(city, journeys, load);
+  }
   const clock: SimClock = { start: clockOf(city.clock.start, 'clock.start'), end: clockOf(city.clock.end, 'clock.end'), compress: city.clock.compress };
   const durationS = realDurationS(clock);
   const scale = city.population.scale;
@@ -140,7 +147,7 @@ export function cityModel(city: City, journeys: readonly Journey[]): CityModel {
   const curveOf = (rate: (tS: number) => number): CurveConfig =>
     curve.validate({ executor: 'curve', rate, duration: durationMs, resolution: resolutionMs, maxInFlight: city.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT }, 'city');
   const rates = used.map(({ journey, stream }) => realRate(stream, journey.weight));
-  const load = curveOf((tS) => rates.reduce((sum, r) => sum + r(tS), 0));
+  const curveLoad = curveOf((tS) => rates.reduce((sum, r) => sum + r(tS), 0));
   const mix = used.map(({ journey }, i) => ({ journey: journey.name, plan: curve.plan(curveOf(rates[i]!)) }));
 
   // Peaks are read on the engine's own grid, so that they agree with what is sent.
@@ -180,35 +187,93 @@ export function cityModel(city: City, journeys: readonly Journey[]): CityModel {
     curvePoints.push({ tS: round(tS, 2), clock: formatClockTime(simTimeAt(clock, tS)), cityRps: round(scaledRps / (scale * clock.compress), 1), scaledRps: round(scaledRps, 2), byJourney });
   }
 
+  return {
+    clock: { start: formatClockTime(clock.start), end: formatClockTime(clock.end), compress: clock.compress, realDurationS: round(durationS, 3) },
+    population: populationOf(residents, scale, model),
+    model,
+    people,
+    streams: streamPlans,
+    totals: {
+      city: { arrivals: round(totalCity, 0), peakRps: round(totalPeak.rps / (scale * clock.compress), 1), peakAt: formatClockTime(simTimeAt(clock, totalPeak.atS)) },
+      scaled: { arrivals: round(totalCity * scale, 1), peakRps: round(totalPeak.rps, 2), peakAtS: round(totalPeak.atS, 1) },
+    },
+    curve: curvePoints,
+    faults: [],
+    load: curveLoad,
+    mix,
+  };
+}
+
+function populationOf(residents: number, scale: number, model: MorningModel): CityModel['population'] {
   const generator = createIdentityGenerator({ seed: 0, population: residents });
   const sites = Math.ceil(residents / RESIDENTS_PER_SITE);
   const districtResidents = allocate(residents, DISTRICTS.map((d) => d.population));
   const ageResidents = allocate(residents, AGE_MIX.map((b) => b.share));
   return {
-    clock: { start: formatClockTime(clock.start), end: formatClockTime(clock.end), compress: clock.compress, realDurationS: round(durationS, 3) },
-    population: {
-      city: CITY_POPULATION,
-      scale,
-      residents,
-      districts: DISTRICTS.map((d, i) => ({ code: d.code, name: d.name, city: d.population, residents: districtResidents[i] ?? 0, source: d.source })),
-      ageMix: AGE_MIX.map((b, i) => ({ ages: `${b.minAge}-${b.maxAge}`, share: b.share, residents: ageResidents[i] ?? 0 })),
-      compounds: generator.compoundCount,
-      sites,
-      tables: sites * tablesPerSite(model.round.tables),
-    },
+    city: CITY_POPULATION,
+    scale,
+    residents,
+    districts: DISTRICTS.map((d, i) => ({ code: d.code, name: d.name, city: d.population, residents: districtResidents[i] ?? 0, source: d.source })),
+    ageMix: AGE_MIX.map((b, i) => ({ ages: `${b.minAge}-${b.maxAge}`, share: b.share, residents: ageResidents[i] ?? 0 })),
+    compounds: generator.compoundCount,
+    sites,
+    tables: sites * tablesPerSite(model.round.tables),
+  };
+}
+
+/**
+ * The city's people at the rate the scenario's `load` gives (a capacity ramp, say): journeys are
+ * picked by weight, and each stream's share of the load is its share of the weights.
+ */
+function explicitLoadModel(city: City, journeys: readonly Journey[], load: ExecutorConfig): CityModel {
+  const scale = city.population.scale;
+  const residents = Math.max(1, Math.round(CITY_POPULATION * scale));
+  const model = resolveModel(city.model);
+  const streams = new Map<StreamName, Stream>(morningStreams(model, clockOf).map((s) => [s.name, s]));
+  const used = journeys.flatMap((j) => (j.use === undefined ? [] : [{ journey: j, stream: streams.get(j.use)! }]));
+  const totalWeight = used.reduce((sum, u) => sum + u.journey.weight, 0);
+  const durationMs = totalDurationOf(load);
+  const open = load.executor === 'constant-vus' || load.executor === 'ramping-vus' ? undefined : planOf(load);
+  const expected = open === undefined ? 0 : planExpected(open, 0, durationMs);
+  let peak = { rps: 0, atS: 0 };
+  if (open !== undefined) {
+    for (const seg of open.segments) {
+      if (seg.fromRate > peak.rps) peak = { rps: seg.fromRate, atS: seg.startMs / 1000 };
+      if (seg.toRate > peak.rps) peak = { rps: seg.toRate, atS: (seg.startMs + seg.durationMs) / 1000 };
+    }
+  }
+  const durationS = durationMs / 1000;
+  const step = Math.max(durationS / CURVE_POINTS, 0.1);
+  const curvePoints: CurvePoint[] = [];
+  if (open !== undefined) {
+    for (let k = 0; k * step <= durationS + 1e-9; k++) {
+      const tS = Math.min(durationS, k * step);
+      const rps = planRateAt(open, Math.min(tS * 1000, durationMs - 1e-6));
+      const byJourney: Record<string, number> = {};
+      for (const u of used) byJourney[u.journey.name] = round((rps * u.journey.weight) / totalWeight, 2);
+      curvePoints.push({ tS: round(tS, 2), clock: '', cityRps: round(rps / scale, 1), scaledRps: round(rps, 2), byJourney });
+    }
+  }
+  const share = (w: number) => (totalWeight > 0 ? w / totalWeight : 0);
+  return {
+    clock: null,
+    population: populationOf(residents, scale, model),
     model,
-    people,
-    streams: streamPlans,
-    totals: {
-      arrivals: round(totalCity, 0),
-      peakRps: round(totalPeak.rps / (scale * clock.compress), 1),
-      peakAt: formatClockTime(simTimeAt(clock, totalPeak.atS)),
-      scaled: { arrivals: round(totalCity * scale, 1), peakRps: round(totalPeak.rps, 2), peakAtS: round(totalPeak.atS, 1) },
-    },
+    people: resolvePeople(city.people),
+    streams: used.map(({ journey, stream }) => ({
+      journey: journey.name,
+      use: stream.name,
+      what: stream.what,
+      weight: journey.weight,
+      retry: resolveRetry(city.retry, journey.retry),
+      city: null,
+      scaled: { arrivals: round(expected * share(journey.weight), 1), peakRps: round(peak.rps * share(journey.weight), 2), peakAtS: round(peak.atS, 1) },
+    })),
+    totals: { city: null, scaled: { arrivals: round(expected, 1), peakRps: round(peak.rps, 2), peakAtS: round(peak.atS, 1) } },
     curve: curvePoints,
     faults: [],
     load,
-    mix,
+    mix: undefined,
   };
 }
 

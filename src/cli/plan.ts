@@ -80,19 +80,21 @@ function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
   const city = plan.city;
   if (city !== null) {
     const p = city.population;
-    out.push(`clock: ${city.clock.start}–${city.clock.end} simulated, ×${city.clock.compress}: ${city.clock.realDurationS} s of real time`);
+    out.push(city.clock === null ? 'clock: none (the rate comes from load)' : `clock: ${city.clock.start}–${city.clock.end} simulated, ×${city.clock.compress}: ${city.clock.realDurationS} s of real time`);
     out.push(`population: ${n(p.residents)} residents (scale ${p.scale} of ${n(p.city)}), ${n(p.compounds)} compounds, ${n(p.sites)} sampling sites, ${n(p.tables)} tables`);
     out.push(`  ages ${p.ageMix.map((a) => `${a.ages}: ${n(a.residents)}`).join(', ')}`);
     out.push(`  districts ${p.districts.map((d) => `${d.name} ${n(d.residents)}`).join(', ')}`);
     out.push('streams (city: whole city per simulated second; sent: per real second):');
+    const cityPart = (c: { arrivals: number; peakRps: number; peakAt: string } | null) =>
+      c === null ? `city ${'–'.padStart(11)}${' '.repeat(37)}` : `city ${n(c.arrivals).padStart(11)} arrivals, peak ${String(c.peakRps).padStart(8)}/s at ${c.peakAt}`;
     for (const s of city.streams) {
       out.push(
-        `  ${s.journey.padEnd(20)} ${s.use.padEnd(19)} city ${n(s.city.arrivals).padStart(11)} arrivals, peak ${String(s.city.peakRps).padStart(8)}/s at ${s.city.peakAt}` +
+        `  ${s.journey.padEnd(20)} ${s.use.padEnd(19)} ${cityPart(s.city)}` +
           ` | sent ${n(s.scaled.arrivals).padStart(9)}, peak ${String(s.scaled.peakRps).padStart(7)}/s at +${s.scaled.peakAtS}s | retry ${s.retry.policy}`,
       );
     }
     const t = city.totals;
-    out.push(`  ${'all'.padEnd(40)} city ${n(t.arrivals).padStart(11)} arrivals, peak ${String(t.peakRps).padStart(8)}/s at ${t.peakAt} | sent ${n(t.scaled.arrivals).padStart(9)}, peak ${String(t.scaled.peakRps).padStart(7)}/s at +${t.scaled.peakAtS}s`);
+    out.push(`  ${'all'.padEnd(40)} ${cityPart(t.city)} | sent ${n(t.scaled.arrivals).padStart(9)}, peak ${String(t.scaled.peakRps).padStart(7)}/s at +${t.scaled.peakAtS}s`);
     out.push('curve (sent per real second):');
     const every = Math.max(1, Math.ceil(city.curve.length / 12));
     const max = Math.max(...city.curve.map((c) => c.scaledRps), 1);

@@ -101,7 +101,10 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       journeys: scenario.journeys,
       ...(loaded.city === undefined
         ? {}
-        : { module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed) }, mix: loaded.city.mix }),
+        : {
+            module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed) },
+            ...(loaded.city.mix === undefined ? {} : { mix: loaded.city.mix }),
+          }),
       thresholds: loaded.thresholds,
       seed,
       workers,

@@ -51,9 +51,10 @@ export function compileScenario(text: string, file: string): LoadedScenario {
   if (!result.success) problems.push(...problemsOf(result.error, lineOf));
   // The executor and the thresholds check their own fields: their problems join the list.
   const isCity = raw !== null && typeof raw === 'object' && raw['city'] !== undefined;
-  const load = isCity ? undefined : collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
+  const hasLoad = raw !== null && typeof raw === 'object' && raw['load'] !== undefined;
+  const load = isCity && !hasLoad ? undefined : collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
   const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds'));
-  const city = isCity && result.success && result.data.city !== undefined ? collect(problems, lineOf, () => cityModel(result.data.city!, result.data.journeys)) : undefined;
+  const city = isCity && result.success && result.data.city !== undefined && (!hasLoad || load !== undefined) ? collect(problems, lineOf, () => cityModel(result.data.city!, result.data.journeys, load)) : undefined;
   const runs = city?.load ?? load;
   if (problems.length > 0 || !result.success || runs === undefined || thresholds === undefined) {
     throw invalidInput('SCENARIO_INVALID', formatProblems(file, problems));

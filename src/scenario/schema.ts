@@ -110,12 +110,15 @@ export const peopleSchema = z.strictObject({
 
 export const citySchema = z
   .strictObject({
-    clock: z.strictObject({
-      start: clockTime,
-      end: clockTime,
-      /** Simulated seconds per real second. */
-      compress: z.number().min(1).max(3600),
-    }),
+    /** The simulated morning and its compression; leave it out when `load` gives the rate instead. */
+    clock: z
+      .strictObject({
+        start: clockTime,
+        end: clockTime,
+        /** Simulated seconds per real second. */
+        compress: z.number().min(1).max(3600),
+      })
+      .optional(),
     population: z.strictObject({
       /** Share of the city simulated: 0.001 is 12,953 residents. */
       scale: z.number().gt(0).max(1),
@@ -130,6 +133,7 @@ export const citySchema = z
     maxInFlight: z.number().int().min(1).optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.clock === undefined) return;
     const start = parseClockTime(c.clock.start);
     const end = parseClockTime(c.clock.end);
     if (start !== undefined && end !== undefined && end <= start) {
@@ -152,8 +156,15 @@ export const scenarioSchema = z.strictObject({
   /** A Prometheus endpoint of the target to scrape every second into server.ndjson (the reference stack's is scraped anyway). */
   scrape: z.url({ protocol: /^https?$/, error: 'expected an http:// URL of a Prometheus /metrics endpoint' }).optional(),
 }).superRefine((s, ctx) => {
-  if ((s.load === undefined) === (s.city === undefined)) {
-    ctx.addIssue({ code: 'custom', path: s.load === undefined ? [] : ['city'], message: 'give either load (an executor) or city (a simulated morning), not both or neither' });
+  if (s.load === undefined && s.city === undefined) {
+    ctx.addIssue({ code: 'custom', path: [], message: 'give load (an executor), city (a simulated morning), or both (a city\'s people at the rate load gives)' });
+  }
+  if (s.city !== undefined && (s.load === undefined) === (s.city.clock === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['city', 'clock'],
+      message: s.load === undefined ? 'missing: a city scenario without load needs a clock to make its curves' : 'the rate comes from load: leave city.clock out',
+    });
   }
   s.journeys.forEach((j, i) => {
     if (s.city !== undefined && j.use === undefined) {
