@@ -145,7 +145,7 @@ export function cityModel(city: City, journeys: readonly Journey[], load?: Execu
   const resolutionMs = city.resolution === undefined ? DEFAULT_RESOLUTION_MS : parseDuration(city.resolution, 'city.resolution');
   const durationMs = durationS * 1000;
   const curveOf = (rate: (tS: number) => number): CurveConfig =>
-    curve.validate({ executor: 'curve', rate, duration: durationMs, resolution: resolutionMs, maxInFlight: city.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT }, 'city');
+    curve.validate({ executor: 'curve', rate, duration: durationMs, resolution: resolutionMs, maxInFlight: city.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, spacing: city.spacing ?? 'poisson' }, 'city');
   const rates = used.map(({ journey, stream }) => realRate(stream, journey.weight));
   const curveLoad = curveOf((tS) => rates.reduce((sum, r) => sum + r(tS), 0));
   const mix = used.map(({ journey }, i) => ({ journey: journey.name, plan: curve.plan(curveOf(rates[i]!)) }));

@@ -1,17 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { CodestormError, ExitCode, errorMessage } from '../errors.js';
-import { demoCommand } from './demo.js';
-import { doctorCommand } from './doctor.js';
 import { processIO, type CommandIO } from './io.js';
-import { planCommand } from './plan.js';
-import { runCommand } from './run.js';
-import { serverCommand } from './server.js';
-import { validateCommand } from './validate.js';
 
 /**
  * The codestorm command line: wires the commands, nothing else. This is the one place that
  * turns outcomes into an exit code (../../shared/DESIGN.md: 0 ok, 99 thresholds, 2 invalid
- * input, 1 the harness failed).
+ * input, 1 the harness failed). Each command's module is loaded when it runs, so `plan` or
+ * `validate` do not pay for loading the server and the engine.
  */
 export function program(io: CommandIO, setExit: (code: ExitCode) => void): Command {
   const cli = new Command('codestorm')
@@ -30,13 +25,13 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print summary.json on stdout instead of the human summary')
-    .action(async (file: string, flags) => setExit(await runCommand(file, flags, io)));
+    .action(async (file: string, flags) => setExit(await (await import('./run.js')).runCommand(file, flags, io)));
 
   cli
     .command('validate')
     .description('check scenario files: one line per problem, naming the file and the field; exit 2 if any is invalid')
     .argument('<scenario...>', 'scenario files (YAML)')
-    .action(async (files: string[]) => setExit(await validateCommand(files, io)));
+    .action(async (files: string[]) => setExit(await (await import('./validate.js')).validateCommand(files, io)));
 
   cli
     .command('plan')
@@ -44,7 +39,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .argument('<scenario>', 'scenario file (YAML)')
     .option('--seed <n>', 'seed for the sample of residents (default: the scenario\'s)')
     .option('--json', 'one JSON object on stdout, the same bytes for the same scenario and seed')
-    .action(async (file: string, flags) => setExit(await planCommand(file, flags, io)));
+    .action(async (file: string, flags) => setExit(await (await import('./plan.js')).planCommand(file, flags, io)));
 
   cli
     .command('server')
@@ -54,18 +49,20 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--residents <n>', 'residents to seed (default 10000; 12952907 is the whole city)')
     .option('--workers <n>', 'reference server worker processes', '1')
     .option('--seed <n>', 'seed for the residents\' identities')
-    .action(async (flags) => setExit(await serverCommand(flags, io)));
+    .action(async (flags) => setExit(await (await import('./server.js')).serverCommand(flags, io)));
 
   cli
     .command('doctor')
     .description('what is installed, what is missing, and the command that gets it')
     .option('--json', 'one JSON object on stdout')
-    .action(async (flags) => setExit(await doctorCommand(flags, io)));
+    .action(async (flags) => setExit(await (await import('./doctor.js')).doctorCommand(flags, io)));
 
   cli
     .command('demo')
-    .description('bring the stack up, walk one resident\'s morning through every endpoint, take it down')
-    .action(async () => setExit(await demoCommand(io)));
+    .description('run scenarios/xian-2022-01-04.yaml (the 09:00 surge of 4 January 2022) against the reference stack')
+    .option('--profile <profile>', 'reference server profile: fragile | hardened', 'hardened')
+    .option('--out <dir>', 'run directory (default reports/<UTC time>-xian-2022-01-04)')
+    .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
 
   return cli;
 }

@@ -3,7 +3,7 @@ import { planOf, totalDurationOf } from '../engine/executors/index.js';
 import { planExpected, planRateAt } from '../engine/executors/rate-plan.js';
 import { ExitCode } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
-import { DEFAULT_SEED } from '../stack/stack.js';
+import { DEFAULT_SEED } from '../stack/defaults.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
 

@@ -70,7 +70,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       : {
           kind: 'arrivals',
           plan: planOf(options.load),
-          spacing: options.spacing ?? 'even',
+          spacing: options.spacing ?? options.load.spacing,
           maxInFlight: Math.max(1, Math.ceil(options.load.maxInFlight / count)),
         };
   const startedAt = new Date(Date.now() + START_DELAY_MS);

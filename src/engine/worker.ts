@@ -92,6 +92,8 @@ class WorkerRun {
     let metrics = this.#seconds.get(s);
     if (metrics === undefined) {
       metrics = new SecondMetrics(s);
+      // Iterations still running when the second begins are in flight during it.
+      metrics.inFlight(this.#inFlight);
       this.#seconds.set(s, metrics);
     }
     return metrics;

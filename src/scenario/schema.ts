@@ -131,6 +131,8 @@ export const citySchema = z
     resolution: duration.optional(),
     /** Most arrivals in flight at once; more are dropped and counted. */
     maxInFlight: z.number().int().min(1).optional(),
+    /** People arrive at random (poisson, the default) or evenly spaced. */
+    spacing: z.enum(['even', 'poisson']).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.clock === undefined) return;

@@ -53,8 +53,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_RESIDENTS = 10_000;
-export const DEFAULT_SEED = 20220104;
+import { DEFAULT_RESIDENTS, DEFAULT_SEED } from './defaults.js';
+
+export { DEFAULT_RESIDENTS, DEFAULT_SEED };
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const env = options.env ?? process.env;

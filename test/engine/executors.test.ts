@@ -203,7 +203,7 @@ describe('constant-arrival-rate', () => {
   it('applies defaults and freezes the result', () => {
     const raw = { rate: 5, duration: '1m' };
     const config = constantArrivalRate.validate(raw, 'load');
-    expect(config).toEqual({ executor: 'constant-arrival-rate', rate: 5, duration: 60_000, timeUnit: 1_000, maxInFlight: 1_000 });
+    expect(config).toEqual({ executor: 'constant-arrival-rate', rate: 5, duration: 60_000, timeUnit: 1_000, maxInFlight: 1_000, spacing: 'even' });
     expect(Object.isFrozen(config)).toBe(true);
     expect(raw).toEqual({ rate: 5, duration: '1m' });
     expect(constantArrivalRate.totalDuration(config)).toBe(60_000);
@@ -416,6 +416,12 @@ describe('shares across 3 workers', () => {
 });
 
 describe('validate', () => {
+  it('takes arrivals evenly spaced unless told poisson', () => {
+    expect(constantArrivalRate.validate({ rate: 5, duration: '1s' }, 'load').spacing).toBe('even');
+    expect(constantArrivalRate.validate({ rate: 5, duration: '1s', spacing: 'poisson' }, 'load').spacing).toBe('poisson');
+    expect(rampingArrivalRate.validate({ startRate: 1, stages: [{ duration: '1s', target: 2 }], spacing: 'poisson' }, 'load').spacing).toBe('poisson');
+  });
+
   it('collects every problem, naming each field', () => {
     const raw = {
       startRate: -1,
@@ -428,7 +434,7 @@ describe('validate', () => {
     expect(err.exitCode).toBe(ExitCode.invalidInput);
     expect(err.message.split('\n')).toEqual([
       '6 problems in load:',
-      'load.bogus: unknown field (expected one of startRate, stages, timeUnit, maxInFlight, executor)',
+      'load.bogus: unknown field (expected one of startRate, stages, timeUnit, maxInFlight, spacing, executor)',
       'load.startRate: expected a number >= 0, got -1',
       'load.stages[1].duration: expected a duration such as "10s", "500ms", "1m30s", "2h" or a number of milliseconds, got "soon"',
       'load.stages[1].target: expected a number >= 0, got -5',
@@ -439,6 +445,7 @@ describe('validate', () => {
 
   const cases: ReadonlyArray<readonly [string, unknown, string, (raw: unknown, where: string) => unknown]> = [
     ['constant-arrival-rate', { duration: '1s' }, 'load.rate: missing; expected a number > 0', constantArrivalRate.validate],
+    ['constant-arrival-rate', { rate: 5, duration: '1s', spacing: 'random' }, 'load.spacing: expected "even" or "poisson", got "random"', constantArrivalRate.validate],
     ['constant-arrival-rate', { rate: 0, duration: '1s' }, 'load.rate: expected a number > 0, got 0', constantArrivalRate.validate],
     ['constant-arrival-rate', { rate: '5', duration: '1s' }, 'load.rate: expected a number > 0, got "5"', constantArrivalRate.validate],
     ['constant-arrival-rate', { rate: 5 }, 'load.duration: missing; expected a duration > 0 such as "10s"', constantArrivalRate.validate],

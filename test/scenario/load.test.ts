@@ -87,7 +87,7 @@ describe('scenario files', () => {
 
 describe('scenario files: the executor and the thresholds join the same report', () => {
   it('lists the executor\'s and the thresholds\' problems with their lines, beside the schema\'s', () => {
-    const bad = PING.replace('rate: 500          # arrivals per second', 'rate: -5\n  spacing: sometimes')
+    const bad = PING.replace('rate: 500          # arrivals per second', 'rate: -5\n  spcing: even')
       .replace('"p(95)<500"', '"p95<500"')
       .replace('name: constant-ping', 'name: constant ping');
     const lines = problems(bad);
@@ -95,7 +95,7 @@ describe('scenario files: the executor and the thresholds join the same report',
       expect.arrayContaining([
         expect.stringMatching(/^scenarios\/x\.yaml:1: name: /),
         expect.stringMatching(/^scenarios\/x\.yaml:6: load\.rate: /),
-        expect.stringMatching(/^scenarios\/x\.yaml:7: load\.spacing: unknown field/),
+        expect.stringMatching(/^scenarios\/x\.yaml:7: load\.spcing: unknown field/),
         expect.stringMatching(/^scenarios\/x\.yaml:16: thresholds\.http_req_duration\[0\]: unknown aggregation "p95"/),
       ]),
     );

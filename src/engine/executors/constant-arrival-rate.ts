@@ -20,18 +20,21 @@ export interface ConstantArrivalRateConfig {
   readonly timeUnit: number;
   /** Iterations in flight beyond which an arrival is dropped and counted. */
   readonly maxInFlight: number;
+  /** Arrivals evenly spaced, or a Poisson process (random, with the same rate). */
+  readonly spacing: 'even' | 'poisson';
 }
 
 export const defaults = { timeUnit: 1_000, maxInFlight: DEFAULT_MAX_IN_FLIGHT } as const;
 
 export function validate(raw: unknown, where: string): ConstantArrivalRateConfig {
-  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'timeUnit', 'maxInFlight']);
+  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'timeUnit', 'maxInFlight', 'spacing']);
   const rate = fields.number('rate', { above: 0 });
   const duration = fields.duration('duration', { positive: true });
   const timeUnit = fields.duration('timeUnit', { positive: true, default: defaults.timeUnit });
   const maxInFlight = fields.number('maxInFlight', { integer: true, min: 1, default: defaults.maxInFlight });
+  const spacing = fields.spacing();
   fields.finish();
-  return Object.freeze({ executor: NAME, rate, duration, timeUnit, maxInFlight });
+  return Object.freeze({ executor: NAME, rate, duration, timeUnit, maxInFlight, spacing });
 }
 
 export const plan: (config: ConstantArrivalRateConfig) => RatePlan = memoPlan((config) => {

@@ -34,6 +34,8 @@ export interface CurveConfig {
   /** Grid step in ms. */
   readonly resolution: number;
   readonly maxInFlight: number;
+  /** Arrivals evenly spaced, or a Poisson process (random, with the same rate). */
+  readonly spacing: 'even' | 'poisson';
 }
 
 export const defaults = { resolution: 100, maxInFlight: DEFAULT_MAX_IN_FLIGHT } as const;
@@ -42,7 +44,7 @@ export const defaults = { resolution: 100, maxInFlight: DEFAULT_MAX_IN_FLIGHT } 
 export const MAX_GRID_POINTS = 1_000_000;
 
 export function validate(raw: unknown, where: string): CurveConfig {
-  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'resolution', 'maxInFlight']);
+  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'resolution', 'maxInFlight', 'spacing']);
   const rateRaw = fields.get('rate');
   // Checked here; once finish() has passed, rateRaw is a function that is >= 0 on the grid.
   const rate = rateRaw as RateCurve;
@@ -62,8 +64,9 @@ export function validate(raw: unknown, where: string): CurveConfig {
       checkCurve(fields, rate, grid(duration, resolution));
     }
   }
+  const spacing = fields.spacing();
   fields.finish();
-  return Object.freeze({ executor: NAME, rate, duration, resolution, maxInFlight });
+  return Object.freeze({ executor: NAME, rate, duration, resolution, maxInFlight, spacing });
 }
 
 /** Every grid point must give a finite rate >= 0; the first bad one is shown, the rest counted. */

@@ -67,6 +67,14 @@ export class Fields {
     }
   }
 
+  /** How arrivals are spaced: `even` (the default) or `poisson`. */
+  spacing(key = 'spacing'): 'even' | 'poisson' {
+    const raw = this.get(key);
+    if (raw === undefined || raw === 'even' || raw === 'poisson') return raw ?? 'even';
+    this.problem(key, `expected "even" or "poisson", got ${describeValue(raw)}`);
+    return 'even';
+  }
+
   /** The dotted path of a field, e.g. `load.stages[1].target`. */
   path(key: string): string {
     return this.where === '' ? key : `${this.where}.${key}`;

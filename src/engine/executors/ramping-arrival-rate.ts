@@ -23,12 +23,14 @@ export interface RampingArrivalRateConfig {
   /** ms. */
   readonly timeUnit: number;
   readonly maxInFlight: number;
+  /** Arrivals evenly spaced, or a Poisson process (random, with the same rate). */
+  readonly spacing: 'even' | 'poisson';
 }
 
 export const defaults = { startRate: 0, timeUnit: 1_000, maxInFlight: DEFAULT_MAX_IN_FLIGHT } as const;
 
 export function validate(raw: unknown, where: string): RampingArrivalRateConfig {
-  const fields = Fields.of(raw, where, NAME, ['startRate', 'stages', 'timeUnit', 'maxInFlight']);
+  const fields = Fields.of(raw, where, NAME, ['startRate', 'stages', 'timeUnit', 'maxInFlight', 'spacing']);
   const startRate = fields.number('startRate', { min: 0, default: defaults.startRate });
   const stages = fields.stages('stages', { min: 0 });
   const timeUnit = fields.duration('timeUnit', { positive: true, default: defaults.timeUnit });
@@ -39,8 +41,9 @@ export function validate(raw: unknown, where: string): RampingArrivalRateConfig 
   if (startRate === 0 && stages.length > 0 && stages.every((s) => s.target === 0)) {
     fields.problem('stages', 'expected startRate or some stage target > 0; every rate is 0');
   }
+  const spacing = fields.spacing();
   fields.finish();
-  return Object.freeze({ executor: NAME, startRate, stages, timeUnit, maxInFlight });
+  return Object.freeze({ executor: NAME, startRate, stages, timeUnit, maxInFlight, spacing });
 }
 
 export const plan: (config: RampingArrivalRateConfig) => RatePlan = memoPlan((config) => {
