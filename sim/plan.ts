@@ -127,6 +127,13 @@ export function resolveRetry(...layers: readonly (RetryInput | undefined)[]): Re
   return out;
 }
 
+/** The scenario's simulated clock, if it has one. */
+export function simClockOf(scenario: { readonly city?: City | undefined }): SimClock | undefined {
+  const c = scenario.city?.clock;
+  if (c === undefined) return undefined;
+  return { start: clockOf(c.start, 'clock.start'), end: clockOf(c.end, 'clock.end'), compress: c.compress };
+}
+
 export function cityModel(city: City, journeys: readonly Journey[], load?: ExecutorConfig): CityModel {
   if (load !== undefined || city.clock === undefined) {
     if (load === undefined) throw new Error('a city scenario needs a clock or a load');

@@ -1,4 +1,6 @@
-import { cityPlan, type CityPlan } from '../../sim/plan.js';
+import { formatClockTime, simTimeAt } from '../../sim/clock.js';
+import { cityPlan, simClockOf, type CityPlan } from '../../sim/plan.js';
+import { planFaults } from '../faults/timeline.js';
 import { planOf, totalDurationOf } from '../engine/executors/index.js';
 import { planExpected, planRateAt } from '../engine/executors/rate-plan.js';
 import { ExitCode } from '../errors.js';
@@ -32,7 +34,18 @@ export interface ScenarioPlan {
   };
   readonly journeys: readonly { readonly name: string; readonly kind: 'steps' | 'built-in'; readonly weight: number; readonly use?: string }[];
   readonly thresholds: readonly string[];
-  readonly faults: readonly unknown[];
+  readonly faults: readonly {
+    readonly name: string;
+    readonly kind: string;
+    readonly target: string;
+    readonly at: string;
+    /** Real seconds from the run's start. */
+    readonly startS: number;
+    readonly endS: number;
+    /** On the city clock, when there is one. */
+    readonly clock: { readonly start: string; readonly end: string } | null;
+    readonly spec: unknown;
+  }[];
   readonly city: CityPlan | null;
 }
 
@@ -41,6 +54,7 @@ export function scenarioPlan(loaded: LoadedScenario, seedFlag: number | undefine
   const seed = seedFlag ?? scenario.seed ?? DEFAULT_SEED;
   const seedFrom = seedFlag !== undefined ? 'flag' : scenario.seed !== undefined ? 'scenario' : 'default';
   const durationMs = totalDurationOf(load);
+  const clock = simClockOf(scenario);
   const open = load.executor === 'constant-vus' || load.executor === 'ramping-vus' ? undefined : planOf(load);
   let peak = 0;
   if (open !== undefined) for (const s of open.segments) peak = Math.max(peak, s.fromRate, s.toRate);
@@ -58,7 +72,16 @@ export function scenarioPlan(loaded: LoadedScenario, seedFlag: number | undefine
     },
     journeys: scenario.journeys.map((j) => (j.use === undefined ? { name: j.name, kind: 'steps', weight: j.weight } : { name: j.name, kind: 'built-in', weight: j.weight, use: j.use })),
     thresholds: loaded.thresholds.map((t) => `${t.key}: ${t.expr}`),
-    faults: [],
+    faults: planFaults(scenario.faults ?? [], clock).map((f) => ({
+      name: f.name,
+      kind: f.spec.kind,
+      target: f.target,
+      at: f.spec.at,
+      startS: Math.round(f.startMs) / 1000,
+      endS: Math.round(f.endMs) / 1000,
+      clock: clock === undefined ? null : { start: formatClockTime(simTimeAt(clock, f.startMs / 1000)), end: formatClockTime(simTimeAt(clock, f.endMs / 1000)) },
+      spec: f.spec,
+    })),
     city: loaded.city === undefined ? null : cityPlan(loaded.city, seed),
   };
 }
@@ -115,7 +138,14 @@ function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
       }
     }
   }
-  out.push(`faults: ${plan.faults.length === 0 ? 'none' : plan.faults.length}`);
+  if (plan.faults.length === 0) out.push('faults: none');
+  else {
+    out.push('faults:');
+    for (const f of plan.faults) {
+      const when = f.clock === null ? '' : ` (${f.clock.start}–${f.clock.end})`;
+      out.push(`  ${f.name.padEnd(20)} ${f.kind.padEnd(16)} ${f.target.padEnd(28)} +${f.startS}s → +${f.endS}s${when}`);
+    }
+  }
   out.push(`thresholds: ${plan.thresholds.length === 0 ? 'none' : plan.thresholds.join('; ')}`);
   return `${out.join('\n')}\n`;
 }

@@ -2,8 +2,13 @@ import { randomInt } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { cityJourneyOptions } from '../../sim/plan.js';
-import { defaultWorkers, runEngine } from '../engine/engine.js';
+import { cityJourneyOptions, simClockOf } from '../../sim/plan.js';
+import { defaultWorkers, runEngine, START_DELAY_MS } from '../engine/engine.js';
+import { createRandom } from '../engine/random.js';
+import { clearStrayHolders } from '../faults/db-stall.js';
+import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
+import type { Controllers } from '../faults/types.js';
+import { ToxiproxyClient } from '../stack/toxiproxy-client.js';
 import { scrapeEverySecond } from '../engine/scrape.js';
 import { compiled } from '../package-root.js';
 import { totalDurationOf } from '../engine/executors/index.js';
@@ -38,8 +43,11 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const profile = parseProfile(flags.profile);
   const seed = flags.seed !== undefined ? parseCount('--seed', flags.seed, 0, 2 ** 31 - 1) : (scenario.seed ?? randomInt(2 ** 31 - 1));
   const workers = flags.workers === undefined ? defaultWorkers() : parseCount('--workers', flags.workers, 1, 64);
+  const faults = planFaults(scenario.faults ?? [], simClockOf(scenario));
   const targetRaw = flags.target ?? scenario.target;
   const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
+  // A fault with nothing to act through is invalid input, reported before anything starts.
+  if (external !== undefined) checkControllers(faults, externalControllers(io.env), file);
 
   const dir = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${scenario.name}`);
   mkdirSync(dir, { recursive: true });
@@ -55,9 +63,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   writeFileSync(files.scenario, seeded.toString());
   writeFileSync(files.metrics, '');
   writeFileSync(files.events, '');
-  const started = Date.now();
-  const event = (name: string, fields: Record<string, unknown> = {}): void =>
-    appendFileSync(files.events, `${JSON.stringify({ t: (Date.now() - started) / 1000, time: new Date().toISOString(), event: name, ...fields })}\n`);
+  const events = new EventLog(files.events);
+  const event = (name: string, fields: Record<string, unknown> = {}): void => events.write(name, fields);
 
   const say = (line: string): void => {
     if (flags.quiet !== true) io.stderr(`${line}\n`);
@@ -84,13 +91,25 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       });
     }
     const origin = external ?? stack!.url;
+    const controllers: Controllers =
+      stack === undefined
+        ? externalControllers(io.env)
+        : { toxiproxy: stack.toxiproxy.client, redisUrl: stack.redis.url, databaseUrl: stack.postgres.url, server: stack.server };
+    checkControllers(faults, controllers, file);
+    await clearLeftovers(faults, controllers, say);
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
     say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
+    // Second 0 of the run: metrics, events, scrapes and faults all count from here.
+    const startAt = new Date(Date.now() + START_DELAY_MS);
+    events.start(startAt.getTime());
+    const timeline = new Timeline({ faults, controllers, random: createRandom(seed).fork('faults'), teardown, event, say });
+    const stopFaults = teardown.add('undo the faults', () => timeline.stop());
+    timeline.start(performance.now() + (startAt.getTime() - Date.now()));
     const scrapeUrl = scenario.scrape ?? stack?.metricsUrl;
     let stopScraping = async (): Promise<void> => {};
     if (scrapeUrl !== undefined) {
       writeFileSync(files.server, '');
-      const scraper = scrapeEverySecond(scrapeUrl, files.server, started);
+      const scraper = scrapeEverySecond(scrapeUrl, files.server, startAt.getTime());
       stopScraping = teardown.add('stop scraping the server\'s metrics', () => scraper.stop());
     }
     const totalS = Math.ceil(totalDurationOf(loaded.load) / 1000);
@@ -110,9 +129,11 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       workers,
       metricsFile: files.metrics,
       signal: abort.signal,
+      startAt,
       onSecond: (second) => bar.second(second),
     });
     bar.end();
+    await stopFaults();
     await stopScraping();
     event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
     const summary = buildSummary({
@@ -124,6 +145,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       aggregate: result.aggregate,
       thresholds: result.thresholds,
       stopped: result.stopped,
+      faults: timeline.outcomes(),
     });
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
     if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
@@ -132,6 +154,69 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
   } finally {
     await teardown.run();
+    events.close();
+  }
+}
+
+/**
+ * events.ndjson: `t` is seconds from the run's second 0 (the first second of metrics.ndjson),
+ * so events line up with the metrics; what happens before it (the stack starting) is held until
+ * second 0 is known and written with a negative `t`.
+ */
+class EventLog {
+  readonly #file: string;
+  #t0: number | undefined;
+  readonly #held: { epoch: number; name: string; fields: Record<string, unknown> }[] = [];
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  write(name: string, fields: Record<string, unknown>): void {
+    const epoch = Date.now();
+    if (this.#t0 === undefined) this.#held.push({ epoch, name, fields });
+    else this.#append(epoch, name, fields);
+  }
+
+  start(t0: number): void {
+    this.#t0 = t0;
+    this.#flush();
+  }
+
+  /** Writes what is held even if second 0 never came (a run that failed to start). */
+  close(): void {
+    this.#t0 ??= this.#held[0]?.epoch ?? Date.now();
+    this.#flush();
+  }
+
+  #flush(): void {
+    for (const e of this.#held.splice(0)) this.#append(e.epoch, e.name, e.fields);
+  }
+
+  #append(epoch: number, name: string, fields: Record<string, unknown>): void {
+    const t = Math.round(epoch - (this.#t0 ?? epoch)) / 1000;
+    appendFileSync(this.#file, `${JSON.stringify({ t, time: new Date(epoch).toISOString(), event: name, ...fields })}\n`);
+  }
+}
+
+/** Against an external target, faults act through what the environment names. */
+function externalControllers(env: NodeJS.ProcessEnv): Controllers {
+  const toxiproxy = env['TOXIPROXY_URL'];
+  const redisUrl = env['REDIS_URL'];
+  const databaseUrl = env['DATABASE_URL'];
+  return {
+    ...(toxiproxy === undefined || toxiproxy === '' ? {} : { toxiproxy: new ToxiproxyClient(toxiproxy) }),
+    ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
+    ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
+  };
+}
+
+/** What a crashed earlier run may have left: toxics on the links, sessions holding locks. */
+async function clearLeftovers(faults: readonly PlannedFault[], controllers: Controllers, say: (line: string) => void): Promise<void> {
+  if (faults.some((f) => f.spec.kind === 'network') && controllers.toxiproxy !== undefined) await controllers.toxiproxy.reset();
+  if (faults.some((f) => f.spec.kind === 'db-stall') && controllers.databaseUrl !== undefined) {
+    const ended = await clearStrayHolders(controllers.databaseUrl);
+    if (ended > 0) say(`codestorm: ended ${ended} database session${ended === 1 ? '' : 's'} an earlier run's faults left behind`);
   }
 }
 

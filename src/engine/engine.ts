@@ -38,6 +38,8 @@ export interface EngineOptions {
   readonly onSecond?: (second: MergedSecond, aggregate: RunAggregate) => void;
   /** Aborting stops the schedule; iterations in flight finish (or time out). */
   readonly signal?: AbortSignal;
+  /** When second 0 begins (default: 300 ms from now, time for the workers to start). */
+  readonly startAt?: Date;
 }
 
 export interface EngineResult {
@@ -50,7 +52,7 @@ export interface EngineResult {
 }
 
 const TAGS = new Set(['name', 'outcome']);
-const START_DELAY_MS = 300;
+export const START_DELAY_MS = 300;
 
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism() - 1);
@@ -73,7 +75,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
           spacing: options.spacing ?? options.load.spacing,
           maxInFlight: Math.max(1, Math.ceil(options.load.maxInFlight / count)),
         };
-  const startedAt = new Date(Date.now() + START_DELAY_MS);
+  const startedAt = options.startAt ?? new Date(Date.now() + START_DELAY_MS);
   const file = compiled('src/engine/worker.js');
   const out = createWriteStream(options.metricsFile, { flags: 'a' });
   const aggregate = new RunAggregate();

@@ -1,6 +1,17 @@
 import type { RunAggregate } from './aggregate.js';
 import type { ThresholdResult } from './thresholds.js';
 
+/** A fault as it happened (src/faults/); recoveryS comes from the analysis (issue #6). */
+export interface FaultSummary {
+  readonly name: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly startS: number | null;
+  readonly endS: number | null;
+  readonly recoveryS: number | null;
+  readonly failed: string | null;
+}
+
 /**
  * summary.json (../../shared/DESIGN.md, "A run directory"): the verdict and the key numbers.
  * Times are seconds from the run's start. breakingPoint and faults stay empty until the
@@ -18,7 +29,7 @@ export interface Summary {
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
   readonly thresholds: readonly { readonly metric: string; readonly expr: string; readonly ok: boolean; readonly value: number | null }[];
   readonly breakingPoint: null;
-  readonly faults: readonly never[];
+  readonly faults: readonly FaultSummary[];
   /** Why the run ended before its schedule did, if it did. */
   readonly stopped: 'threshold' | 'signal' | null;
   readonly interrupted: boolean;
@@ -34,6 +45,7 @@ export interface SummaryInput {
   readonly aggregate: RunAggregate;
   readonly thresholds: readonly ThresholdResult[];
   readonly stopped: 'threshold' | 'signal' | undefined;
+  readonly faults?: readonly Omit<FaultSummary, 'recoveryS'>[];
 }
 
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -57,7 +69,7 @@ export function buildSummary(input: SummaryInput): Summary {
     latencyMs: latency === undefined ? null : { p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max },
     thresholds: input.thresholds.map((t) => ({ metric: t.threshold.key, expr: t.threshold.expr, ok: t.ok, value: t.value === null ? null : round(t.value) })),
     breakingPoint: null,
-    faults: [],
+    faults: (input.faults ?? []).map((f) => ({ ...f, recoveryS: null })),
     stopped: input.stopped ?? null,
     interrupted: input.stopped === 'signal',
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STREAMS } from '../../sim/city/morning.js';
 import { CLOCK_EXPECTED, parseClockTime } from '../../sim/clock.js';
 import { DURATION_EXPECTED, readDuration } from '../engine/executors/duration.js';
+import { faultSchema } from '../faults/schema.js';
 
 /**
  * The scenario file, as far as the load engine reads it. The zod schema is the single source:
@@ -155,6 +156,8 @@ export const scenarioSchema = z.strictObject({
   journeys: z.array(journeySchema).min(1),
   // Checked expression by expression by src/engine/thresholds.ts.
   thresholds: z.unknown().optional(),
+  /** What to break, when, and for how long (src/faults/): each one undone when it ends. */
+  faults: z.array(faultSchema).optional(),
   /** A Prometheus endpoint of the target to scrape every second into server.ndjson (the reference stack's is scraped anyway). */
   scrape: z.url({ protocol: /^https?$/, error: 'expected an http:// URL of a Prometheus /metrics endpoint' }).optional(),
 }).superRefine((s, ctx) => {
@@ -175,6 +178,21 @@ export const scenarioSchema = z.strictObject({
     if (s.city === undefined && j.use !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['journeys', i, 'use'], message: 'built-in journeys need a city section to feed them' });
     }
+  });
+  s.faults?.forEach((f, i) => {
+    if (s.city?.clock === undefined && !f.at.startsWith('+')) {
+      ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `a time of day needs a city clock; give an offset such as "+30s"` });
+    }
+    if (f.kind === 'db-stall' && f.mode === 'lock' && f.table === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['faults', i, 'table'], message: 'missing: a lock needs the table to lock' });
+    }
+    if (f.kind === 'cache-corruption' && f.mode === 'stale' && f.find === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['faults', i, 'find'], message: 'missing: stale needs find (and replace): what the old value looks like' });
+    }
+  });
+  const names = (s.faults ?? []).map((f, i) => f.name ?? `${f.kind}-${i}`);
+  names.forEach((n, i) => {
+    if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: ['faults', i, 'name'], message: `"${n}" names two faults` });
   });
   const used = s.journeys.flatMap((j) => (j.use === undefined ? [] : [j.use]));
   used.forEach((u, i) => {

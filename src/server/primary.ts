@@ -33,19 +33,34 @@ function fork(): Worker {
   return worker;
 }
 
+/** While held (a process fault is on), dead workers stay dead. */
+let held = false;
+const running = (): number => Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && !w.isDead()).length;
+
 cluster.on('exit', (worker, code, signal) => {
   listening.delete(worker.id);
   say({ event: 'worker-exit', worker: worker.id, pid: worker.process.pid, code, signal });
-  if (stopping || config.respawnDelayMs === null) return;
+  if (stopping || held || config.respawnDelayMs === null) return;
   setTimeout(() => {
-    if (!stopping) fork();
+    if (!stopping && !held && running() < config.workers) fork();
   }, config.respawnDelayMs);
 });
 
 // The primary takes commands from the stack over IPC: start a worker now (after a fault
-// killed one with respawn off).
+// killed one with respawn off); hold respawning (a crash that lasts); release it, starting
+// workers until there are as many as configured again.
 process.on('message', (message: { command?: string }) => {
-  if (message.command === 'fork' && !stopping) fork();
+  if (stopping) return;
+  if (message.command === 'fork') fork();
+  if (message.command === 'hold') {
+    held = true;
+    say({ event: 'respawn-held' });
+  }
+  if (message.command === 'release') {
+    held = false;
+    say({ event: 'respawn-released' });
+    for (let n = running(); n < config.workers; n++) fork();
+  }
 });
 
 if (config.metricsPort > 0) {

@@ -70,6 +70,16 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     this.child.process.send?.({ command: 'fork' });
   }
 
+  /** Dead workers stay dead until release(): a crash that lasts. */
+  holdRespawn(): void {
+    this.child.process.send?.({ command: 'hold' });
+  }
+
+  /** Respawning resumes, and the primary starts workers until it has its configured number. */
+  releaseRespawn(): void {
+    this.child.process.send?.({ command: 'release' });
+  }
+
   #onEvent(line: string): void {
     let event: ServerEvent;
     try {

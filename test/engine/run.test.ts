@@ -18,12 +18,18 @@ let receivedByPath = new Map<string, number>();
 /** Requests that arrive before this time (ms since epoch) are held until then. */
 let stallUntil = 0;
 let delayMs = 0;
+let scrapes = 0;
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-run-test-'));
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
     received++;
     const route = (req.url ?? '').split('?')[0] ?? '';
+    if (route === '/metrics') {
+      scrapes++;
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(`# HELP thing_total things\n# TYPE thing_total counter\nthing_total{kind="a b"} ${received}\nlatency_bucket{le="1"} 3\nlatency_sum 2.5 1700000000000\n`);
+      return;
+    }
     receivedByPath.set(route, (receivedByPath.get(route) ?? 0) + 1);
     const wait = Math.max(stallUntil - Date.now(), route === '/slow' ? delayMs : 0);
     const answer = (): void => {
@@ -107,6 +113,22 @@ describe('codestorm run against a local server', () => {
     expect(readFileSync(path.join(result.dir, 'scenario.yaml'), 'utf8')).toMatch(/^seed: 7$/m);
     const events = readFileSync(path.join(result.dir, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).event);
     expect(events).toEqual(['run-start', 'run-end']);
+  }, 60_000);
+
+  it('scrapes the Prometheus endpoint a scenario names into server.ndjson every second', async () => {
+    reset();
+    scrapes = 0;
+    const file = scenario('scraped', `scrape: ${origin}/metrics\nload: { executor: constant-arrival-rate, rate: 20, duration: 3s }\n${PING_JOURNEY}`);
+    const result = await run(file);
+    expect(result.code, result.err).toBe(0);
+    const lines = readFileSync(path.join(result.dir, 'server.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.length).toBe(scrapes);
+    const last = lines.at(-1);
+    expect(Object.keys(last.metrics).sort()).toEqual(['latency_sum', 'thing_total{kind="a b"}']);
+    expect(last.metrics['thing_total{kind="a b"}']).toBeGreaterThan(0);
+    expect(last.metrics['latency_sum']).toBe(2.5);
+    expect(lines.map((l) => l.t)).toEqual([...lines.map((l) => l.t)].sort((a, b) => a - b));
   }, 60_000);
 
   it('a 1-second stall of the server during a 200/s run shows in p99 (no coordinated omission)', async () => {

@@ -1,0 +1,69 @@
+import { errorMessage } from '../errors.js';
+import type { ToxiproxyClient } from '../stack/toxiproxy-client.js';
+import type { networkFault } from './schema.js';
+import type { ActiveFault, FaultKind } from './types.js';
+import type { z } from 'zod';
+
+/**
+ * Network trouble on a Toxiproxy link: a toxic (latency, timeout, reset_peer, bandwidth,
+ * slow_close, limit_data, slicer) or `down`, the proxy disabled (not a toxic: new connections
+ * are refused and open ones cut). Toxicity is drawn once per connection by Toxiproxy, so on a
+ * pooled link it is the share of connections the toxic sits on, not of requests.
+ *
+ * Undo removes the toxic (or enables the proxy). Toxiproxy's control API can stall under load:
+ * every call has a timeout, and an undo that fails falls back to POST /reset, which removes
+ * every toxic and enables every proxy.
+ */
+type Spec = z.output<typeof networkFault>;
+
+/** Attributes each toxic gets unless the scenario says otherwise (Toxiproxy's names and units). */
+export const TOXIC_DEFAULTS: Readonly<Record<Exclude<Spec['toxic'], 'down'>, Readonly<Record<string, number>>>> = {
+  latency: { latency: 1_000, jitter: 0 },
+  timeout: { timeout: 0 },
+  reset_peer: { timeout: 0 },
+  bandwidth: { rate: 100 },
+  slow_close: { delay: 1_000 },
+  limit_data: { bytes: 1_000 },
+  slicer: { average_size: 64, size_variation: 32, delay: 10 },
+};
+
+let counter = 0;
+
+export const network: FaultKind<Spec> = {
+  kind: 'network',
+  needs: () => 'toxiproxy',
+  target: (spec) => `link ${spec.link}`,
+  async begin(spec, controllers): Promise<ActiveFault> {
+    const toxiproxy = controllers.toxiproxy!;
+    if (spec.toxic === 'down') {
+      await toxiproxy.setEnabled(spec.link, false);
+      return {
+        details: { link: spec.link, toxic: 'down' },
+        undo: () => withReset(toxiproxy, () => toxiproxy.setEnabled(spec.link, true).then(() => ({ link: spec.link, enabled: true }))),
+      };
+    }
+    const name = `codestorm-${spec.toxic}-${++counter}`;
+    const toxic = {
+      name,
+      type: spec.toxic,
+      stream: spec.stream ?? 'downstream',
+      toxicity: spec.toxicity ?? 1,
+      attributes: { ...TOXIC_DEFAULTS[spec.toxic], ...spec.attributes },
+    };
+    await toxiproxy.addToxic(spec.link, toxic);
+    return {
+      details: { link: spec.link, toxic: toxic.type, name, stream: toxic.stream, toxicity: toxic.toxicity, attributes: toxic.attributes },
+      undo: () => withReset(toxiproxy, () => toxiproxy.removeToxic(spec.link, name).then(() => ({ link: spec.link, removed: name }))),
+    };
+  },
+};
+
+async function withReset(toxiproxy: ToxiproxyClient, undo: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  try {
+    return await undo();
+  } catch (err) {
+    // The control API stalled or the proxy is gone: reset everything rather than leave a fault.
+    await toxiproxy.reset();
+    return { reset: true, because: errorMessage(err) };
+  }
+}

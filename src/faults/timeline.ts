@@ -1,0 +1,186 @@
+import { parseDuration } from '../engine/executors/duration.js';
+import type { Random } from '../engine/random.js';
+import { errorMessage, invalidInput } from '../errors.js';
+import type { Teardown } from '../stack/teardown.js';
+import { parseClockTime, realTimeAt, type SimClock } from '../../sim/clock.js';
+import { cacheCorruption } from './cache-corruption.js';
+import { dbStall } from './db-stall.js';
+import { network } from './network.js';
+import { processKind } from './process.js';
+import type { FaultKindName, FaultSpec } from './schema.js';
+import type { ActiveFault, ControllerName, Controllers, FaultKind } from './types.js';
+
+/**
+ * The fault timeline: each fault of a scenario placed on the run's real clock, begun and undone
+ * on time, with a begin and an end event each. Every fault that began is registered with the
+ * run's teardown the moment it began, so it is undone on every exit path: its own end, the end
+ * of the run, an abort, SIGINT or SIGTERM, an exception.
+ */
+export const KINDS: Readonly<Record<FaultKindName, FaultKind>> = {
+  network: network as FaultKind,
+  'cache-corruption': cacheCorruption as FaultKind,
+  'db-stall': dbStall as FaultKind,
+  process: processKind as FaultKind,
+};
+
+export interface PlannedFault {
+  readonly name: string;
+  readonly spec: FaultSpec;
+  readonly kind: FaultKind;
+  readonly target: string;
+  /** Real ms from the run's start. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** "09:02" on the city clock, or "+30s" from the start (in the scenario's time) → real ms. */
+export function planFaults(specs: readonly FaultSpec[], clock: SimClock | undefined): PlannedFault[] {
+  const toReal = (scenarioMs: number) => (clock === undefined ? scenarioMs : scenarioMs / clock.compress);
+  return specs.map((spec, i) => {
+    const where = `faults[${i}]`;
+    let startMs: number;
+    if (spec.at.startsWith('+')) {
+      startMs = toReal(parseDuration(spec.at.slice(1), `${where}.at`));
+    } else {
+      const sim = parseClockTime(spec.at);
+      if (sim === undefined || clock === undefined) throw invalidInput('BAD_FAULT', `${where}.at: a time of day needs a city clock`);
+      startMs = realTimeAt(clock, sim) * 1000;
+    }
+    const kind = KINDS[spec.kind];
+    return {
+      name: spec.name ?? `${spec.kind}-${i}`,
+      spec,
+      kind,
+      target: kind.target(spec),
+      startMs: Math.max(0, startMs),
+      endMs: Math.max(0, startMs) + toReal(parseDuration(spec.duration, `${where}.duration`)),
+    };
+  });
+}
+
+/** Every fault's controller must be there before anything starts; otherwise invalid input. */
+export function checkControllers(faults: readonly PlannedFault[], controllers: Controllers, file: string): void {
+  const has: Record<ControllerName, boolean> = {
+    toxiproxy: controllers.toxiproxy !== undefined,
+    redis: controllers.redisUrl !== undefined,
+    postgres: controllers.databaseUrl !== undefined,
+    server: controllers.server !== undefined,
+  };
+  const how: Record<ControllerName, string> = {
+    toxiproxy: 'set TOXIPROXY_URL to the Toxiproxy API in front of the target',
+    redis: "set REDIS_URL to the target's Redis",
+    postgres: "set DATABASE_URL to the target's Postgres",
+    server: 'process faults need the reference stack (target: reference)',
+  };
+  const problems = faults.flatMap((f, i) => {
+    const need = f.kind.needs(f.spec);
+    return has[need] ? [] : [`${file}: faults[${i}] (${f.name}): no ${need} to act through: ${how[need]}`];
+  });
+  if (problems.length > 0) throw invalidInput('FAULT_UNREACHABLE', problems.join('\n'));
+  for (const f of faults) {
+    if (f.spec.kind === 'network' && controllers.toxiproxy !== undefined && f.spec.link === '') throw invalidInput('BAD_FAULT', `${file}: ${f.name}: link is empty`);
+  }
+}
+
+export interface TimelineOptions {
+  readonly faults: readonly PlannedFault[];
+  readonly controllers: Controllers;
+  readonly random: Random;
+  readonly teardown: Teardown;
+  /** Appends one line to events.ndjson. */
+  readonly event: (name: string, fields: Record<string, unknown>) => void;
+  readonly say: (line: string) => void;
+}
+
+export interface FaultOutcome {
+  readonly name: string;
+  readonly kind: FaultKindName;
+  readonly target: string;
+  /** Real seconds from the run's start, as it happened (null: it never began). */
+  readonly startS: number | null;
+  readonly endS: number | null;
+  readonly failed: string | null;
+}
+
+export class Timeline {
+  readonly #o: TimelineOptions;
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #outcomes = new Map<string, { startS: number | null; endS: number | null; failed: string | null }>();
+  readonly #undo = new Map<string, () => Promise<void>>();
+  #t0 = 0;
+  #stopped = false;
+
+  constructor(options: TimelineOptions) {
+    this.#o = options;
+    for (const f of options.faults) this.#outcomes.set(f.name, { startS: null, endS: null, failed: null });
+  }
+
+  /** Schedules every fault against `t0` (performance.now() at the run's second 0). */
+  start(t0: number): void {
+    this.#t0 = t0;
+    for (const fault of this.#o.faults) {
+      this.#after(fault.startMs, () => void this.#begin(fault));
+    }
+  }
+
+  /** Cancels what has not begun and undoes what is active. Safe to call more than once. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    await Promise.all([...this.#undo.values()].map((undo) => undo()));
+  }
+
+  outcomes(): FaultOutcome[] {
+    return this.#o.faults.map((f) => ({ name: f.name, kind: f.spec.kind, target: f.target, ...this.#outcomes.get(f.name)! }));
+  }
+
+  #now(): number {
+    return Math.round(performance.now() - this.#t0) / 1000;
+  }
+
+  #after(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, Math.max(0, this.#t0 + ms - performance.now()));
+    this.#timers.add(timer);
+  }
+
+  async #begin(fault: PlannedFault): Promise<void> {
+    if (this.#stopped) return;
+    const outcome = this.#outcomes.get(fault.name)!;
+    let active: ActiveFault;
+    try {
+      active = await fault.kind.begin(fault.spec, this.#o.controllers, this.#o.random.fork(fault.name));
+    } catch (err) {
+      outcome.failed = errorMessage(err);
+      this.#o.event('fault-failed', { fault: fault.name, kind: fault.spec.kind, target: fault.target, error: outcome.failed });
+      this.#o.say(`codestorm: fault ${fault.name} could not begin: ${outcome.failed}`);
+      return;
+    }
+    outcome.startS = this.#now();
+    this.#o.event('fault-begin', { fault: fault.name, kind: fault.spec.kind, target: fault.target, plannedS: fault.startMs / 1000, details: active.details });
+    let undone: Promise<void> | undefined;
+    const undo = (why: 'end' | 'stopped'): Promise<void> =>
+      (undone ??= (async () => {
+        this.#undo.delete(fault.name);
+        try {
+          const restored = await active.undo();
+          outcome.endS = this.#now();
+          this.#o.event('fault-end', { fault: fault.name, kind: fault.spec.kind, target: fault.target, why, undone: restored });
+        } catch (err) {
+          outcome.failed = `undo failed: ${errorMessage(err)}`;
+          this.#o.event('fault-undo-failed', { fault: fault.name, kind: fault.spec.kind, target: fault.target, error: errorMessage(err) });
+          this.#o.say(`codestorm: fault ${fault.name}: undo failed: ${errorMessage(err)}`);
+        }
+      })());
+    const removeFromTeardown = this.#o.teardown.add(`undo fault ${fault.name}`, () => undo('stopped'));
+    this.#undo.set(fault.name, () => undo('stopped'));
+    if (this.#stopped) {
+      await undo('stopped');
+      return;
+    }
+    this.#after(fault.endMs, () => void undo('end').then(removeFromTeardown));
+  }
+}

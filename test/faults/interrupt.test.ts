@@ -1,0 +1,151 @@
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack, type TestStack } from '../helpers/stack.js';
+
+/**
+ * Ctrl-C in the middle of a fault: `codestorm run` as a user runs it, in a process of its own,
+ * interrupted with SIGINT while a latency toxic, a table lock and held connections are on.
+ * Afterwards there must be no toxic, no fault session, no process it started, and a run
+ * directory with what was measured and a summary that says it was interrupted.
+ */
+const BIN = path.resolve(import.meta.dirname, '../../bin/codestorm.js');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-interrupt-'));
+
+function descendants(pid: number): number[] {
+  const table = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
+  const found: number[] = [];
+  const walk = (parent: number): void => {
+    for (const [child, ppid] of table) {
+      if (ppid === parent) {
+        found.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function lines(file: string): Record<string, unknown>[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const got = await probe();
+    if (got !== undefined) return got;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function startRun(file: string, dir: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [BIN, 'run', file, '--out', dir, '--workers', '1'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stdout.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+const FAULTS = `faults:
+  - { name: slow-db, kind: network, link: postgres, toxic: latency, attributes: { latency: 200 }, at: "+1s", duration: 60s }
+  - { name: tubes-locked, kind: db-stall, mode: lock, table: tubes, at: "+1s", duration: 60s }
+  - { name: sleepers, kind: db-stall, mode: connections, count: 4, at: "+1s", duration: 60s }
+`;
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+describe('SIGINT in the middle of a fault', () => {
+  let t: TestStack;
+  let db: pg.Client;
+
+  beforeAll(async () => {
+    t = await startTestStack({ profile: 'hardened' });
+    db = new pg.Client({ connectionString: t.stack.postgres.url });
+    await db.connect();
+  });
+
+  afterAll(async () => {
+    await db?.end().catch(() => {});
+    await t?.stop();
+  });
+
+  const faultSessions = async () =>
+    (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'codestorm-fault%'")).rows[0]?.n ?? -1;
+
+  it('against an external target: every toxic and lock is undone, the partial run is kept', async () => {
+    const file = path.join(scratch, 'external.yaml');
+    writeFileSync(
+      file,
+      `name: interrupted\nseed: 3\ntarget: ${t.stack.url}\nload: { executor: constant-arrival-rate, rate: 20, duration: 60s }\njourneys:\n  - { name: ready, steps: [ { name: readyz, request: { url: "/readyz" } } ] }\n${FAULTS}`,
+    );
+    const dir = path.join(scratch, 'external-run');
+    const run = startRun(file, dir, { TOXIPROXY_URL: t.stack.toxiproxy.apiUrl, DATABASE_URL: t.stack.postgres.url, REDIS_URL: t.stack.redis.url });
+    const events = path.join(dir, 'events.ndjson');
+    await until('three faults on', () => (lines(events).filter((e) => e['event'] === 'fault-begin').length === 3 ? true : undefined));
+    // The faults are really on.
+    expect((await t.stack.toxiproxy.client.getProxy('postgres')).toxics.map((x) => x.type)).toEqual(['latency']);
+    expect(await faultSessions()).toBe(5);
+    await new Promise((r) => setTimeout(r, 1_500)); // a second or two of measurements under the faults
+    const children = descendants(run.child.pid!);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(1);
+
+    expect((await t.stack.toxiproxy.client.getProxy('postgres')).toxics).toEqual([]);
+    expect(await until('no fault sessions', async () => ((await faultSessions()) === 0 ? 0 : undefined), 10_000)).toBe(0);
+    expect(children.filter(alive)).toEqual([]);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(summary.interrupted).toBe(true);
+    expect(summary.verdict).toBe('fail');
+    expect(summary.requests.total).toBeGreaterThan(0);
+    expect(summary.faults.map((f: { name: string }) => f.name).sort()).toEqual(['sleepers', 'slow-db', 'tubes-locked']);
+    expect(summary.faults.every((f: { startS: number | null; endS: number | null }) => f.startS !== null && f.endS !== null)).toBe(true);
+    const ends = lines(events).filter((e) => e['event'] === 'fault-end');
+    expect(ends.map((e) => e['why'])).toEqual(['stopped', 'stopped', 'stopped']);
+    expect(lines(events).some((e) => e['event'] === 'interrupted')).toBe(true);
+    expect(lines(path.join(dir, 'metrics.ndjson')).length).toBeGreaterThan(0);
+    expect(run.stderr()).toMatch(/SIGINT: stopping the run; partial results stay in/);
+  }, 120_000);
+
+  it('against the reference stack: every process it started is gone', async () => {
+    const file = path.join(scratch, 'reference.yaml');
+    writeFileSync(
+      file,
+      `name: interrupted-ref\nseed: 3\ntarget: reference\nload: { executor: constant-arrival-rate, rate: 20, duration: 60s }\njourneys:\n  - { name: ready, steps: [ { name: readyz, request: { url: "/readyz" } } ] }\n${FAULTS}  - { name: frozen, kind: process, action: stop, at: "+2s", duration: 60s }\n`,
+    );
+    const dir = path.join(scratch, 'reference-run');
+    const run = startRun(file, dir);
+    const events = path.join(dir, 'events.ndjson');
+    await until('four faults on', () => (lines(events).filter((e) => e['event'] === 'fault-begin').length === 4 ? true : undefined));
+    const children = descendants(run.child.pid!);
+    expect(children.length).toBeGreaterThanOrEqual(4); // postgres, redis, toxiproxy, the server and its worker
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(1);
+    await until('every child gone', () => (children.filter(alive).length === 0 ? true : undefined), 15_000);
+    const summary = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(summary.interrupted).toBe(true);
+    expect(summary.faults).toHaveLength(4);
+  }, 150_000);
+});
