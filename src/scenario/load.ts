@@ -113,7 +113,10 @@ export function problemsOf(error: z.ZodError, lineOf: (path: readonly PropertyKe
         line: lineOf([...issue.path, key]) ?? lineOf(issue.path),
       }));
     }
-    return [{ path: fieldPath(issue.path), message: issue.message, line: lineOf(issue.path) }];
+    // A missing field has no line of its own: the nearest enclosing one that exists is named.
+    let line: number | undefined;
+    for (let n = issue.path.length; n >= 0 && line === undefined; n--) line = lineOf(issue.path.slice(0, n));
+    return [{ path: fieldPath(issue.path), message: issue.message, line }];
   });
 }
 

@@ -153,6 +153,12 @@ describe('scenario files', () => {
     expect(plan.load.durationS).toBeGreaterThanOrEqual(120);
     expect(plan.load.durationS).toBeLessThanOrEqual(180);
     expect(plan.city!.totals.city!.peakAt).toBe('09:00:00');
+    // The day's faults, on the city clock: 09:00 is +22.5 s of real time at ×40 from 08:45.
+    expect(plan.faults.map((f) => [f.name, f.kind, f.startS, f.endS, f.clock?.start])).toEqual([
+      ['db-slow', 'network', 22.5, 67.5, '09:00:00'],
+      ['crash', 'process', 52.5, 67.5, '09:20:00'],
+      ['cache-lost', 'cache-corruption', 52.5, 67.5, '09:20:00'],
+    ]);
   });
 
   it('scenarios/schema.json is generated from the zod schema (npm run schema)', () => {
