@@ -67,7 +67,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const event = (name: string, fields: Record<string, unknown> = {}): void => events.write(name, fields);
 
   const say = (line: string): void => {
-    if (flags.quiet !== true) io.stderr(`${line}\n`);
+    // On a terminal the progress line is being redrawn: clear it, the bar redraws next second.
+    if (flags.quiet !== true) io.stderr(`${io.stderrIsTTY ? '\r\u001b[2K' : ''}${line}\n`);
   };
   const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
   const abort = new AbortController();
@@ -243,6 +244,11 @@ function describe(s: Summary, dir: string): string {
     s.latencyMs === null
       ? '  latency    no requests'
       : `  latency    p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms`,
+    ...s.faults.map((f) =>
+      f.startS === null
+        ? `  fault      ${f.name} (${f.kind} on ${f.target}) never began${f.failed === null ? '' : `: ${f.failed}`}`
+        : `  fault      ${f.name} (${f.kind} on ${f.target}) +${f.startS}s → +${f.endS ?? '?'}s${f.failed === null ? '' : `, ${f.failed}`}`,
+    ),
     ...s.thresholds.map((t) => `  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expr} (${t.value ?? 'no data'})`),
     `  results in ${dir}`,
   ];

@@ -160,6 +160,7 @@ export class Timeline {
       return;
     }
     outcome.startS = this.#now();
+    this.#o.say(`codestorm: +${outcome.startS}s fault ${fault.name} began: ${fault.spec.kind} on ${fault.target} ${brief(active.details)}`);
     this.#o.event('fault-begin', { fault: fault.name, kind: fault.spec.kind, target: fault.target, plannedS: fault.startMs / 1000, details: active.details });
     let undone: Promise<void> | undefined;
     const undo = (why: 'end' | 'stopped'): Promise<void> =>
@@ -168,6 +169,7 @@ export class Timeline {
         try {
           const restored = await active.undo();
           outcome.endS = this.#now();
+          this.#o.say(`codestorm: +${outcome.endS}s fault ${fault.name} undone: ${brief(restored)}`);
           this.#o.event('fault-end', { fault: fault.name, kind: fault.spec.kind, target: fault.target, why, undone: restored });
         } catch (err) {
           outcome.failed = `undo failed: ${errorMessage(err)}`;
@@ -183,4 +185,11 @@ export class Timeline {
     }
     this.#after(fault.endMs, () => void undo('end').then(removeFromTeardown));
   }
+}
+
+/** {a: 1, b: [2, 3]} → "a=1 b=2,3", for one line on stderr. */
+function brief(details: Readonly<Record<string, unknown>>): string {
+  return Object.entries(details)
+    .map(([k, v]) => `${k}=${typeof v === 'object' && v !== null && !Array.isArray(v) ? JSON.stringify(v) : String(v)}`)
+    .join(' ');
 }
