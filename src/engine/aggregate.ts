@@ -95,7 +95,8 @@ export class RunAggregate implements MetricSource {
   }
 }
 
-function matches(tags: Tags, name: string, outcome: string): boolean {
+/** Whether a request (name, outcome) carries every tag of a threshold's filter. */
+export function matches(tags: Tags, name: string, outcome: string): boolean {
   for (const [k, v] of Object.entries(tags)) {
     if (k === 'name' ? v !== name : k === 'outcome' ? v !== outcome : true) return false;
   }

@@ -5,6 +5,7 @@ import { validateExecutor, type ExecutorConfig } from '../engine/executors/index
 import { parseThresholds, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, invalidInput } from '../errors.js';
 import { cityModel, type CityModel } from '../../sim/plan.js';
+import { parseSlo, type Slo } from '../analyze/slo.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 /** A scenario with the parts the engine runs already parsed: its executor and thresholds. */
@@ -16,6 +17,8 @@ export interface LoadedScenario {
   readonly thresholds: ThresholdSet;
   /** A city scenario's model: its curves made `load`; its journeys run from sim/journeys. */
   readonly city?: CityModel;
+  /** What failing means for the analysis (the scenario's `slo`, or the default). */
+  readonly slo: Slo;
 }
 
 /**
@@ -54,13 +57,14 @@ export function compileScenario(text: string, file: string): LoadedScenario {
   const hasLoad = raw !== null && typeof raw === 'object' && raw['load'] !== undefined;
   const load = isCity && !hasLoad ? undefined : collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
   const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds'));
+  const slo = collect(problems, lineOf, () => parseSlo(raw?.['slo'], 'slo'));
   const city = isCity && result.success && result.data.city !== undefined && (!hasLoad || load !== undefined) ? collect(problems, lineOf, () => cityModel(result.data.city!, result.data.journeys, load)) : undefined;
   const runs = city?.load ?? load;
-  if (problems.length > 0 || !result.success || runs === undefined || thresholds === undefined) {
+  if (problems.length > 0 || !result.success || runs === undefined || thresholds === undefined || slo === undefined) {
     throw invalidInput('SCENARIO_INVALID', formatProblems(file, problems));
   }
   const scenario = deepFreeze(result.data);
-  return Object.freeze(city === undefined ? { file, text, scenario, load: runs, thresholds } : { file, text, scenario, load: runs, thresholds, city });
+  return Object.freeze(city === undefined ? { file, text, scenario, load: runs, thresholds, slo } : { file, text, scenario, load: runs, thresholds, slo, city });
 }
 
 function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) => number | undefined, check: () => T): T | undefined {

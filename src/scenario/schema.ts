@@ -156,6 +156,8 @@ export const scenarioSchema = z.strictObject({
   journeys: z.array(journeySchema).min(1),
   // Checked expression by expression by src/engine/thresholds.ts.
   thresholds: z.unknown().optional(),
+  // What "failing" means for the analysis, in threshold syntax over a sliding window (src/analyze/slo.ts).
+  slo: z.unknown().optional(),
   /** What to break, when, and for how long (src/faults/): each one undone when it ends. */
   faults: z.array(faultSchema).optional(),
   /** A Prometheus endpoint of the target to scrape every second into server.ndjson (the reference stack's is scraped anyway). */

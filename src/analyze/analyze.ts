@@ -1,0 +1,341 @@
+import { matches } from '../engine/aggregate.js';
+import { OUTCOMES, type Outcome } from '../engine/second.js';
+import { evaluate, type CounterAggregate, type MetricSource, type RateAggregate, type Tags, type Threshold, type TrendAggregate } from '../engine/thresholds.js';
+import type { RunDir, RunSecond } from './read.js';
+import type { Slo } from './slo.js';
+import { decodeSparse, LatencyWindow, type Sparse } from './window.js';
+
+/**
+ * What a run directory says about where the target failed: reads only the run's files (through
+ * readRunDir) and knows nothing of health codes.
+ *
+ * - Every second, each SLO is judged over the window of seconds ending there.
+ * - The breaking point is the first sustained violation: the first second from which some SLO
+ *   stays violated for `sustain` seconds (or to the end of the run); when, at what offered rate,
+ *   which SLO, by how much.
+ * - Capacity: the best windowed goodput (ok responses per second) while every SLO held, before
+ *   the breaking point; a lower bound when nothing broke.
+ * - Each fault: goodput before it, goodput, errors and p99 while it was on, and how long after
+ *   it ended the SLOs held again (recoveryS).
+ * - Metastable failure: a trigger (a fault, or the load once it fell back below capacity) gone,
+ *   and the SLOs still not holding `metastableAfter` seconds later.
+ */
+export interface SecondPoint {
+  readonly t: number;
+  readonly offered: number;
+  readonly achieved: number;
+  readonly good: number;
+  readonly failed: number;
+  readonly byOutcome: Readonly<Record<Outcome, number>>;
+  readonly dropped: number;
+  readonly inFlight: number;
+  /** Over all requests of this second, ms; null without requests. */
+  readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
+  /** Every SLO held over the window ending here. */
+  readonly sloOk: boolean;
+}
+
+export interface SloVerdict {
+  readonly key: string;
+  readonly expr: string;
+  /** Held in every window (no sustained violation). */
+  readonly ok: boolean;
+  readonly violatedSeconds: number;
+  /** The worst window: where and its value. */
+  readonly worst: { readonly atS: number; readonly value: number } | null;
+}
+
+export interface BreakingPoint {
+  readonly atS: number;
+  readonly offeredRps: number;
+  readonly reason: string;
+  readonly slo: string;
+  readonly value: number;
+  readonly limit: number;
+  readonly exceededBy: number;
+}
+
+export interface FaultImpact {
+  readonly name: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly startS: number | null;
+  readonly endS: number | null;
+  readonly goodputBefore: number | null;
+  readonly goodputDuring: number | null;
+  readonly errorRateDuring: number | null;
+  readonly p99During: number | null;
+  /** Seconds from the fault's end until the SLOs held again; null if they never did in the run. */
+  readonly recoveryS: number | null;
+}
+
+export interface Trigger {
+  readonly kind: 'load' | 'fault';
+  readonly name: string;
+  readonly goneS: number;
+  readonly recoveredAtS: number | null;
+  readonly metastable: boolean | null;
+}
+
+export interface Analysis {
+  readonly slo: { readonly windowS: number; readonly sustainS: number; readonly metastableAfterS: number; readonly source: 'scenario' | 'default'; readonly verdicts: readonly SloVerdict[] };
+  readonly breakingPoint: BreakingPoint | null;
+  readonly capacity: { readonly rps: number; readonly atS: number; readonly lowerBound: boolean } | null;
+  readonly faults: readonly FaultImpact[];
+  readonly metastable: { readonly flagged: boolean; readonly triggers: readonly Trigger[] };
+  readonly series: readonly SecondPoint[];
+  readonly names: readonly string[];
+}
+
+interface Cell {
+  readonly name: string;
+  readonly outcome: Outcome;
+  readonly count: number;
+  readonly sparse: Sparse | undefined;
+}
+
+/** Window sums for one threshold filter: the requests it matches, their latency and failures. */
+class FilterWindow {
+  readonly latency = new LatencyWindow();
+  total = 0;
+  failed = 0;
+  constructor(readonly tags: Tags) {}
+}
+
+class WindowSource implements MetricSource {
+  readonly #filters = new Map<string, FilterWindow>();
+  readonly #ring: { cells: Cell[]; dropped: number; iterations: number }[] = [];
+  dropped = 0;
+  iterations = 0;
+  constructor(readonly windowS: number, thresholds: readonly Threshold[]) {
+    for (const t of thresholds) {
+      const key = JSON.stringify(t.tags);
+      if (!this.#filters.has(key)) this.#filters.set(key, new FilterWindow(t.tags));
+    }
+  }
+
+  get needsLatency(): boolean {
+    return this.#filters.size > 0;
+  }
+
+  push(cells: Cell[], second: RunSecond): void {
+    this.#apply(cells, 1);
+    this.dropped += second.dropped;
+    this.iterations += second.iterations;
+    this.#ring.push({ cells, dropped: second.dropped, iterations: second.iterations });
+    if (this.#ring.length > this.windowS) {
+      const old = this.#ring.shift()!;
+      this.#apply(old.cells, -1);
+      this.dropped -= old.dropped;
+      this.iterations -= old.iterations;
+    }
+  }
+
+  get seconds(): number {
+    return this.#ring.length;
+  }
+
+  #apply(cells: readonly Cell[], sign: 1 | -1): void {
+    for (const f of this.#filters.values()) {
+      for (const c of cells) {
+        if (!matches(f.tags, c.name, c.outcome)) continue;
+        f.total += sign * c.count;
+        if (c.outcome !== 'ok') f.failed += sign * c.count;
+        if (c.sparse !== undefined) f.latency.add(c.sparse, sign);
+      }
+    }
+  }
+
+  trend(_metric: string, tags: Tags): TrendAggregate | undefined {
+    const f = this.#filters.get(JSON.stringify(tags));
+    if (f === undefined || f.latency.count <= 0) return undefined;
+    const w = f.latency;
+    return { percentile: (p) => w.percentile(p), avg: w.avg, min: w.percentile(0), max: w.percentile(100), count: w.count };
+  }
+
+  rate(_metric: string, tags: Tags): RateAggregate | undefined {
+    const f = this.#filters.get(JSON.stringify(tags));
+    return f === undefined || f.total <= 0 ? undefined : { passes: f.failed, total: f.total };
+  }
+
+  counter(metric: string, tags: Tags): CounterAggregate | undefined {
+    const f = this.#filters.get(JSON.stringify(tags));
+    const count = metric === 'dropped_iterations' ? this.dropped : metric === 'iterations' ? this.iterations : (f?.total ?? 0);
+    return { count, perSecond: this.seconds === 0 ? 0 : count / this.seconds };
+  }
+}
+
+export interface FaultWindow {
+  readonly name: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly startS: number | null;
+  readonly endS: number | null;
+}
+
+export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindow[] = faultsFromEvents(run)): Analysis {
+  const window = new WindowSource(slo.windowS, slo.thresholds);
+  const second = new LatencyWindow();
+  const series: SecondPoint[] = [];
+  const judged: { ok: boolean; results: { key: string; expr: string; ok: boolean; value: number | null; limit: number }[] }[] = [];
+  const goodput: number[] = [];
+  const offered: number[] = [];
+  for (const s of run.seconds) {
+    const cells: Cell[] = [];
+    const byOutcome = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+    for (const r of s.requests) {
+      for (const o of OUTCOMES) {
+        const count = r.counts[o];
+        if (count === undefined || count === 0) continue;
+        byOutcome[o] += count;
+        const encoded = r.hdr[o];
+        cells.push({ name: r.name, outcome: o, count, sparse: encoded === undefined ? undefined : decodeSparse(encoded) });
+      }
+    }
+    for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse);
+    const latency = second.count > 0 ? { p50: second.percentile(50), p95: second.percentile(95), p99: second.percentile(99), max: second.percentile(100) } : null;
+    for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse, -1);
+    window.push(cells, s);
+    const results = evaluate(slo.thresholds, window, (s.t + 1) * 1000).map((r) => ({ key: r.threshold.key, expr: r.threshold.expr, ok: r.ok, value: r.value, limit: r.threshold.value }));
+    const ok = results.every((r) => r.ok);
+    judged.push({ ok, results });
+    const total = OUTCOMES.reduce((sum, o) => sum + byOutcome[o], 0);
+    series.push({ t: s.t, offered: s.offered, achieved: s.started, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });
+    goodput.push(byOutcome.ok);
+    offered.push(s.offered);
+  }
+  const n = series.length;
+  const avgOver = (xs: readonly number[], from: number, to: number): number => {
+    const a = Math.max(0, from);
+    const b = Math.min(xs.length - 1, to);
+    if (b < a) return 0;
+    let sum = 0;
+    for (let i = a; i <= b; i++) sum += xs[i] ?? 0;
+    return sum / (b - a + 1);
+  };
+  const windowed = (xs: readonly number[], t: number) => avgOver(xs, t - slo.windowS + 1, t);
+  const round = (v: number, d = 1) => Math.round(v * 10 ** d) / 10 ** d;
+
+  // A violation is sustained from t when it holds at every second of [t, t + sustain) that the run has.
+  const sustainedFrom = (t: number, bad: (i: number) => boolean): boolean => {
+    const end = Math.min(n, t + slo.sustainS);
+    if (end - t < Math.min(slo.sustainS, 1)) return false;
+    for (let i = t; i < end; i++) if (!bad(i)) return false;
+    return true;
+  };
+  const heldFrom = (t: number): boolean => sustainedFrom(t, (i) => judged[i]?.ok === true);
+
+  let breakingPoint: BreakingPoint | null = null;
+  for (let t = 0; t < n && breakingPoint === null; t++) {
+    if (judged[t]?.ok !== false) continue;
+    if (!sustainedFrom(t, (i) => judged[i]?.ok === false)) continue;
+    const failing = judged[t]!.results.find((r) => !r.ok)!;
+    const value = failing.value ?? 0;
+    const rate = round(windowed(offered, t));
+    breakingPoint = {
+      atS: t,
+      offeredRps: rate,
+      reason: `${failing.key}: ${failing.expr} failed at ${round(value, 3)} over the ${slo.windowS} s window ending at ${t} s, offered ${rate}/s`,
+      slo: failing.key,
+      value: round(value, 3),
+      limit: failing.limit,
+      exceededBy: round(value - failing.limit, 3),
+    };
+  }
+
+  let capacity: Analysis['capacity'] = null;
+  const limit = breakingPoint?.atS ?? n;
+  for (let t = 0; t < limit; t++) {
+    if (judged[t]?.ok !== true) continue;
+    const rps = windowed(goodput, t);
+    if (capacity === null || rps > capacity.rps) capacity = { rps: round(rps), atS: t, lowerBound: breakingPoint === null };
+  }
+
+  const recoveredAfter = (from: number): number | null => {
+    for (let t = Math.max(0, from); t < n; t++) if (heldFrom(t)) return t;
+    return null;
+  };
+
+  const faults: FaultImpact[] = faultWindows.map((f) => {
+    if (f.startS === null) return { ...f, goodputBefore: null, goodputDuring: null, errorRateDuring: null, p99During: null, recoveryS: null };
+    const start = Math.floor(f.startS);
+    const end = Math.min(n - 1, Math.ceil(f.endS ?? n) - 1);
+    const during = series.slice(start, end + 1);
+    const total = during.reduce((sum, p) => sum + p.good + p.failed, 0);
+    const failed = during.reduce((sum, p) => sum + p.failed, 0);
+    const p99s = during.map((p) => p.latency?.p99 ?? 0);
+    const recoveredAt = f.endS === null ? null : recoveredAfter(Math.ceil(f.endS));
+    return {
+      ...f,
+      goodputBefore: start === 0 ? null : round(avgOver(goodput, start - slo.windowS, start - 1)),
+      goodputDuring: during.length === 0 ? null : round(avgOver(goodput, start, end)),
+      errorRateDuring: total === 0 ? null : round(failed / total, 4),
+      p99During: p99s.length === 0 ? null : Math.max(...p99s),
+      recoveryS: recoveredAt === null || f.endS === null ? null : round(Math.max(0, recoveredAt - f.endS)),
+    };
+  });
+
+  const triggers: Trigger[] = [];
+  const judge = (kind: Trigger['kind'], name: string, goneS: number): void => {
+    const recoveredAt = recoveredAfter(Math.ceil(goneS));
+    const waited = n - goneS;
+    const metastable =
+      recoveredAt !== null ? recoveredAt - goneS > slo.metastableAfterS : waited >= slo.metastableAfterS ? true : null; // null: the run ended too soon to tell
+    triggers.push({ kind, name, goneS, recoveredAtS: recoveredAt, metastable });
+  };
+  for (const f of faultWindows) if (f.endS !== null && f.startS !== null) judge('fault', f.name, f.endS);
+  if (breakingPoint !== null) {
+    // The load's trigger is gone once the offered rate is back below what the target handled.
+    const ceiling = capacity?.rps ?? 0;
+    for (let t = breakingPoint.atS; t < n; t++) {
+      if (windowed(offered, t) <= ceiling) {
+        judge('load', 'offered load back below capacity', t);
+        break;
+      }
+    }
+  }
+
+  return {
+    slo: {
+      windowS: slo.windowS,
+      sustainS: slo.sustainS,
+      metastableAfterS: slo.metastableAfterS,
+      source: slo.source,
+      verdicts: slo.thresholds.map((th, i) => {
+        let violated = 0;
+        let worst: SloVerdict['worst'] = null;
+        let sustained = false;
+        judged.forEach((j, t) => {
+          const r = j.results[i];
+          if (r === undefined || r.ok) return;
+          violated++;
+          if (!sustained && sustainedFrom(t, (k) => judged[k]?.results[i]?.ok === false)) sustained = true;
+          const v = r.value ?? 0;
+          const worse = worst === null || (th.op.startsWith('<') ? v > worst.value : v < worst.value);
+          if (worse) worst = { atS: t, value: round(v, 3) };
+        });
+        return { key: th.key, expr: th.expr, ok: !sustained, violatedSeconds: violated, worst };
+      }),
+    },
+    breakingPoint,
+    capacity,
+    faults,
+    metastable: { flagged: triggers.some((t) => t.metastable === true), triggers },
+    series,
+    names: run.names,
+  };
+}
+
+/** Faults as events.ndjson tells them: begin and end times, by name. */
+export function faultsFromEvents(run: RunDir): FaultWindow[] {
+  const out = new Map<string, { name: string; kind: string; target: string; startS: number | null; endS: number | null }>();
+  for (const e of run.events) {
+    if (e.event !== 'fault-begin' && e.event !== 'fault-end' && e.event !== 'fault-failed') continue;
+    const name = String(e['fault'] ?? '');
+    const f = out.get(name) ?? { name, kind: String(e['kind'] ?? ''), target: String(e['target'] ?? ''), startS: null, endS: null };
+    if (e.event === 'fault-begin') f.startS = e.t;
+    if (e.event === 'fault-end') f.endS = e.t;
+    out.set(name, f);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,180 @@
+import { inflateSync } from 'node:zlib';
+import { createLatencyHistogram, decodeHistogram, type LatencyHistogram } from '../engine/histogram.js';
+
+/**
+ * Latency histograms for analysis over windows of seconds, fast enough for an hour of a run:
+ * each second's encoded HDR histogram is decoded once into a sparse list of (bucket, count),
+ * straight from HDR's V2 wire format (base64 → zlib → ZigZag LEB128 counts with zero runs), and
+ * a window is a dense array of bucket counts that seconds are added to and taken from. A
+ * percentile reads the dense counts exactly as hdr-histogram-js's getValueAtPercentile does, so
+ * a window's p(99) is the p(99) of one histogram of all its samples.
+ *
+ * Every histogram the engine writes has the same layout (src/engine/histogram.ts); one that
+ * does not (another tool's) is decoded by the library and its values re-bucketed.
+ */
+const COMPRESSED_COOKIE_BASE = 0x1c849304;
+const ENCODING_COOKIE_BASE = 0x1c849303;
+
+export interface Sparse {
+  readonly index: Int32Array;
+  readonly count: Float64Array;
+  readonly total: number;
+}
+
+/** Bucket index → value (µs) tables of the engine's histogram layout, built once. */
+class Layout {
+  readonly length: number;
+  readonly lowest: Float64Array;
+  readonly highest: Float64Array;
+  readonly median: Float64Array;
+  readonly template: LatencyHistogram;
+
+  constructor() {
+    const h = createLatencyHistogram();
+    this.template = h;
+    this.length = h.countsArrayLength;
+    this.lowest = new Float64Array(this.length);
+    this.highest = new Float64Array(this.length);
+    this.median = new Float64Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const v = h.valueFromIndex(i);
+      this.lowest[i] = h.lowestEquivalentValue(v);
+      this.highest[i] = h.highestEquivalentValue(v);
+      this.median[i] = h.medianEquivalentValue(v);
+    }
+  }
+}
+
+let layout: Layout | undefined;
+const layoutOf = (): Layout => (layout ??= new Layout());
+
+export function decodeSparse(encoded: string): Sparse {
+  const fast = tryDecodeWire(encoded);
+  if (fast !== undefined) return fast;
+  // Another layout: decode with the library and re-bucket each value into ours.
+  const h = decodeHistogram(encoded);
+  const l = layoutOf();
+  const byIndex = new Map<number, number>();
+  for (let i = 0; i < h.countsArrayLength; i++) {
+    const c = h.getCountAtIndex(i);
+    if (c === 0) continue;
+    const j = l.template.countsArrayIndex(Math.min(h.highestEquivalentValue(h.valueFromIndex(i)), l.template.highestTrackableValue));
+    byIndex.set(j, (byIndex.get(j) ?? 0) + c);
+  }
+  return toSparse(byIndex);
+}
+
+function toSparse(byIndex: Map<number, number>): Sparse {
+  const keys = [...byIndex.keys()].sort((a, b) => a - b);
+  const index = Int32Array.from(keys);
+  const count = Float64Array.from(keys.map((k) => byIndex.get(k) ?? 0));
+  return { index, count, total: count.reduce((s, c) => s + c, 0) };
+}
+
+function tryDecodeWire(encoded: string): Sparse | undefined {
+  const outer = Buffer.from(encoded, 'base64');
+  if (outer.length < 8 || (outer.readInt32BE(0) & ~0xf0) !== COMPRESSED_COOKIE_BASE) return undefined;
+  const length = outer.readInt32BE(4);
+  let b: Buffer;
+  try {
+    b = inflateSync(outer.subarray(8, 8 + length));
+  } catch {
+    return undefined;
+  }
+  const t = layoutOf().template;
+  if (
+    b.length < 40 ||
+    (b.readInt32BE(0) & ~0xf0) !== ENCODING_COOKIE_BASE ||
+    b.readInt32BE(12) !== t.numberOfSignificantValueDigits ||
+    Number(b.readBigInt64BE(16)) !== t.lowestDiscernibleValue ||
+    Number(b.readBigInt64BE(24)) !== t.highestTrackableValue
+  ) {
+    return undefined;
+  }
+  const payload = b.readInt32BE(4);
+  const end = Math.min(b.length, 40 + payload);
+  const bytes = new Uint8Array(b.buffer, b.byteOffset, end);
+  // At most one entry per byte of payload.
+  const index = new Int32Array(end - 40);
+  const count = new Float64Array(end - 40);
+  let n = 0;
+  let total = 0;
+  let at = 40;
+  let dst = 0;
+  while (at < end) {
+    // ZigZag LEB128 (up to 9 bytes); a negative value is a run of that many zero buckets.
+    let v = bytes[at++]!;
+    let value = v & 0x7f;
+    let scale = 128;
+    while (v >= 0x80 && at < end) {
+      v = bytes[at++]!;
+      value += (v & 0x7f) * scale;
+      scale *= 128;
+    }
+    if (value % 2 === 1) {
+      dst += (value + 1) / 2; // a run of zero buckets (normalizingIndexOffset is not used, as in hdr-histogram-js)
+    } else {
+      const c = value / 2;
+      if (c > 0) {
+        index[n] = dst;
+        count[n] = c;
+        n++;
+        total += c;
+      }
+      dst++;
+    }
+  }
+  if (dst > t.countsArrayLength) return undefined;
+  return { index: index.slice(0, n), count: count.slice(0, n), total };
+}
+
+/** The samples of a window of seconds: add a second's histograms, take them away again. */
+export class LatencyWindow {
+  readonly #counts: Float64Array;
+  #total = 0;
+
+  constructor() {
+    this.#counts = new Float64Array(layoutOf().length);
+  }
+
+  get count(): number {
+    return this.#total;
+  }
+
+  add(s: Sparse, sign: 1 | -1 = 1): void {
+    const counts = this.#counts;
+    for (let k = 0; k < s.index.length; k++) counts[s.index[k]!]! += sign * s.count[k]!;
+    this.#total += sign * s.total;
+  }
+
+  /** In ms, as hdr-histogram-js's getValueAtPercentile (and src/engine/histogram.ts) give it. */
+  percentile(p: number): number {
+    if (this.#total <= 0) return 0;
+    const l = layoutOf();
+    const requested = Math.min(p, 100);
+    const fp = (requested / 100) * this.#total;
+    const target = Math.max(Math.ceil(fp - ulp(fp)), 1);
+    let running = 0;
+    for (let i = 0; i < l.length; i++) {
+      running += this.#counts[i]!;
+      if (running >= target) return Math.round(p === 0 ? l.lowest[i]! : l.highest[i]!) / 1000;
+    }
+    return 0;
+  }
+
+  get avg(): number {
+    if (this.#total <= 0) return 0;
+    const l = layoutOf();
+    let sum = 0;
+    for (let i = 0; i < l.length; i++) {
+      const c = this.#counts[i]!;
+      if (c !== 0) sum += l.median[i]! * c;
+    }
+    return Math.round(sum / this.#total) / 1000;
+  }
+}
+
+function ulp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  return 2 ** (Math.floor(Math.log2(Math.abs(x))) - 52);
+}
