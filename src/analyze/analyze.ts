@@ -80,7 +80,12 @@ export interface Trigger {
 export interface Analysis {
   readonly slo: { readonly windowS: number; readonly sustainS: number; readonly metastableAfterS: number; readonly source: 'scenario' | 'default'; readonly verdicts: readonly SloVerdict[] };
   readonly breakingPoint: BreakingPoint | null;
-  readonly capacity: { readonly rps: number; readonly atS: number; readonly lowerBound: boolean } | null;
+  /**
+   * The best windowed goodput (ok responses/s) while every SLO held, before the breaking point,
+   * with the offered arrival rate of that window. A lower bound when nothing broke, or when the
+   * load jumped past it (the breaking point's offered rate above 1.5× this window's).
+   */
+  readonly capacity: { readonly goodRps: number; readonly offeredRps: number; readonly atS: number; readonly lowerBound: boolean } | null;
   readonly faults: readonly FaultImpact[];
   readonly metastable: { readonly flagged: boolean; readonly triggers: readonly Trigger[] };
   readonly series: readonly SecondPoint[];
@@ -243,13 +248,22 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
     };
   }
 
-  let capacity: Analysis['capacity'] = null;
+  let best: { good: number; offered: number; atS: number } | null = null;
   const limit = breakingPoint?.atS ?? n;
   for (let t = 0; t < limit; t++) {
     if (judged[t]?.ok !== true) continue;
-    const rps = windowed(goodput, t);
-    if (capacity === null || rps > capacity.rps) capacity = { rps: round(rps), atS: t, lowerBound: breakingPoint === null };
+    const good = windowed(goodput, t);
+    if (best === null || good > best.good) best = { good, offered: windowed(offered, t), atS: t };
   }
+  const capacity: Analysis['capacity'] =
+    best === null
+      ? null
+      : {
+          goodRps: round(best.good),
+          offeredRps: round(best.offered),
+          atS: best.atS,
+          lowerBound: breakingPoint === null || breakingPoint.offeredRps > 1.5 * best.offered,
+        };
 
   const recoveredAfter = (from: number): number | null => {
     for (let t = Math.max(0, from); t < n; t++) if (heldFrom(t)) return t;
@@ -284,9 +298,10 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
     triggers.push({ kind, name, goneS, recoveredAtS: recoveredAt, metastable });
   };
   for (const f of faultWindows) if (f.endS !== null && f.startS !== null) judge('fault', f.name, f.endS);
-  if (breakingPoint !== null) {
-    // The load's trigger is gone once the offered rate is back below what the target handled.
-    const ceiling = capacity?.rps ?? 0;
+  // The load is a trigger when it broke the target by rising past what it had handled; it is
+  // gone once the offered rate is back at or below that.
+  const ceiling = capacity?.offeredRps ?? 0;
+  if (breakingPoint !== null && breakingPoint.offeredRps > 1.1 * ceiling) {
     for (let t = breakingPoint.atS; t < n; t++) {
       if (windowed(offered, t) <= ceiling) {
         judge('load', 'offered load back below capacity', t);

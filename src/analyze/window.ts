@@ -1,5 +1,7 @@
 import { inflateSync } from 'node:zlib';
-import { createLatencyHistogram, decodeHistogram, type LatencyHistogram } from '../engine/histogram.js';
+import { decodeFromCompressedBase64, JsHistogram } from 'hdr-histogram-js';
+import { createLatencyHistogram, type LatencyHistogram } from '../engine/histogram.js';
+import { invalidInput } from '../errors.js';
 
 /**
  * Latency histograms for analysis over windows of seconds, fast enough for an hour of a run:
@@ -52,7 +54,14 @@ export function decodeSparse(encoded: string): Sparse {
   const fast = tryDecodeWire(encoded);
   if (fast !== undefined) return fast;
   // Another layout: decode with the library and re-bucket each value into ours.
-  const h = decodeHistogram(encoded);
+  let decoded: unknown;
+  try {
+    decoded = decodeFromCompressedBase64(encoded, 32, false);
+  } catch (err) {
+    throw invalidInput('METRICS_BAD_HISTOGRAM', `not an encoded HDR histogram: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!(decoded instanceof JsHistogram)) throw invalidInput('METRICS_BAD_HISTOGRAM', 'not an encoded HDR histogram of integers');
+  const h = decoded;
   const l = layoutOf();
   const byIndex = new Map<number, number>();
   for (let i = 0; i < h.countsArrayLength; i++) {

@@ -42,6 +42,12 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (file: string, flags) => setExit(await (await import('./plan.js')).planCommand(file, flags, io)));
 
   cli
+    .command('report')
+    .description('analyse a run directory again from its files and render it again (summary.json, summary.md, junit.xml)')
+    .argument('<run-dir>', 'a run directory')
+    .action(async (dir: string) => setExit(await (await import('./report.js')).reportCommand(dir, io)));
+
+  cli
     .command('server')
     .description('bring up the stack (Postgres, Redis, Toxiproxy, reference server) in the foreground until Ctrl-C')
     .option('--profile <profile>', 'fragile | hardened', 'hardened')

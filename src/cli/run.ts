@@ -3,6 +3,10 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { cityJourneyOptions, simClockOf } from '../../sim/plan.js';
+import { analyze } from '../analyze/analyze.js';
+import { readRunDir } from '../analyze/read.js';
+import { appendStepSummary } from '../report/ci.js';
+import { writeReports } from '../report/render.js';
 import { defaultWorkers, runEngine, START_DELAY_MS } from '../engine/engine.js';
 import { createRandom } from '../engine/random.js';
 import { clearStrayHolders } from '../faults/db-stall.js';
@@ -137,6 +141,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     await stopFaults();
     await stopScraping();
     event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
+    // The analysis reads only what the run wrote, as `codestorm report` will later.
+    const analysis = analyze(readRunDir(dir), loaded.slo, timeline.outcomes());
     const summary = buildSummary({
       scenario: scenario.name,
       seed,
@@ -147,8 +153,11 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       thresholds: result.thresholds,
       stopped: result.stopped,
       faults: timeline.outcomes(),
+      analysis,
     });
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    writeReports(dir, summary, analysis);
+    await appendStepSummary(io.env, dir);
     if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
     else io.stdout(describe(summary, dir));
     if (summary.interrupted) return ExitCode.harnessFailed;

@@ -1,3 +1,4 @@
+import type { Analysis, BreakingPoint } from '../analyze/analyze.js';
 import type { RunAggregate } from './aggregate.js';
 import type { ThresholdResult } from './thresholds.js';
 
@@ -28,8 +29,12 @@ export interface Summary {
   readonly rate: { readonly offeredAvg: number; readonly achievedAvg: number; readonly peakOffered: number };
   readonly latencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
   readonly thresholds: readonly { readonly metric: string; readonly expr: string; readonly ok: boolean; readonly value: number | null }[];
-  readonly breakingPoint: null;
+  readonly breakingPoint: BreakingPoint | null;
   readonly faults: readonly FaultSummary[];
+  /** The analysis (src/analyze/): SLO verdicts, capacity, metastability; null before it ran. */
+  readonly slo: Analysis['slo'] | null;
+  readonly capacity: Analysis['capacity'];
+  readonly metastable: Analysis['metastable'] | null;
   /** Why the run ended before its schedule did, if it did. */
   readonly stopped: 'threshold' | 'signal' | null;
   readonly interrupted: boolean;
@@ -46,6 +51,7 @@ export interface SummaryInput {
   readonly thresholds: readonly ThresholdResult[];
   readonly stopped: 'threshold' | 'signal' | undefined;
   readonly faults?: readonly Omit<FaultSummary, 'recoveryS'>[];
+  readonly analysis?: Analysis;
 }
 
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -68,8 +74,11 @@ export function buildSummary(input: SummaryInput): Summary {
     rate: { offeredAvg: round(a.offered / seconds, 1), achievedAvg: round(a.started / seconds, 1), peakOffered: a.peakOffered },
     latencyMs: latency === undefined ? null : { p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max },
     thresholds: input.thresholds.map((t) => ({ metric: t.threshold.key, expr: t.threshold.expr, ok: t.ok, value: t.value === null ? null : round(t.value) })),
-    breakingPoint: null,
-    faults: (input.faults ?? []).map((f) => ({ ...f, recoveryS: null })),
+    breakingPoint: input.analysis?.breakingPoint ?? null,
+    faults: (input.faults ?? []).map((f) => ({ ...f, recoveryS: input.analysis?.faults.find((a) => a.name === f.name)?.recoveryS ?? null })),
+    slo: input.analysis?.slo ?? null,
+    capacity: input.analysis?.capacity ?? null,
+    metastable: input.analysis?.metastable ?? null,
     stopped: input.stopped ?? null,
     interrupted: input.stopped === 'signal',
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',

@@ -1,0 +1,71 @@
+import type { Analysis } from '../analyze/analyze.js';
+import type { Summary } from '../engine/summary.js';
+
+/**
+ * summary.md: the verdict and the key numbers in GitHub-flavoured Markdown, for a CI step
+ * summary ($GITHUB_STEP_SUMMARY): the story first (what broke, when, at what rate, how long it
+ * took to recover), then thresholds, SLOs, faults, and the charts when they were rendered.
+ */
+export function renderMarkdown(summary: Summary, analysis: Analysis, charts: readonly string[] = []): string {
+  const out: string[] = [];
+  const icon = summary.verdict === 'pass' ? '✅' : '❌';
+  out.push(`# ${icon} ${summary.scenario}: ${summary.verdict.toUpperCase()}${summary.interrupted ? ' (interrupted)' : ''}`);
+  out.push('');
+  out.push(...story(summary, analysis).map((line) => `- ${line}`));
+  out.push('');
+  out.push('| requests | ok | failed | dropped | offered avg | achieved avg | p50 | p95 | p99 | max |');
+  out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const l = summary.latencyMs;
+  out.push(
+    `| ${summary.requests.total} | ${summary.requests.ok} | ${summary.requests.failed} | ${summary.requests.dropped} | ${summary.rate.offeredAvg}/s | ${summary.rate.achievedAvg}/s | ${l?.p50 ?? '–'} ms | ${l?.p95 ?? '–'} ms | ${l?.p99 ?? '–'} ms | ${l?.max ?? '–'} ms |`,
+  );
+  out.push('');
+  if (summary.thresholds.length > 0) {
+    out.push('## Thresholds', '', '| | metric | threshold | value |', '| --- | --- | --- | ---: |');
+    for (const t of summary.thresholds) out.push(`| ${t.ok ? '✅' : '❌'} | \`${t.metric}\` | \`${t.expr}\` | ${t.value ?? 'no data'} |`);
+    out.push('');
+  }
+  const s = analysis.slo;
+  out.push(`## SLOs (${s.windowS} s windows, sustained ${s.sustainS} s${s.source === 'default' ? '; the default, the scenario gives none' : ''})`, '');
+  out.push('| | metric | objective | seconds violated | worst |', '| --- | --- | --- | ---: | --- |');
+  for (const v of s.verdicts) out.push(`| ${v.ok ? '✅' : '❌'} | \`${v.key}\` | \`${v.expr}\` | ${v.violatedSeconds} | ${v.worst === null ? '–' : `${v.worst.value} at ${v.worst.atS} s`} |`);
+  out.push('');
+  if (analysis.faults.length > 0) {
+    out.push('## Faults', '', '| fault | kind | target | from | to | goodput before | during | errors during | p99 during | recovered after |', '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const f of analysis.faults) {
+      out.push(
+        `| ${f.name} | ${f.kind} | ${f.target} | ${f.startS ?? '–'} s | ${f.endS ?? '–'} s | ${f.goodputBefore ?? '–'}/s | ${f.goodputDuring ?? '–'}/s | ${f.errorRateDuring === null ? '–' : `${Math.round(f.errorRateDuring * 1000) / 10} %`} | ${f.p99During ?? '–'} ms | ${f.recoveryS === null ? (f.endS === null ? '–' : 'not within the run') : `${f.recoveryS} s`} |`,
+      );
+    }
+    out.push('');
+  }
+  for (const c of charts) out.push(`![${c}](charts/${c})`);
+  return `${out.join('\n')}\n`;
+}
+
+/** The run in plain sentences: what broke, when, at what rate, how long it took to recover. */
+export function story(summary: Summary, analysis: Analysis): string[] {
+  const lines: string[] = [];
+  const bp = analysis.breakingPoint;
+  if (bp === null) {
+    lines.push(`The SLOs held throughout (${analysis.slo.verdicts.map((v) => `${v.key} ${v.expr}`).join(', ')}).`);
+  } else {
+    lines.push(`It broke at ${bp.atS} s, at ${bp.offeredRps} arrivals/s offered: ${bp.slo} ${bp.value} against ${bp.limit} (over by ${bp.exceededBy}).`);
+  }
+  const c = analysis.capacity;
+  if (c !== null) lines.push(`Capacity${c.lowerBound ? ' (at least)' : ''}: ${c.goodRps} good responses/s at ${c.offeredRps} arrivals/s, around ${c.atS} s.`);
+  for (const f of analysis.faults) {
+    if (f.startS === null) {
+      lines.push(`Fault ${f.name} (${f.kind} on ${f.target}) never began.`);
+      continue;
+    }
+    const rec = f.recoveryS === null ? (f.endS === null ? '' : '; the SLOs did not hold again within the run') : `; the SLOs held again ${f.recoveryS} s after it ended`;
+    lines.push(`Fault ${f.name} (${f.kind} on ${f.target}) from ${f.startS} s to ${f.endS ?? 'the end'} s: goodput ${f.goodputBefore ?? '–'}/s → ${f.goodputDuring ?? '–'}/s${rec}.`);
+  }
+  for (const t of analysis.metastable.triggers) {
+    if (t.metastable === true) lines.push(`**Metastable failure**: ${t.kind === 'fault' ? `fault ${t.name} ended` : t.name} at ${t.goneS} s, and the SLOs ${t.recoveredAtS === null ? 'never held again within the run' : `held again only at ${t.recoveredAtS} s`}.`);
+    else if (t.metastable === false && t.kind === 'load') lines.push(`Once the load fell back below capacity (${t.goneS} s), it recovered by ${t.recoveredAtS} s.`);
+  }
+  if (summary.interrupted) lines.push('The run was interrupted: these are partial results.');
+  return lines;
+}
