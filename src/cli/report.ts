@@ -30,7 +30,7 @@ export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCod
     metastable: analysis.metastable,
   };
   writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  const written = writeReports(dir, summary, analysis);
-  io.stdout(`${summary.scenario}: ${summary.verdict.toUpperCase()}; wrote summary.json, ${written.join(', ')} in ${dir}\n`);
+  const written = writeReports(dir, run, summary, analysis);
+  io.stdout(`${summary.scenario}: ${summary.verdict.toUpperCase()}; wrote summary.json and ${written.length} renderings in ${dir} (open ${path.join(dir, 'report.html')})\n`);
   return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
 }

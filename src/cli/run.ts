@@ -142,7 +142,8 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     await stopScraping();
     event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
     // The analysis reads only what the run wrote, as `codestorm report` will later.
-    const analysis = analyze(readRunDir(dir), loaded.slo, timeline.outcomes());
+    const runDir = readRunDir(dir);
+    const analysis = analyze(runDir, loaded.slo, timeline.outcomes());
     const summary = buildSummary({
       scenario: scenario.name,
       seed,
@@ -156,7 +157,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       analysis,
     });
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
-    writeReports(dir, summary, analysis);
+    writeReports(dir, runDir, summary, analysis);
     await appendStepSummary(io.env, dir);
     if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
     else io.stdout(describe(summary, dir));
