@@ -155,7 +155,20 @@ class WindowSource implements MetricSource {
     const f = this.#filters.get(JSON.stringify(tags));
     if (f === undefined || f.latency.count <= 0) return undefined;
     const w = f.latency;
-    return { percentile: (p) => w.percentile(p), avg: w.avg, min: w.percentile(0), max: w.percentile(100), count: w.count };
+    // Lazy: a threshold asks for one aggregation, and each costs a pass over the buckets.
+    return {
+      percentile: (p) => w.percentile(p),
+      get avg() {
+        return w.avg;
+      },
+      get min() {
+        return w.percentile(0);
+      },
+      get max() {
+        return w.percentile(100);
+      },
+      count: w.count,
+    };
   }
 
   rate(_metric: string, tags: Tags): RateAggregate | undefined {
@@ -198,7 +211,8 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
       }
     }
     for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse);
-    const latency = second.count > 0 ? { p50: second.percentile(50), p95: second.percentile(95), p99: second.percentile(99), max: second.percentile(100) } : null;
+    const [p50 = 0, p95 = 0, p99 = 0, max = 0] = second.percentiles([50, 95, 99, 100]);
+    const latency = second.count > 0 ? { p50, p95, p99, max } : null;
     for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse, -1);
     window.push(cells, s);
     const results = evaluate(slo.thresholds, window, (s.t + 1) * 1000).map((r) => ({ key: r.threshold.key, expr: r.threshold.expr, ok: r.ok, value: r.value, limit: r.threshold.value }));

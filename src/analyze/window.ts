@@ -156,6 +156,27 @@ export class LatencyWindow {
     this.#total += sign * s.total;
   }
 
+  /** Several percentiles (ascending) in one pass over the buckets; ms each. */
+  percentiles(ps: readonly number[]): number[] {
+    const out = ps.map(() => 0);
+    if (this.#total <= 0 || ps.length === 0) return out;
+    const l = layoutOf();
+    const targets = ps.map((p) => {
+      const fp = (Math.min(p, 100) / 100) * this.#total;
+      return Math.max(Math.ceil(fp - ulp(fp)), 1);
+    });
+    let k = 0;
+    let running = 0;
+    for (let i = 0; i < l.length && k < ps.length; i++) {
+      running += this.#counts[i]!;
+      while (k < ps.length && running >= targets[k]!) {
+        out[k] = Math.round(ps[k] === 0 ? l.lowest[i]! : l.highest[i]!) / 1000;
+        k++;
+      }
+    }
+    return out;
+  }
+
   /** In ms, as hdr-histogram-js's getValueAtPercentile (and src/engine/histogram.ts) give it. */
   percentile(p: number): number {
     if (this.#total <= 0) return 0;

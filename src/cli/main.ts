@@ -48,6 +48,15 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (dir: string) => setExit(await (await import('./report.js')).reportCommand(dir, io)));
 
   cli
+    .command('compare')
+    .description('one page with two runs overlaid and a table of differences')
+    .argument('<run-a>', 'a run directory')
+    .argument('<run-b>', 'another run directory')
+    .option('--out <file>', 'where to write the page', 'compare.html')
+    .option('--json', 'the differences as one JSON object on stdout, no page')
+    .action(async (a: string, b: string, flags) => setExit(await (await import('./compare.js')).compareCommand(a, b, flags, io)));
+
+  cli
     .command('server')
     .description('bring up the stack (Postgres, Redis, Toxiproxy, reference server) in the foreground until Ctrl-C')
     .option('--profile <profile>', 'fragile | hardened', 'hardened')

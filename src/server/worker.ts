@@ -23,5 +23,6 @@ const shutdown = (): void => {
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', () => {}); // Ctrl-C reaches the whole group: the primary decides.
 
+await ctx.db.warm();
 await app.listen({ host: config.host, port: config.port });
 process.send?.({ event: 'listening', worker: workerId, pid: process.pid });

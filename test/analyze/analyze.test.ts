@@ -153,7 +153,9 @@ describe('windowed histograms', () => {
         window.add(decodeSparse(encoded[0]!));
         window.add(decodeSparse(encoded[0]!), -1);
         for (const e of encoded) mergeInto(all, decodeHistogram(e));
-        for (const p of [0, 1, 50, 90, 99, 99.9, 100]) expect(window.percentile(p)).toBe(percentileMs(all, p));
+        const ps = [0, 1, 50, 90, 99, 99.9, 100];
+        for (const p of ps) expect(window.percentile(p)).toBe(percentileMs(all, p));
+        expect(window.percentiles(ps)).toEqual(ps.map((p) => percentileMs(all, p)));
         expect(window.avg).toBe(summarize(all).mean);
         expect(window.count).toBe(all.totalCount);
       }),

@@ -33,6 +33,32 @@ export class Database {
     this.#retryAfterS = config.retryAfterS;
   }
 
+  /**
+   * Opens every connection of the pool before the worker takes traffic, as a production server
+   * does: otherwise the first burst of requests pays for connecting, one Postgres backend fork
+   * each, and a cold worker sheds or queues what a warm one answers. Best effort: a database that
+   * is not there yet is /readyz's business.
+   */
+  async warm(withinMs = 2_000): Promise<number> {
+    const size = this.pool.options.max ?? 10;
+    let opened = 0;
+    const connecting = Array.from({ length: size }, () =>
+      this.pool.connect().then(
+        (client) => {
+          opened++;
+          client.release();
+        },
+        () => {},
+      ),
+    );
+    // Bounded: fragile's pool waits forever for a connection, and a worker must still start
+    // when the link is down; connections that come later are released into the pool then.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(connecting), new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);
+    clearTimeout(timer);
+    return opened;
+  }
+
   /** Requests waiting for a database connection, in our queue and in the pool's. */
   get waiting(): number {
     return (this.bulkhead?.waiting ?? 0) + this.pool.waitingCount;

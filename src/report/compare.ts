@@ -1,0 +1,101 @@
+import type { Analysis } from '../analyze/analyze.js';
+import type { Summary } from '../engine/summary.js';
+import type { ChartSpec } from './charts.js';
+import { chartsHtml, esc, page } from './html.js';
+
+/**
+ * One page for two runs: the same charts with both runs overlaid (A solid, B dashed), and a table
+ * of differences. Runs are aligned on their second 0.
+ */
+export interface ComparedRun {
+  readonly label: string;
+  readonly summary: Summary;
+  readonly analysis: Analysis;
+}
+
+export interface Difference {
+  readonly what: string;
+  readonly a: number | string | null;
+  readonly b: number | string | null;
+  /** (b − a) / a as a percentage, when both are numbers and a is not 0. */
+  readonly changePct: number | null;
+}
+
+export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
+  const row = (what: string, x: number | string | null | undefined, y: number | string | null | undefined): Difference => ({
+    what,
+    a: x ?? null,
+    b: y ?? null,
+    changePct: typeof x === 'number' && typeof y === 'number' && x !== 0 ? Math.round((1000 * (y - x)) / x) / 10 : null,
+  });
+  const failRate = (s: Summary) => (s.requests.total === 0 ? null : Math.round((10000 * s.requests.failed) / s.requests.total) / 10000);
+  const rows: Difference[] = [
+    row('verdict', a.summary.verdict, b.summary.verdict),
+    row('requests', a.summary.requests.total, b.summary.requests.total),
+    row('failed share', failRate(a.summary), failRate(b.summary)),
+    row('offered avg /s', a.summary.rate.offeredAvg, b.summary.rate.offeredAvg),
+    row('latency p50 ms', a.summary.latencyMs?.p50, b.summary.latencyMs?.p50),
+    row('latency p95 ms', a.summary.latencyMs?.p95, b.summary.latencyMs?.p95),
+    row('latency p99 ms', a.summary.latencyMs?.p99, b.summary.latencyMs?.p99),
+    row('latency max ms', a.summary.latencyMs?.max, b.summary.latencyMs?.max),
+    row('capacity (good /s)', a.analysis.capacity?.goodRps, b.analysis.capacity?.goodRps),
+    row('breaking point (s)', a.analysis.breakingPoint?.atS ?? 'none', b.analysis.breakingPoint?.atS ?? 'none'),
+    row('breaking point offered /s', a.analysis.breakingPoint?.offeredRps, b.analysis.breakingPoint?.offeredRps),
+    row('metastable', a.analysis.metastable.flagged ? 'yes' : 'no', b.analysis.metastable.flagged ? 'yes' : 'no'),
+  ];
+  const faults = new Set([...a.analysis.faults, ...b.analysis.faults].map((f) => f.name));
+  for (const name of faults) {
+    const fa = a.analysis.faults.find((f) => f.name === name);
+    const fb = b.analysis.faults.find((f) => f.name === name);
+    rows.push(row(`fault ${name}: recovered after (s)`, fa?.recoveryS ?? (fa === undefined ? '–' : 'not within the run'), fb?.recoveryS ?? (fb === undefined ? '–' : 'not within the run')));
+  }
+  return rows;
+}
+
+/** The charts of A and B with B's datasets dashed and both labelled, one chart per kind. */
+export function overlay(a: readonly ChartSpec[], b: readonly ChartSpec[], labels: readonly [string, string]): ChartSpec[] {
+  const out: ChartSpec[] = [];
+  for (const ca of a) {
+    const cb = b.find((c) => c.id === ca.id);
+    const dataA = (ca.config['data'] ?? {}) as { labels: number[]; datasets: Record<string, unknown>[] };
+    const dataB = (cb?.config['data'] ?? { labels: [], datasets: [] }) as { labels: number[]; datasets: Record<string, unknown>[] };
+    const length = Math.max(dataA.labels.length, dataB.labels.length);
+    const pad = (d: unknown) => {
+      const xs = [...((d as (number | null)[] | undefined) ?? [])];
+      while (xs.length < length) xs.push(null);
+      return xs;
+    };
+    const options = structuredClone(ca.config['options']) as { plugins: { title: { text: string }; annotation?: unknown } };
+    options.plugins.title.text = `${ca.title}: ${labels[0]} (solid) vs ${labels[1]} (dashed)`;
+    // Fault windows and breaking points differ between runs: not drawn on an overlay.
+    delete options.plugins.annotation;
+    out.push({
+      id: ca.id,
+      title: ca.title,
+      config: {
+        ...ca.config,
+        data: {
+          labels: Array.from({ length }, (_, i) => i),
+          datasets: [
+            ...dataA.datasets.map((d) => ({ ...d, label: `${labels[0]}: ${String(d['label'])}`, data: pad(d['data']), borderDash: [] })),
+            ...dataB.datasets.map((d) => ({ ...d, label: `${labels[1]}: ${String(d['label'])}`, data: pad(d['data']), borderDash: [6, 4] })),
+          ],
+        },
+        options,
+      },
+    });
+  }
+  return out;
+}
+
+export function renderCompareHtml(a: ComparedRun, b: ComparedRun, charts: readonly ChartSpec[]): string {
+  const rows = differences(a, b)
+    .map((d) => `<tr><td>${esc(d.what)}</td><td>${esc(d.a ?? '–')}</td><td>${esc(d.b ?? '–')}</td><td>${d.changePct === null ? '' : `${d.changePct > 0 ? '+' : ''}${d.changePct} %`}</td></tr>`)
+    .join('');
+  const body = [
+    `<header class="${b.summary.verdict}"><h1>${esc(a.label)} vs ${esc(b.label)}</h1><p class="meta">A: ${esc(a.summary.scenario)}, started ${esc(a.summary.startedAt)} · B: ${esc(b.summary.scenario)}, started ${esc(b.summary.startedAt)}</p></header>`,
+    `<section><h2>Differences</h2><table><tr><th>measure</th><th>A</th><th>B</th><th>change</th></tr>${rows}</table></section>`,
+    chartsHtml(charts),
+  ].join('\n');
+  return page(`codestorm: ${a.label} vs ${b.label}`, body, charts);
+}
