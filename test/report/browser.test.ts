@@ -125,4 +125,40 @@ describe('report.html in headless Chromium', () => {
     expect(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).toMatch(/<testcase classname="slo" name="http_req_duration: p\(99\)&lt;1000 \(5 s windows\)">\s*<failure/);
     expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('![throughput.png](charts/throughput.png)');
   }, 60_000);
+
+  it('compares two runs: a page with both overlaid and a table of differences', async () => {
+    const a = path.join(scratch, 'run-a');
+    const b = path.join(scratch, 'run-b');
+    syntheticRun(a);
+    syntheticRun(b);
+    // B: the same run, but every latency doubled in the summary.
+    const summaryB = JSON.parse(readFileSync(path.join(b, 'summary.json'), 'utf8'));
+    summaryB.latencyMs.p99 = 5000;
+    writeFileSync(path.join(b, 'summary.json'), JSON.stringify(summaryB));
+    const json = io();
+    expect(await main(['compare', a, b, '--json'], json)).toBe(0);
+    const diff = JSON.parse(json.out()).differences as { what: string; a: unknown; b: unknown; changePct: number | null }[];
+    expect(diff.find((d) => d.what === 'latency p99 ms')).toEqual({ what: 'latency p99 ms', a: 2500, b: 5000, changePct: 100 });
+    expect(diff.find((d) => d.what === 'breaking point (s)')).toMatchObject({ a: 25, b: 25 });
+
+    const out = path.join(scratch, 'compare.html');
+    expect(await main(['compare', a, b, '--out', out], io())).toBe(0);
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(pathToFileURL(out).href);
+    await page.waitForFunction(() => document.body.getAttribute('data-charts-drawn') !== null);
+    expect(problems).toEqual([]);
+    const labels = await page.evaluate(() => {
+      const chart = (window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: { label: string }[] } } | undefined } }).Chart;
+      return [...document.querySelectorAll('canvas')].flatMap((c) => chart.getChart(c)?.data.datasets.map((d) => d.label) ?? []);
+    });
+    expect(labels).toContain('run-a: p99');
+    expect(labels).toContain('run-b: p99');
+    await page.close();
+  }, 60_000);
 });
+
