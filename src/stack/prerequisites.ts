@@ -22,11 +22,12 @@ export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): 
   const toxiproxy = env['TOXIPROXY_URL'] ? undefined : await findToxiproxy(env);
   const go = toxiproxy === undefined ? await which('go', env) : undefined;
   const postgres = env['DATABASE_URL'] ? undefined : await embeddedBinaries().catch(() => undefined);
-  const [redisVersion, postgresVersion, pgbench, wrk] = await Promise.all([
+  const [redisVersion, postgresVersion, pgbench, wrk, chromium] = await Promise.all([
     redis === undefined ? undefined : versionOf(redis),
     postgres === undefined ? undefined : versionOf(postgres.postgres),
     which('pgbench', env),
     which('wrk', env),
+    which('chromium', env).then(async (c) => c ?? (await which('chromium-browser', env))),
   ]);
 
   return [
@@ -79,6 +80,13 @@ export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): 
       required: false,
       found: wrk ?? 'missing',
       fix: wrk === undefined ? 'apt-get install -y wrk' : undefined,
+    },
+    {
+      name: 'chromium (tests only: report.html in a browser)',
+      ok: chromium !== undefined,
+      required: false,
+      found: chromium ?? 'missing',
+      fix: chromium === undefined ? 'apt-get install -y chromium' : undefined,
     },
   ];
 }

@@ -44,7 +44,7 @@ describe('codestorm doctor', () => {
     expect(await main(['doctor', '--json'], run)).toBe(0);
     const report = JSON.parse(run.out()) as { usable: boolean; checks: { name: string; ok: boolean }[] };
     expect(report.usable).toBe(true);
-    expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['pgbench (bench only)', 'wrk (bench only)']);
+    expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['pgbench (bench only)', 'wrk (bench only)', 'chromium (tests only: report.html in a browser)']);
   });
 
   it('an unknown command is invalid input: exit 2', async () => {
