@@ -42,6 +42,27 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (file: string, flags) => setExit(await (await import('./plan.js')).planCommand(file, flags, io)));
 
   cli
+    .command('capacity')
+    .description('find the highest arrival rate the target sustains within the SLO; gate on a baseline')
+    .argument('<scenario>', 'scenario file (YAML): its target and journeys; its load is ignored')
+    .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--baseline <file>', 'a previous capacity --json output to compare with')
+    .option('--max-regression <pct>', 'capacity or light-load p99 worse than the baseline by more than this fails (default 10)')
+    .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, verdict, …')
+    .option('--target <url>', 'an http:// origin instead of the scenario\'s target')
+    .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>-capacity)')
+    .option('--profile <profile>', 'reference server profile: fragile | hardened', 'hardened')
+    .option('--seed <n>', 'seed for every random choice')
+    .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
+    .option('--start <rps>', 'first step\'s rate (default 25)')
+    .option('--max <rps>', 'highest rate to try (default 20000)')
+    .option('--step <duration>', 'how long each step runs (default 10s)')
+    .option('--settle <duration>', 'quiet between steps (default 3s)')
+    .option('--refine <n>', 'bisection steps inside the bracket (default 4)')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
+
+  cli
     .command('report')
     .description('analyse a run directory again from its files and render it again (summary.json, summary.md, junit.xml)')
     .argument('<run-dir>', 'a run directory')

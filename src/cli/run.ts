@@ -231,7 +231,7 @@ async function clearLeftovers(faults: readonly PlannedFault[], controllers: Cont
   }
 }
 
-function parseTarget(raw: string, where: string): string {
+export function parseTarget(raw: string, where: string): string {
   let url: URL;
   try {
     url = new URL(raw);

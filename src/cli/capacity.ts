@@ -1,0 +1,271 @@
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cityJourneyOptions } from '../../sim/plan.js';
+import { parseSloFlags, searchCapacity, type CapacityResult, type StepResult } from '../analyze/capacity.js';
+import { RunAggregate } from '../engine/aggregate.js';
+import { defaultWorkers, runEngine } from '../engine/engine.js';
+import { constantArrivalRate } from '../engine/executors/constant-arrival-rate.js';
+import { parseDuration } from '../engine/executors/duration.js';
+import { evaluate, type ThresholdSet } from '../engine/thresholds.js';
+import { errorMessage, ExitCode, invalidInput } from '../errors.js';
+import { compiled } from '../package-root.js';
+import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
+import { appendStepSummary } from '../report/ci.js';
+import { loadScenario } from '../scenario/load.js';
+import { startStack, type Stack } from '../stack/stack.js';
+import { Teardown } from '../stack/teardown.js';
+import type { CommandIO } from './io.js';
+import { parseCount } from './options.js';
+import { parseTarget } from './run.js';
+import { parseProfile } from './server.js';
+
+/**
+ * `codestorm capacity SCENARIO`: the highest arrival rate the target sustains within the SLO.
+ * The scenario gives the target and the journeys; its `load` is ignored. Steps at a constant
+ * rate double from --start until one fails the SLO, then bisect the bracket (--refine steps);
+ * every step runs --step long, with --settle of quiet before the next. The answer is written to
+ * the run directory (capacity.json, capacity.html, summary.md, junit.xml, each step's metrics)
+ * and, with --json, printed as one object. With --baseline, a capacity or a light-load p99 worse
+ * by more than --max-regression percent fails the gate.
+ *
+ * Exit codes: 0 the SLO held at some rate and no regression; 99 the SLO held at no rate, or a
+ * regression; 2 invalid input; 1 the harness failed.
+ */
+export interface CapacityFlags {
+  readonly slo?: readonly string[];
+  readonly baseline?: string;
+  readonly maxRegression?: string;
+  readonly json?: boolean;
+  readonly target?: string;
+  readonly out?: string;
+  readonly profile: string;
+  readonly seed?: string;
+  readonly workers?: string;
+  readonly start?: string;
+  readonly max?: string;
+  readonly step?: string;
+  readonly settle?: string;
+  readonly refine?: string;
+  readonly quiet?: boolean;
+}
+
+export interface CapacityReport {
+  readonly scenario: string;
+  readonly target: string;
+  readonly capacityRps: number;
+  readonly uncertaintyRps: number | null;
+  readonly failedAtRps: number | null;
+  readonly sloHeld: boolean;
+  readonly slo: readonly string[];
+  /** p99 at the first (lightest) step, the latency the baseline gate compares. */
+  readonly p99AtStartMs: number | null;
+  readonly steps: readonly StepResult[];
+  readonly knee: StepResult | null;
+  readonly baseline: BaselineVerdict | null;
+  readonly verdict: 'pass' | 'fail';
+  readonly reason: string;
+  readonly runDir: string;
+}
+
+export interface BaselineVerdict {
+  readonly file: string;
+  readonly capacityRps: number;
+  readonly p99AtStartMs: number | null;
+  readonly capacityChangePct: number;
+  readonly p99ChangePct: number | null;
+  readonly maxRegressionPct: number;
+  readonly ok: boolean;
+}
+
+export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<ExitCode> {
+  const loaded = await loadScenario(file);
+  const scenario = loaded.scenario;
+  const profile = parseProfile(flags.profile);
+  const slo: ThresholdSet = flags.slo !== undefined && flags.slo.length > 0 ? parseSloFlags(flags.slo) : loaded.slo.thresholds;
+  const seed = flags.seed !== undefined ? parseCount('--seed', flags.seed, 0, 2 ** 31 - 1) : (scenario.seed ?? randomInt(2 ** 31 - 1));
+  const workers = flags.workers === undefined ? defaultWorkers() : parseCount('--workers', flags.workers, 1, 64);
+  const startRps = flags.start === undefined ? 25 : positive('--start', flags.start);
+  const maxRps = flags.max === undefined ? 20_000 : positive('--max', flags.max);
+  if (maxRps < startRps) throw invalidInput('BAD_FLAG', `--max: expected at least --start (${startRps}), got ${maxRps}`);
+  const stepMs = flags.step === undefined ? 10_000 : durationFlag('--step', flags.step);
+  const settleMs = flags.settle === undefined ? 3_000 : durationFlag('--settle', flags.settle, true);
+  const refine = flags.refine === undefined ? 4 : parseCount('--refine', flags.refine, 0, 10);
+  const maxRegression = flags.maxRegression === undefined ? 10 : percent('--max-regression', flags.maxRegression);
+  const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
+  const targetRaw = flags.target ?? scenario.target;
+  const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
+
+  const dir = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${scenario.name}-capacity`);
+  mkdirSync(path.join(dir, 'steps'), { recursive: true });
+  const say = (line: string): void => {
+    if (flags.quiet !== true) io.stderr(`${line}\n`);
+  };
+  const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
+  const abort = new AbortController();
+  void io.interrupted.then((signal) => {
+    say(`codestorm: ${signal}: stopping the capacity search`);
+    abort.abort();
+    void teardown.run();
+  });
+  try {
+    let stack: Stack | undefined;
+    if (external === undefined) {
+      const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
+      stack = await startStack({ profile, env: io.env, say, teardown, ...city });
+    }
+    const origin = external ?? stack!.url;
+    say(`codestorm: capacity of ${origin} for ${scenario.name}: steps of ${stepMs / 1000} s from ${startRps}/s, SLO ${slo.map((t) => `${t.key} ${t.expr}`).join(', ')}`);
+    let index = 0;
+    const probe = async (rateRps: number): Promise<StepResult> => {
+      if (abort.signal.aborted) throw new Error('interrupted');
+      if (index > 0 && settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+      index++;
+      const load = constantArrivalRate.validate({ rate: rateRps, duration: stepMs, maxInFlight: loaded.load.executor === 'constant-vus' || loaded.load.executor === 'ramping-vus' ? 1_000 : loaded.load.maxInFlight }, 'load');
+      const metricsFile = path.join(dir, 'steps', `${String(index).padStart(2, '0')}-${rateRps}rps.ndjson`);
+      writeFileSync(metricsFile, '');
+      // A step is judged without its first second: new connections and a cold JIT are the
+      // harness warming up, not the target at that rate.
+      const judged = new RunAggregate();
+      const warmS = stepMs >= 3_000 ? 1 : 0;
+      await runEngine({
+        origin,
+        load,
+        journeys: scenario.journeys,
+        ...(loaded.city === undefined ? {} : { module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed) } }),
+        thresholds: [],
+        seed: seed + index,
+        workers,
+        metricsFile,
+        signal: abort.signal,
+        onSecond: (second) => {
+          if (second.t >= warmS) judged.add(second);
+        },
+      });
+      const a = judged;
+      const verdicts = evaluate(slo, a, stepMs - warmS * 1000);
+      const failing = verdicts.find((v) => !v.ok);
+      const counts = a.counts();
+      const total = Object.values(counts).reduce((s, n) => s + n, 0);
+      const latency = a.summary();
+      const reason =
+        a.dropped > 0
+          ? `${a.dropped} arrivals dropped: more than maxInFlight iterations were waiting on the target`
+          : failing !== undefined
+            ? `${failing.threshold.key}: ${failing.threshold.expr} failed at ${failing.value}`
+            : null;
+      const step: StepResult = {
+        rateRps,
+        ok: reason === null && !abort.signal.aborted,
+        reason,
+        p50Ms: latency?.p50 ?? null,
+        p99Ms: latency?.p99 ?? null,
+        errorRate: total === 0 ? null : Math.round((10_000 * (total - counts.ok)) / total) / 10_000,
+        goodRps: Math.round((10 * counts.ok) / Math.max(1, stepMs / 1000 - warmS)) / 10,
+        dropped: a.dropped,
+      };
+      say(`  ${step.ok ? 'held ' : 'broke'} at ${rateRps}/s: p99 ${step.p99Ms ?? '–'} ms, errors ${step.errorRate === null ? '–' : `${Math.round(step.errorRate * 1000) / 10} %`}${reason === null ? '' : ` (${reason})`}`);
+      return step;
+    };
+    const found = await searchCapacity(probe, { startRps, maxRps, refine });
+    const report = judge(found, { scenario: scenario.name, target: origin, slo, baseline, maxRegression, runDir: dir, maxRps });
+    writeFileSync(path.join(dir, 'capacity.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(path.join(dir, 'capacity.html'), renderCapacityHtml(report));
+    writeFileSync(path.join(dir, 'summary.md'), renderCapacityMarkdown(report));
+    writeFileSync(path.join(dir, 'junit.xml'), renderCapacityJunit(report));
+    await appendStepSummary(io.env, dir);
+    if (flags.json === true) io.stdout(`${JSON.stringify(report)}\n`);
+    else io.stdout(`${report.verdict.toUpperCase()}: ${report.reason}\n  results in ${dir}\n`);
+    if (report.baseline !== null && !report.baseline.ok) io.stderr(`codestorm: ${baselineLine(report.baseline, report)}\n`);
+    return report.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
+  } finally {
+    await teardown.run();
+  }
+}
+
+interface JudgeContext {
+  readonly scenario: string;
+  readonly target: string;
+  readonly slo: ThresholdSet;
+  readonly baseline: { file: string; capacityRps: number; p99AtStartMs: number | null } | undefined;
+  readonly maxRegression: number;
+  readonly runDir: string;
+  readonly maxRps: number;
+}
+
+export function judge(found: CapacityResult, c: JudgeContext): CapacityReport {
+  const p99AtStartMs = found.steps[0]?.p99Ms ?? null;
+  let baseline: BaselineVerdict | null = null;
+  if (c.baseline !== undefined) {
+    const capChange = c.baseline.capacityRps === 0 ? 0 : Math.round((1000 * (found.capacityRps - c.baseline.capacityRps)) / c.baseline.capacityRps) / 10;
+    const p99Change =
+      p99AtStartMs === null || c.baseline.p99AtStartMs === null || c.baseline.p99AtStartMs === 0
+        ? null
+        : Math.round((1000 * (p99AtStartMs - c.baseline.p99AtStartMs)) / c.baseline.p99AtStartMs) / 10;
+    const ok = capChange >= -c.maxRegression && (p99Change === null || p99Change <= c.maxRegression);
+    baseline = { file: c.baseline.file, capacityRps: c.baseline.capacityRps, p99AtStartMs: c.baseline.p99AtStartMs, capacityChangePct: capChange, p99ChangePct: p99Change, maxRegressionPct: c.maxRegression, ok };
+  }
+  const verdict = found.sloHeld && (baseline === null || baseline.ok) ? 'pass' : 'fail';
+  const range = found.failedAtRps === null ? `at least ${found.capacityRps}/s (nothing failed up to --max ${c.maxRps}/s)` : `${found.capacityRps}/s (it broke at ${found.failedAtRps}/s; ±${found.uncertaintyRps}/s)`;
+  const reason = !found.sloHeld
+    ? `the SLO failed even at ${found.steps[0]?.rateRps ?? '?'}/s: ${found.steps[0]?.reason ?? ''}`
+    : baseline !== null && !baseline.ok
+      ? `capacity ${range}; ${baselineLine(baseline, { capacityRps: found.capacityRps, p99AtStartMs })}`
+      : `capacity ${range}`;
+  return {
+    scenario: c.scenario,
+    target: c.target,
+    capacityRps: found.capacityRps,
+    uncertaintyRps: found.uncertaintyRps,
+    failedAtRps: found.failedAtRps,
+    sloHeld: found.sloHeld,
+    slo: c.slo.map((t) => `${t.key}: ${t.expr}`),
+    p99AtStartMs,
+    steps: found.steps,
+    knee: found.knee,
+    baseline,
+    verdict,
+    reason,
+    runDir: c.runDir,
+  };
+}
+
+function baselineLine(b: BaselineVerdict, now: { capacityRps: number; p99AtStartMs: number | null }): string {
+  return (
+    `regression beyond ${b.maxRegressionPct} %: capacity ${b.capacityRps}/s → ${now.capacityRps}/s (${b.capacityChangePct > 0 ? '+' : ''}${b.capacityChangePct} %)` +
+    `, p99 at the first step ${b.p99AtStartMs ?? '–'} ms → ${now.p99AtStartMs ?? '–'} ms${b.p99ChangePct === null ? '' : ` (${b.p99ChangePct > 0 ? '+' : ''}${b.p99ChangePct} %)`}`
+  );
+}
+
+/** A previous `capacity --json` output (or its capacity.json). */
+function readBaseline(file: string): { file: string; capacityRps: number; p99AtStartMs: number | null } {
+  if (!existsSync(file)) throw invalidInput('BAD_FLAG', `--baseline: ${file}: no such file`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw invalidInput('BAD_FLAG', `--baseline: ${file}: not JSON (${errorMessage(err)})`);
+  }
+  const o = raw as Record<string, unknown>;
+  if (typeof o['capacityRps'] !== 'number') throw invalidInput('BAD_FLAG', `--baseline: ${file}: capacityRps: expected a number (the output of codestorm capacity --json)`);
+  const p99 = o['p99AtStartMs'];
+  return { file, capacityRps: o['capacityRps'], p99AtStartMs: typeof p99 === 'number' ? p99 : null };
+}
+
+function positive(flag: string, raw: string): number {
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v <= 0) throw invalidInput('BAD_FLAG', `${flag}: expected a number of arrivals per second > 0, got "${raw}"`);
+  return v;
+}
+
+function percent(flag: string, raw: string): number {
+  const v = Number(raw.replace(/%$/, ''));
+  if (!Number.isFinite(v) || v < 0 || v > 100) throw invalidInput('BAD_FLAG', `${flag}: expected a percentage from 0 to 100, got "${raw}"`);
+  return v;
+}
+
+function durationFlag(flag: string, raw: string, zeroOk = false): number {
+  const ms = parseDuration(/^\d+$/.test(raw) ? `${raw}s` : raw, flag);
+  if (ms < (zeroOk ? 0 : 1_000)) throw invalidInput('BAD_FLAG', `${flag}: expected a duration of at least ${zeroOk ? '0s' : '1s'}, got "${raw}"`);
+  return ms;
+}

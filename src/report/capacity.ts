@@ -1,0 +1,107 @@
+import type { CapacityReport } from '../cli/capacity.js';
+import type { ChartSpec } from './charts.js';
+import { chartsHtml, esc, page } from './html.js';
+
+/**
+ * The renderings of `codestorm capacity`: the curve of rate against latency and errors with the
+ * knee (the capacity) marked, the steps, and the verdict; as a page, as Markdown for a CI step
+ * summary, and as JUnit.
+ */
+export function capacityChart(r: CapacityReport): ChartSpec {
+  const steps = [...r.steps].sort((a, b) => a.rateRps - b.rateRps);
+  const annotations: Record<string, unknown> = {};
+  if (r.knee !== null) {
+    annotations['knee'] = {
+      type: 'line',
+      xMin: r.knee.rateRps,
+      xMax: r.knee.rateRps,
+      borderColor: '#2ca02c',
+      borderWidth: 2,
+      borderDash: [6, 4],
+      label: { display: true, content: `capacity ${r.capacityRps}/s`, position: 'start', backgroundColor: '#2ca02c', font: { size: 10 } },
+    };
+  }
+  return {
+    id: 'capacity',
+    title: 'Rate against latency and errors',
+    config: {
+      type: 'line',
+      data: {
+        datasets: [
+          { label: 'p99 ms', data: steps.map((s) => ({ x: s.rateRps, y: s.p99Ms })), borderColor: '#d62728', backgroundColor: '#d62728', yAxisID: 'y' },
+          { label: 'p50 ms', data: steps.map((s) => ({ x: s.rateRps, y: s.p50Ms })), borderColor: '#2ca02c', backgroundColor: '#2ca02c', yAxisID: 'y' },
+          { label: 'errors %', data: steps.map((s) => ({ x: s.rateRps, y: s.errorRate === null ? null : Math.round(s.errorRate * 1000) / 10 })), borderColor: '#ff7f0e', backgroundColor: '#ff7f0e', borderDash: [4, 3], yAxisID: 'errors' },
+        ],
+      },
+      options: {
+        animation: false,
+        responsive: false,
+        elements: { point: { radius: 3 } },
+        plugins: { title: { display: true, text: 'Rate against latency and errors (each point a step)' }, legend: { position: 'bottom' }, annotation: { annotations } },
+        scales: {
+          x: { type: 'linear', title: { display: true, text: 'arrivals per second' } },
+          y: { type: 'logarithmic', title: { display: true, text: 'ms' } },
+          errors: { type: 'linear', position: 'right', min: 0, max: 100, title: { display: true, text: 'errors %' }, grid: { drawOnChartArea: false } },
+        },
+      },
+    },
+  };
+}
+
+export function renderCapacityHtml(r: CapacityReport): string {
+  const chart = capacityChart(r);
+  const rows = r.steps
+    .map(
+      (s, i) =>
+        `<tr><td>${i + 1}</td><td>${s.rateRps}/s</td><td class="${s.ok ? 'ok' : 'bad'}">${s.ok ? 'held' : 'broke'}</td><td>${s.p50Ms ?? '–'} ms</td><td>${s.p99Ms ?? '–'} ms</td><td>${s.errorRate === null ? '–' : `${Math.round(s.errorRate * 1000) / 10} %`}</td><td>${s.goodRps}/s</td><td>${esc(s.reason ?? '')}</td></tr>`,
+    )
+    .join('');
+  const base =
+    r.baseline === null
+      ? ''
+      : `<section><h2>Baseline</h2><p>${esc(r.baseline.file)}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), p99 at the first step ${r.baseline.p99AtStartMs ?? '–'} → ${r.p99AtStartMs ?? '–'} ms (${r.baseline.p99ChangePct ?? '–'} %); allowed regression ${r.baseline.maxRegressionPct} %: <strong class="${r.baseline.ok ? 'ok' : 'bad'}">${r.baseline.ok ? 'within it' : 'beyond it'}</strong>.</p></section>`;
+  const body = [
+    `<header class="${r.verdict}"><h1>${esc(r.scenario)}: capacity ${r.verdict.toUpperCase()}</h1><p class="meta">target ${esc(r.target)} · SLO ${esc(r.slo.join(', '))}</p></header>`,
+    `<section><h2>Answer</h2><p>${esc(r.reason)}</p></section>`,
+    base,
+    `<section><h2>Steps</h2><table><tr><th>#</th><th>rate</th><th>verdict</th><th>p50</th><th>p99</th><th>errors</th><th>good</th><th>why</th></tr>${rows}</table></section>`,
+    chartsHtml([chart]),
+  ].join('\n');
+  return page(`codestorm capacity: ${r.scenario}`, body, [chart]);
+}
+
+export function renderCapacityMarkdown(r: CapacityReport): string {
+  const lines = [
+    `# ${r.verdict === 'pass' ? '✅' : '❌'} ${r.scenario}: capacity ${r.verdict.toUpperCase()}`,
+    '',
+    r.reason,
+    '',
+    `SLO: ${r.slo.map((s) => `\`${s}\``).join(', ')}`,
+    '',
+    '| step | rate | verdict | p50 | p99 | errors |',
+    '| ---: | ---: | --- | ---: | ---: | ---: |',
+    ...r.steps.map((s, i) => `| ${i + 1} | ${s.rateRps}/s | ${s.ok ? 'held' : 'broke'} | ${s.p50Ms ?? '–'} ms | ${s.p99Ms ?? '–'} ms | ${s.errorRate === null ? '–' : `${Math.round(s.errorRate * 1000) / 10} %`} |`),
+  ];
+  if (r.baseline !== null) {
+    lines.push('', `Baseline ${r.baseline.file}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), allowed regression ${r.baseline.maxRegressionPct} %: ${r.baseline.ok ? 'within it' : '**beyond it**'}.`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderCapacityJunit(r: CapacityReport): string {
+  const esc2 = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const cases = [
+    { name: `SLO held at some rate (${r.slo.join(', ')})`, failure: r.sloHeld ? undefined : r.reason },
+    ...(r.baseline === null ? [] : [{ name: `no regression beyond ${r.baseline.maxRegressionPct} % against ${r.baseline.file}`, failure: r.baseline.ok ? undefined : r.reason }]),
+  ];
+  const failures = cases.filter((c) => c.failure !== undefined).length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="codestorm capacity" tests="${cases.length}" failures="${failures}">`,
+    `  <testsuite name="${esc2(r.scenario)}" tests="${cases.length}" failures="${failures}">`,
+    ...cases.map((c) => (c.failure === undefined ? `    <testcase classname="capacity" name="${esc2(c.name)}"/>` : `    <testcase classname="capacity" name="${esc2(c.name)}">\n      <failure message="${esc2(c.failure)}"/>\n    </testcase>`)),
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
