@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
+import type { CommandIO } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
+import { freePort, waitForPort } from '../../src/stack/ports.js';
+
+/**
+ * `codestorm capacity` against local servers of known capacity: one request at a time, each
+ * taking a fixed time (5 ms → 200/s; 7.14 ms → 140/s, a 30 % regression). Their clocks do not
+ * drift with timer slop: each answer is due `service` after the previous one or its arrival.
+ */
+const SERVER = `
+const service = Number(process.argv[2]);
+let busyUntil = 0;
+require('node:http').createServer((req, res) => {
+  req.resume();
+  const now = performance.now();
+  busyUntil = Math.max(now, busyUntil) + service;
+  setTimeout(() => res.end('ok'), busyUntil - now);
+}).listen(Number(process.argv[1]), '127.0.0.1');
+`;
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-capacity-'));
+const servers: ChildProcess[] = [];
+
+async function server(serviceMs: number): Promise<string> {
+  const port = await freePort();
+  servers.push(spawn(process.execPath, ['-e', SERVER, String(port), String(serviceMs)], { stdio: 'ignore' }));
+  await waitForPort(port, { what: 'test server' });
+  return `http://127.0.0.1:${port}`;
+}
+
+function io(env: NodeJS.ProcessEnv = {}): CommandIO & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  return { stdout: (t) => (out += t), stderr: (t) => (err += t), env, stderrIsTTY: false, interrupted: new Promise(() => {}), out: () => out, err: () => err };
+}
+
+const SCENARIO = path.join(scratch, 'known.yaml');
+const STEPS = ['--start', '100', '--step', '3s', '--settle', '1s', '--refine', '4', '--workers', '1', '--quiet'];
+let fast: string;
+let slow: string;
+
+beforeAll(async () => {
+  writeFileSync(
+    SCENARIO,
+    'name: known\nseed: 3\ntarget: http://127.0.0.1:9\nload: { executor: constant-arrival-rate, rate: 1, duration: 1s }\njourneys:\n  - { name: j, steps: [ { name: get, request: { url: "/" } } ] }\nslo:\n  http_req_duration: ["p(99)<100"]\n  http_req_failed: ["rate<0.01"]\n',
+  );
+  [fast, slow] = await Promise.all([server(5), server(1000 / 140)]);
+});
+
+afterAll(() => {
+  for (const s of servers) s.kill('SIGKILL');
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('codestorm capacity', () => {
+  const baseline = path.join(scratch, 'baseline.json');
+
+  it('finds a capacity of 200/s within ±15 %, writes the run directory and the CI summary', async () => {
+    const stepSummary = path.join(scratch, 'step-summary.md');
+    const cli = io({ GITHUB_STEP_SUMMARY: stepSummary });
+    const out = path.join(scratch, 'fast-run');
+    const code = await main(['capacity', SCENARIO, '--target', fast, '--out', out, '--json', ...STEPS], cli);
+    expect(code, cli.err()).toBe(0);
+    const report = JSON.parse(cli.out());
+    expect(Math.abs(report.capacityRps - 200) / 200).toBeLessThanOrEqual(0.15);
+    expect(report).toMatchObject({ sloHeld: true, verdict: 'pass' });
+    expect(report.steps.length).toBeGreaterThanOrEqual(4);
+    expect(report.steps[0]).toMatchObject({ rateRps: 100, ok: true });
+    expect(report.failedAtRps).toBeGreaterThan(report.capacityRps);
+    for (const f of ['capacity.json', 'capacity.html', 'summary.md', 'junit.xml']) expect(existsSync(path.join(out, f)), f).toBe(true);
+    expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).toMatch(/tests="1" failures="0"/);
+    expect(readFileSync(stepSummary, 'utf8')).toContain('known: capacity PASS');
+    writeFileSync(baseline, cli.out());
+  }, 180_000);
+
+  it('passes the baseline gate on an equal run', async () => {
+    const cli = io();
+    const code = await main(['capacity', SCENARIO, '--target', fast, '--out', path.join(scratch, 'equal-run'), '--json', '--baseline', baseline, '--max-regression', '15', ...STEPS], cli);
+    expect(code, cli.err()).toBe(0);
+    const report = JSON.parse(cli.out());
+    expect(report.baseline).toMatchObject({ ok: true, maxRegressionPct: 15 });
+    expect(Math.abs(report.baseline.capacityChangePct)).toBeLessThanOrEqual(15);
+  }, 180_000);
+
+  it('fails the baseline gate with exit 99 on a 30 % regression, with the numbers on one line', async () => {
+    const cli = io();
+    const code = await main(['capacity', SCENARIO, '--target', slow, '--out', path.join(scratch, 'slow-run'), '--baseline', baseline, ...STEPS], cli);
+    expect(code).toBe(99);
+    const line = cli.err().trim().split('\n').find((l) => l.includes('regression'));
+    expect(line).toMatch(/^codestorm: regression beyond 10 %: capacity [\d.]+\/s → [\d.]+\/s \(-[\d.]+ %\), p99 at the first step/);
+    const cut = Number(/\(-([\d.]+) %\)/.exec(line ?? '')?.[1]);
+    expect(cut).toBeGreaterThanOrEqual(20);
+    expect(cut).toBeLessThanOrEqual(40);
+    expect(cli.out()).toMatch(/^FAIL: /);
+  }, 180_000);
+
+  it('exits 2 on invalid input, naming the flag, before starting anything', async () => {
+    const bad = io();
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--slo', 'p99<100'], bad)).toBe(2);
+    expect(bad.err()).toMatch(/--slo/);
+    const missing = io();
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--baseline', path.join(scratch, 'nope.json')], missing)).toBe(2);
+    expect(missing.err()).toMatch(/--baseline: .*nope\.json: no such file/);
+    const regression = io();
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--max-regression', 'lots'], regression)).toBe(2);
+    expect(regression.err()).toMatch(/--max-regression: expected a percentage/);
+  });
+
+  it('exits 1 when the harness itself fails (its run directory cannot be made)', async () => {
+    const cli = io();
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--out', '/dev/null/run', ...STEPS], cli)).toBe(1);
+    expect(cli.err()).toMatch(/ENOTDIR|not a directory/i);
+  });
+});
+
+describe('the capacity search', () => {
+  const probeOf = (capacity: number) => async (rateRps: number): Promise<StepResult> => ({
+    rateRps,
+    ok: rateRps <= capacity,
+    reason: rateRps <= capacity ? null : 'over',
+    p50Ms: 1,
+    p99Ms: rateRps <= capacity ? 10 : 5_000,
+    errorRate: 0,
+    goodRps: rateRps,
+    dropped: 0,
+  });
+
+  it('brackets by doubling and bisects inside the bracket', async () => {
+    const r = await searchCapacity(probeOf(333), { startRps: 25, maxRps: 20_000, refine: 4 });
+    expect(r.steps.map((s) => s.rateRps)).toEqual([25, 50, 100, 200, 400, 300, 350, 325, 337.5]);
+    expect(r).toMatchObject({ capacityRps: 325, failedAtRps: 337.5, uncertaintyRps: 6.3, sloHeld: true });
+    expect(r.knee?.rateRps).toBe(325);
+  });
+
+  it('says so when nothing fails up to the maximum, and when even the first step fails', async () => {
+    const high = await searchCapacity(probeOf(1e9), { startRps: 100, maxRps: 500, refine: 4 });
+    expect(high.steps.map((s) => s.rateRps)).toEqual([100, 200, 400, 500]);
+    expect(high).toMatchObject({ capacityRps: 500, failedAtRps: null, uncertaintyRps: null, sloHeld: true });
+    const none = await searchCapacity(probeOf(10), { startRps: 25, maxRps: 500, refine: 4 });
+    expect(none).toMatchObject({ capacityRps: 0, sloHeld: false, steps: [expect.objectContaining({ rateRps: 25, ok: false })] });
+  });
+});
