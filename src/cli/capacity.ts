@@ -13,11 +13,11 @@ import { compiled } from '../package-root.js';
 import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
 import { appendStepSummary } from '../report/ci.js';
 import { loadScenario } from '../scenario/load.js';
-import { startStack, type Stack } from '../stack/stack.js';
+import type { Stack } from '../stack/stack.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
-import { parseTarget } from './run.js';
+import { parseTarget, startScenarioStack } from './run.js';
 import { parseProfile } from './server.js';
 
 /**
@@ -111,8 +111,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   try {
     let stack: Stack | undefined;
     if (external === undefined) {
-      const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
-      stack = await startStack({ profile, env: io.env, say, teardown, ...city });
+      stack = await startScenarioStack(loaded, seed, { profile, env: io.env, say, teardown });
     }
     const origin = external ?? stack!.url;
     say(`codestorm: capacity of ${origin} for ${scenario.name}: steps of ${stepMs / 1000} s from ${startRps}/s, SLO ${slo.map((t) => `${t.key} ${t.expr}`).join(', ')}`);

@@ -18,8 +18,8 @@ import { compiled } from '../package-root.js';
 import { totalDurationOf } from '../engine/executors/index.js';
 import { buildSummary, type Summary } from '../engine/summary.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
-import { loadScenario } from '../scenario/load.js';
-import { startStack, type Stack } from '../stack/stack.js';
+import { loadScenario, type LoadedScenario } from '../scenario/load.js';
+import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
@@ -86,9 +86,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   try {
     let stack: Stack | undefined;
     if (external === undefined) {
-      // A city scenario's residents are the server's: the same count, the same seed.
-      const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
-      stack = await startStack({ profile, env: io.env, say, teardown, ...city });
+      stack = await startScenarioStack(loaded, seed, { profile, env: io.env, say, teardown });
       stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
       void stack.died.then((why) => {
         event('stack-died', { why });
@@ -167,6 +165,13 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     await teardown.run();
     events.close();
   }
+}
+
+/** The reference stack for a scenario: a city scenario's residents are the server's, the same
+ *  count from the same seed. */
+export function startScenarioStack(loaded: LoadedScenario, seed: number, options: Pick<StackOptions, 'profile' | 'env' | 'say' | 'teardown'>): Promise<Stack> {
+  const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
+  return startStack({ ...options, ...city });
 }
 
 /**

@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
-import type { CommandIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { freePort, waitForPort } from '../../src/stack/ports.js';
+import { captureIO } from '../helpers/io.js';
 
 /**
  * `codestorm capacity` against local servers of known capacity: one request at a time, each
@@ -34,11 +34,7 @@ async function server(serviceMs: number): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function io(env: NodeJS.ProcessEnv = {}): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return { stdout: (t) => (out += t), stderr: (t) => (err += t), env, stderrIsTTY: false, interrupted: new Promise(() => {}), out: () => out, err: () => err };
-}
+const io = captureIO;
 
 const SCENARIO = path.join(scratch, 'known.yaml');
 const STEPS = ['--start', '100', '--step', '3s', '--settle', '1s', '--refine', '4', '--workers', '1', '--quiet'];

@@ -3,27 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CommandIO } from '../../src/cli/io.js';
 import { packageRoot } from '../../src/package-root.js';
+import { captureIO } from '../helpers/io.js';
 
 /** validate, plan and run of a city scenario, in-process, as a user types them. */
 const SCENARIOS = path.join(packageRoot(), 'scenarios');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-city-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: (t) => (out += t),
-    stderr: (t) => (err += t),
-    env: process.env,
-    stderrIsTTY: false,
-    interrupted: new Promise(() => {}),
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIO;
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const x = io();

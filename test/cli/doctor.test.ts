@@ -1,21 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CommandIO } from '../../src/cli/io.js';
+import { captureIO } from '../helpers/io.js';
 
 /** `codestorm doctor` in-process, with the environment it sees injected. */
-function io(env: NodeJS.ProcessEnv): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: (t) => (out += t),
-    stderr: (t) => (err += t),
-    env,
-    stderrIsTTY: false,
-    interrupted: new Promise(() => {}),
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIO;
 
 describe('codestorm doctor', () => {
   it('exits 0 when everything needed is found on this machine', async () => {

@@ -1,8 +1,9 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isListening } from '../../src/stack/ports.js';
+import { alive, descendants } from '../helpers/processes.js';
 
 /**
  * `codestorm server` as a user runs it: started as a process, stopped by a signal. Afterwards
@@ -10,32 +11,6 @@ import { isListening } from '../../src/stack/ports.js';
  */
 const BIN = path.resolve(import.meta.dirname, '../../bin/codestorm.js');
 
-function descendants(pid: number): number[] {
-  const table = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
-  const found: number[] = [];
-  const walk = (parent: number): void => {
-    for (const [child, ppid] of table) {
-      if (ppid === parent) {
-        found.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return found;
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function runUntilReady(): Promise<{ child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, 'server', '--residents', '2000', '--workers', '2'], {

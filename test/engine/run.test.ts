@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CommandIO } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import { parseNdjsonLine } from '../../src/engine/second.js';
+import { captureIO } from '../helpers/io.js';
 
 /**
  * `codestorm run` end to end, in-process, against a small local server whose behaviour each
@@ -51,19 +51,7 @@ function reset(): void {
   delayMs = 0;
 }
 
-function io(): CommandIO & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: (t) => (out += t),
-    stderr: (t) => (err += t),
-    env: process.env,
-    stderrIsTTY: false,
-    interrupted: new Promise(() => {}),
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIO;
 
 function scenario(name: string, body: string): string {
   const file = path.join(scratch, `${name}.yaml`);

@@ -1,10 +1,11 @@
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { alive, descendants } from '../helpers/processes.js';
 
 /**
  * Ctrl-C in the middle of a fault: `codestorm run` as a user runs it, in a process of its own,
@@ -15,32 +16,6 @@ import { startTestStack, type TestStack } from '../helpers/stack.js';
 const BIN = path.resolve(import.meta.dirname, '../../bin/codestorm.js');
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-interrupt-'));
 
-function descendants(pid: number): number[] {
-  const table = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
-    .trim()
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number]);
-  const found: number[] = [];
-  const walk = (parent: number): void => {
-    for (const [child, ppid] of table) {
-      if (ppid === parent) {
-        found.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return found;
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function lines(file: string): Record<string, unknown>[] {
   if (!existsSync(file)) return [];

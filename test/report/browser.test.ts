@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import type { CommandIO } from '../../src/cli/io.js';
 import { mergeWire, SecondMetrics, toNdjsonLine } from '../../src/engine/second.js';
 import { which } from '../../src/stack/tools.js';
+import { captureIO } from '../helpers/io.js';
 
 /**
  * report.html as a person opens it: from disk, offline, in real headless Chromium (Debian's
@@ -18,10 +18,7 @@ import { which } from '../../src/stack/tools.js';
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-browser-'));
 let browser: Browser;
 
-function io(): CommandIO & { out: () => string } {
-  let out = '';
-  return { stdout: (t) => (out += t), stderr: () => {}, env: {}, stderrIsTTY: false, interrupted: new Promise(() => {}), out: () => out };
-}
+const io = captureIO;
 
 /** A run directory with a surge, a fault and a server scrape: every kind of chart has data. */
 function syntheticRun(dir: string): void {
