@@ -258,6 +258,9 @@ describe('hardened as shipped: the near cache in front of Redis', () => {
     const D = 1_600; // another compound than C (compounds are runs of 1,500)
     const token = await t.signIn(D);
     expect((await t.request('GET', '/api/v1/code', { token })).status).toBe(200);
+    // The server writes the entry after it answers: wait for that write, or it could land on
+    // top of the garbage below.
+    await waitFor('D in the cache', async () => (await redis.get(`code:${D}`)) ?? undefined);
     await redis.set(`code:${D}`, 'garbage');
     await new Promise((r) => setTimeout(r, 1_100));
     const before = await cacheCounts(t);
