@@ -25,8 +25,9 @@ export async function demoCommand(flags: { profile: string; out?: string }, io: 
   });
   if (dir !== '') {
     io.stdout(
-      `\nThe run is in ${dir}: summary.json (the verdict), metrics.ndjson (every second, every request name), ` +
-        `events.ndjson, server.ndjson (the server's own metrics). Try --profile fragile to see it fall over.\n`,
+      `\nThe run is in ${dir}: open ${path.join(dir, 'report.html')} in a browser (what broke, when, and the charts);` +
+        ` summary.json holds the verdict, summary.md and junit.xml are for CI, metrics.ndjson, events.ndjson and server.ndjson the raw data.` +
+        ` Try --profile fragile to see it fall over and stay down.\n`,
     );
   }
   return code === ExitCode.thresholdsFailed ? ExitCode.ok : code;
