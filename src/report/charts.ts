@@ -14,6 +14,8 @@ export interface ChartSpec {
   readonly id: string;
   readonly title: string;
   readonly config: Record<string, unknown>;
+  /** Interactive only (report.html): datasets carry a `group`, and a menu shows one group at a time. */
+  readonly groups?: readonly string[];
 }
 
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -88,6 +90,21 @@ export function chartSpecs(run: RunDir, analysis: Analysis, label = ''): ChartSp
         return line(name, t.map((x) => byT.get(x) ?? null), COLOURS[i % COLOURS.length]!);
       }),
     ),
+    perName(
+      time(
+        'latency-per-name',
+        'Latency of one request name (choose it above the chart)',
+        'ms',
+        run.names.flatMap((name, i) => {
+          const by = new Map<number, { p50: number; p95: number; p99: number; max: number }>();
+          for (const sec of run.seconds) for (const r of sec.requests) if (r.name === name) by.set(sec.t, r.latency);
+          const series = (k: 'p50' | 'p95' | 'p99' | 'max', colour: string, more: Record<string, unknown> = {}) =>
+            line(`${name} ${k}`, t.map((x) => by.get(x)?.[k] ?? null), colour, { group: name, hidden: i !== 0, ...more });
+          return [series('p50', '#2ca02c'), series('p95', '#ff7f0e'), series('p99', '#d62728'), series('max', '#7f7f7f', { borderDash: [2, 2] })];
+        }),
+      ),
+      run.names,
+    ),
     time(
       'errors',
       'Responses by outcome',
@@ -104,6 +121,10 @@ export function chartSpecs(run: RunDir, analysis: Analysis, label = ''): ChartSp
   ];
   charts.push(...serverCharts(run.server, t, time, line));
   return charts;
+}
+
+function perName(spec: ChartSpec, names: readonly string[]): ChartSpec {
+  return { ...spec, groups: names };
 }
 
 function annotationsOf(analysis: Analysis): Record<string, unknown> {

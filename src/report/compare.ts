@@ -72,6 +72,7 @@ export function overlay(a: readonly ChartSpec[], b: readonly ChartSpec[], labels
     out.push({
       id: ca.id,
       title: ca.title,
+      ...(ca.groups === undefined ? {} : { groups: ca.groups }),
       config: {
         ...ca.config,
         data: {

@@ -55,7 +55,7 @@ export function renderHtml(run: HtmlRun): string {
 }
 
 export function page(title: string, body: string, charts: readonly ChartSpec[]): string {
-  const data = JSON.stringify(charts.map((c) => ({ id: c.id, config: c.config }))).replace(/</g, '\\u003c');
+  const data = JSON.stringify(charts.map((c) => ({ id: c.id, config: c.config, groups: c.groups ?? null }))).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
@@ -77,7 +77,23 @@ ${inlineLibraries()}
   var specs = JSON.parse(document.getElementById('charts').textContent);
   specs.forEach(function (spec) {
     var canvas = document.getElementById('chart-' + spec.id);
-    if (canvas) new Chart(canvas.getContext('2d'), spec.config);
+    if (!canvas) return;
+    var chart = new Chart(canvas.getContext('2d'), spec.config);
+    if (!spec.groups || spec.groups.length === 0) return;
+    // One request name at a time: a menu above the chart chooses which.
+    var menu = document.createElement('select');
+    menu.id = 'choose-' + spec.id;
+    spec.groups.forEach(function (g) {
+      var option = document.createElement('option');
+      option.value = g;
+      option.textContent = g;
+      menu.appendChild(option);
+    });
+    menu.addEventListener('change', function () {
+      chart.data.datasets.forEach(function (d) { d.hidden = d.group !== menu.value; });
+      chart.update();
+    });
+    canvas.parentNode.insertBefore(menu, canvas);
   });
   document.body.setAttribute('data-charts-drawn', String(specs.length));
 })();

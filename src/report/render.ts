@@ -18,7 +18,8 @@ export function writeReports(dir: string, run: RunDir, summary: Summary, analysi
   const chartDir = path.join(dir, 'charts');
   rmSync(chartDir, { recursive: true, force: true });
   mkdirSync(chartDir, { recursive: true });
-  const pngs = charts.map((c) => {
+  // A chart with a menu (one request name at a time) is interactive: no image of it.
+  const pngs = charts.filter((c) => c.groups === undefined).map((c) => {
     const file = `${c.id}.png`;
     writeFileSync(path.join(chartDir, file), renderPng(c));
     return file;

@@ -110,9 +110,18 @@ describe('report.html in headless Chromium', () => {
     );
     expect(problems).toEqual([]);
     expect(canvases.map((c) => c.id).sort()).toEqual(
-      ['chart-errors', 'chart-in-flight', 'chart-latency', 'chart-latency-by-name', 'chart-server-cache', 'chart-server-lag', 'chart-server-pool', 'chart-throughput'].sort(),
+      ['chart-errors', 'chart-in-flight', 'chart-latency', 'chart-latency-by-name', 'chart-latency-per-name', 'chart-server-cache', 'chart-server-lag', 'chart-server-pool', 'chart-throughput'].sort(),
     );
     for (const c of canvases) expect(c.painted, c.id).toBeGreaterThan(2_000);
+    // One request name at a time: the menu shows another name's percentiles.
+    const shown = () =>
+      page.evaluate(() => {
+        const chart = (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string; hidden?: boolean }[] } } | undefined } }).Chart;
+        return chart.getChart(document.getElementById('chart-latency-per-name')!)!.data.datasets.filter((d) => d.hidden !== true).map((d) => d.label);
+      });
+    expect(await shown()).toEqual(['code p50', 'code p95', 'code p99', 'code max']);
+    await page.selectOption('#choose-latency-per-name', 'session');
+    expect(await shown()).toEqual(['session p50', 'session p95', 'session p99', 'session max']);
     expect(await page.textContent('body')).toContain('It broke at 25 s');
     await page.screenshot({ path: path.join(dir, 'report.png'), fullPage: true });
     expect(existsSync(path.join(dir, 'report.png'))).toBe(true);
