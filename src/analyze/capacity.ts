@@ -25,6 +25,12 @@ export interface SearchOptions {
   readonly maxRps: number;
   /** Bisection steps inside the bracket: each halves the uncertainty. */
   readonly refine: number;
+  /**
+   * Inside the bracket, a step that fails is run again up to this many times and counts as
+   * failed only if every run fails: near the knee one hiccup of a noisy machine would otherwise
+   * move the answer by a whole bisection step. Default 1.
+   */
+  readonly confirm?: number;
 }
 
 export interface CapacityResult {
@@ -65,7 +71,8 @@ export async function searchCapacity(probe: (rateRps: number) => Promise<StepRes
     for (let i = 0; i < options.refine; i++) {
       const mid = roundRate((lo.rateRps + hi.rateRps) / 2);
       if (mid <= lo.rateRps || mid >= hi.rateRps) break;
-      const r = await run(mid);
+      let r = await run(mid);
+      for (let again = 0; !r.ok && again < (options.confirm ?? 1); again++) r = await run(mid);
       if (r.ok) lo = r;
       else hi = r;
     }

@@ -23,7 +23,8 @@ import { parseProfile } from './server.js';
 /**
  * `codestorm capacity SCENARIO`: the highest arrival rate the target sustains within the SLO.
  * The scenario gives the target and the journeys; its `load` is ignored. Steps at a constant
- * rate double from --start until one fails the SLO, then bisect the bracket (--refine steps);
+ * rate double from --start until one fails the SLO, then bisect the bracket (--refine steps; a
+ * step that fails there is run again, --confirm times, and fails only if every run does);
  * every step runs --step long, with --settle of quiet before the next. The answer is written to
  * the run directory (capacity.json, capacity.html, summary.md, junit.xml, each step's metrics)
  * and, with --json, printed as one object. With --baseline, a capacity or a light-load p99 worse
@@ -47,6 +48,7 @@ export interface CapacityFlags {
   readonly step?: string;
   readonly settle?: string;
   readonly refine?: string;
+  readonly confirm?: string;
   readonly quiet?: boolean;
 }
 
@@ -91,6 +93,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const stepMs = flags.step === undefined ? 10_000 : durationFlag('--step', flags.step);
   const settleMs = flags.settle === undefined ? 3_000 : durationFlag('--settle', flags.settle, true);
   const refine = flags.refine === undefined ? 4 : parseCount('--refine', flags.refine, 0, 10);
+  const confirm = flags.confirm === undefined ? 1 : parseCount('--confirm', flags.confirm, 0, 5);
   const maxRegression = flags.maxRegression === undefined ? 10 : percent('--max-regression', flags.maxRegression);
   const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
   const targetRaw = flags.target ?? scenario.target;
@@ -166,7 +169,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
       say(`  ${step.ok ? 'held ' : 'broke'} at ${rateRps}/s: p99 ${step.p99Ms ?? '–'} ms, errors ${step.errorRate === null ? '–' : `${Math.round(step.errorRate * 1000) / 10} %`}${reason === null ? '' : ` (${reason})`}`);
       return step;
     };
-    const found = await searchCapacity(probe, { startRps, maxRps, refine });
+    const found = await searchCapacity(probe, { startRps, maxRps, refine, confirm });
     const report = judge(found, { scenario: scenario.name, target: origin, slo, baseline, maxRegression, runDir: dir, maxRps });
     writeFileSync(path.join(dir, 'capacity.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(path.join(dir, 'capacity.html'), renderCapacityHtml(report));

@@ -127,11 +127,30 @@ describe('the capacity search', () => {
     dropped: 0,
   });
 
-  it('brackets by doubling and bisects inside the bracket', async () => {
+  it('brackets by doubling and bisects inside the bracket, confirming each failure there once', async () => {
     const r = await searchCapacity(probeOf(333), { startRps: 25, maxRps: 20_000, refine: 4 });
-    expect(r.steps.map((s) => s.rateRps)).toEqual([25, 50, 100, 200, 400, 300, 350, 325, 337.5]);
+    expect(r.steps.map((s) => s.rateRps)).toEqual([25, 50, 100, 200, 400, 300, 350, 350, 325, 337.5, 337.5]);
     expect(r).toMatchObject({ capacityRps: 325, failedAtRps: 337.5, uncertaintyRps: 6.3, sloHeld: true });
     expect(r.knee?.rateRps).toBe(325);
+  });
+
+  it('does not let one hiccup near the knee cost a bisection step', async () => {
+    let hiccups = 1;
+    const noisy = async (rateRps: number): Promise<StepResult> => {
+      const step = await probeOf(333)(rateRps);
+      if (rateRps === 325 && step.ok && hiccups-- > 0) return { ...step, ok: false, reason: 'a hiccup' };
+      return step;
+    };
+    const r = await searchCapacity(noisy, { startRps: 25, maxRps: 20_000, refine: 4 });
+    expect(r.capacityRps).toBe(325);
+    const unconfirmed = await searchCapacity((() => {
+      let once = 1;
+      return async (rateRps: number) => {
+        const step = await probeOf(333)(rateRps);
+        return rateRps === 325 && once-- > 0 ? { ...step, ok: false, reason: 'a hiccup' } : step;
+      };
+    })(), { startRps: 25, maxRps: 20_000, refine: 4, confirm: 0 });
+    expect(unconfirmed.capacityRps).toBe(312.5);
   });
 
   it('says so when nothing fails up to the maximum, and when even the first step fails', async () => {
