@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -41,4 +41,32 @@ export function cpuSecondsOf(pid: number, ticksPerSecond: number): number | unde
   } catch {
     return undefined;
   }
+}
+
+/** Runs a Node ES module source with `node -e` after `args`' script: it reports the process's
+ *  peak RSS (getrusage maxRSS) on stderr as it exits. */
+const PEAK_RSS_WRAPPER = `
+const [script, ...argv] = process.argv.slice(1);
+process.argv = [process.argv[0], script, ...argv];
+process.on('exit', () => process.stderr.write('\\nmaxrss_kb=' + process.resourceUsage().maxRSS + '\\n'));
+await import(script);
+`;
+
+/** Runs `node SCRIPT ARGS...` in a fresh process: its wall time, peak RSS and stdout bytes. */
+export function measureNode(script: string, args: readonly string[]): Promise<{ seconds: number; maxRssMb: number; stdoutBytes: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, ['--input-type=module', '-e', PEAK_RSS_WRAPPER, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = 0;
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.length));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      const kb = Number(/maxrss_kb=(\d+)/.exec(err)?.[1] ?? Number.NaN);
+      if (code !== 0 || !Number.isFinite(kb)) return reject(new Error(`${script} exited ${code}: ${err.slice(0, 500)}`));
+      resolve({ seconds, maxRssMb: Math.round(kb / 1024), stdoutBytes: out });
+    });
+  });
 }

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/package-root.js';
-import { round, say, table } from './_util.js';
+import { measureNode, round, say, table } from './_util.js';
 
 /**
  * `codestorm plan --json` for the whole city (scale 1: 12,952,907 residents, 06:00–12:00, all
@@ -27,19 +26,7 @@ journeys:
   - { name: labs, use: lab.result }
 `;
 
-// Runs the CLI in this process and reports its own peak RSS on stderr as it exits.
-const WRAPPER = `
-const [bin, ...argv] = process.argv.slice(1);
-process.argv = [process.argv[0], bin, ...argv];
-process.on('exit', () => process.stderr.write('\\nmaxrss_kb=' + process.resourceUsage().maxRSS + '\\n'));
-await import(bin);
-`;
-
-interface Sample {
-  readonly seconds: number;
-  readonly maxRssMb: number;
-  readonly bytes: number;
-}
+type Sample = Awaited<ReturnType<typeof measureNode>>;
 
 export async function main(): Promise<number> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-plan-'));
@@ -47,12 +34,14 @@ export async function main(): Promise<number> {
     const file = path.join(scratch, 'whole-city.yaml');
     writeFileSync(file, CITY);
     const bin = path.join(packageRoot(), 'bin', 'codestorm.js');
+    const empty = path.join(scratch, 'empty.mjs');
+    writeFileSync(empty, '');
     const plans: Sample[] = [];
     const bare: Sample[] = [];
     for (let i = 0; i < RUNS; i++) {
       say(`bench plan: run ${i + 1} of ${RUNS}`);
-      bare.push(await measure(['--input-type=module', '-e', WRAPPER, path.join(scratch, 'empty.mjs')], () => writeFileSync(path.join(scratch, 'empty.mjs'), '')));
-      plans.push(await measure(['--input-type=module', '-e', WRAPPER, bin, 'plan', file, '--json']));
+      bare.push(await measureNode(empty, []));
+      plans.push(await measureNode(bin, ['plan', file, '--json']));
     }
     const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
     const planS = median(plans.map((p) => p.seconds));
@@ -61,7 +50,7 @@ export async function main(): Promise<number> {
     const bareMb = Math.max(...bare.map((p) => p.maxRssMb));
     process.stdout.write(
       `${table([
-        { what: 'codestorm plan --json, whole city', 'wall s (median of 5)': round(planS, 3), 'peak RSS MB (max)': planMb, 'JSON bytes': plans[0]?.bytes ?? 0 },
+        { what: 'codestorm plan --json, whole city', 'wall s (median of 5)': round(planS, 3), 'peak RSS MB (max)': planMb, 'JSON bytes': plans[0]?.stdoutBytes ?? 0 },
         { what: 'node, empty module (start-up only)', 'wall s (median of 5)': round(bareS, 3), 'peak RSS MB (max)': bareMb, 'JSON bytes': 0 },
       ])}\n`,
     );
@@ -83,21 +72,3 @@ export async function main(): Promise<number> {
   }
 }
 
-function measure(args: readonly string[], before?: () => void): Promise<Sample> {
-  before?.();
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = 0;
-    let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.length));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const kb = Number(/maxrss_kb=(\d+)/.exec(err)?.[1] ?? Number.NaN);
-      if (code !== 0 || !Number.isFinite(kb)) return reject(new Error(`plan exited ${code}: ${err.slice(0, 500)}`));
-      resolve({ seconds, maxRssMb: Math.round(kb / 1024), bytes: out });
-    });
-  });
-}

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mergeWire, SecondMetrics, toNdjsonLine } from '../src/engine/second.js';
 import { packageRoot } from '../src/package-root.js';
-import { round, say, table } from './_util.js';
+import { measureNode, round, say, table } from './_util.js';
 
 /**
  * Rendering a 1-hour run: a run directory of 3,600 seconds × 10 request names (each second ~100
@@ -81,25 +80,6 @@ export function synthesize(dir: string): void {
   );
 }
 
-// Runs the CLI in this process and reports its own peak RSS on stderr as it exits.
-const WRAPPER = `
-const [bin, ...argv] = process.argv.slice(1);
-process.argv = [process.argv[0], bin, ...argv];
-process.on('exit', () => process.stderr.write('\\nmaxrss_kb=' + process.resourceUsage().maxRSS + '\\n'));
-await import(bin);
-`;
-
 function timeReport(dir: string): Promise<{ seconds: number; rssMb: number }> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', WRAPPER, path.join(packageRoot(), 'bin', 'codestorm.js'), 'report', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const kb = Number(/maxrss_kb=(\d+)/.exec(err)?.[1] ?? Number.NaN);
-      if (code !== 0 || !Number.isFinite(kb)) return reject(new Error(`codestorm report exited ${code}: ${err.slice(0, 400)}`));
-      resolve({ seconds: (performance.now() - started) / 1000, rssMb: Math.round(kb / 1024) });
-    });
-  });
+  return measureNode(path.join(packageRoot(), 'bin', 'codestorm.js'), ['report', dir]).then((m) => ({ seconds: m.seconds, rssMb: m.maxRssMb }));
 }

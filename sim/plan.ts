@@ -127,6 +127,16 @@ export function resolveRetry(...layers: readonly (RetryInput | undefined)[]): Re
   return out;
 }
 
+/** Who is simulated: the scaled population, the resolved model, and each built-in journey with its stream. */
+function peopleOf(city: City, journeys: readonly Journey[]) {
+  const scale = city.population.scale;
+  const residents = Math.max(1, Math.round(CITY_POPULATION * scale));
+  const model = resolveModel(city.model);
+  const streams = new Map<StreamName, Stream>(morningStreams(model, clockOf).map((s) => [s.name, s]));
+  const used = journeys.flatMap((j) => (j.use === undefined ? [] : [{ journey: j, stream: streams.get(j.use)! }]));
+  return { scale, residents, model, used };
+}
+
 /** The scenario's simulated clock, if it has one. */
 export function simClockOf(scenario: { readonly city?: City | undefined }): SimClock | undefined {
   const c = scenario.city?.clock;
@@ -141,13 +151,8 @@ export function cityModel(city: City, journeys: readonly Journey[], load?: Execu
   }
   const clock: SimClock = { start: clockOf(city.clock.start, 'clock.start'), end: clockOf(city.clock.end, 'clock.end'), compress: city.clock.compress };
   const durationS = realDurationS(clock);
-  const scale = city.population.scale;
-  const residents = Math.max(1, Math.round(CITY_POPULATION * scale));
-  const model = resolveModel(city.model);
+  const { scale, residents, model, used } = peopleOf(city, journeys);
   const people = resolvePeople(city.people);
-  const streams = new Map<StreamName, Stream>(morningStreams(model, clockOf).map((s) => [s.name, s]));
-
-  const used = journeys.flatMap((j) => (j.use === undefined ? [] : [{ journey: j, stream: streams.get(j.use)! }]));
   const realRate = (stream: Stream, weight: number) => (tS: number) => stream.rate(simTimeAt(clock, tS)) * weight * scale * clock.compress;
   const resolutionMs = city.resolution === undefined ? DEFAULT_RESOLUTION_MS : parseDuration(city.resolution, 'city.resolution');
   const durationMs = durationS * 1000;
@@ -233,11 +238,7 @@ function populationOf(residents: number, scale: number, model: MorningModel): Ci
  * picked by weight, and each stream's share of the load is its share of the weights.
  */
 function explicitLoadModel(city: City, journeys: readonly Journey[], load: ExecutorConfig): CityModel {
-  const scale = city.population.scale;
-  const residents = Math.max(1, Math.round(CITY_POPULATION * scale));
-  const model = resolveModel(city.model);
-  const streams = new Map<StreamName, Stream>(morningStreams(model, clockOf).map((s) => [s.name, s]));
-  const used = journeys.flatMap((j) => (j.use === undefined ? [] : [{ journey: j, stream: streams.get(j.use)! }]));
+  const { scale, residents, model, used } = peopleOf(city, journeys);
   const totalWeight = used.reduce((sum, u) => sum + u.journey.weight, 0);
   const durationMs = totalDurationOf(load);
   const open = load.executor === 'constant-vus' || load.executor === 'ramping-vus' ? undefined : planOf(load);

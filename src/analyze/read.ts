@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { invalidInput } from '../errors.js';
-import { OUTCOMES, type Outcome } from '../engine/second.js';
+import { OUTCOMES, type Outcome, type SecondTotals } from '../engine/second.js';
 import type { LatencySummary } from '../engine/histogram.js';
 
 /**
@@ -19,13 +19,7 @@ export interface RequestSecond {
   readonly hdr: Readonly<Partial<Record<Outcome, string>>>;
 }
 
-export interface RunSecond {
-  readonly t: number;
-  readonly offered: number;
-  readonly started: number;
-  readonly dropped: number;
-  readonly iterations: number;
-  readonly inFlightMax: number;
+export interface RunSecond extends SecondTotals {
   readonly requests: readonly RequestSecond[];
 }
 

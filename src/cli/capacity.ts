@@ -14,10 +14,9 @@ import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from 
 import { appendStepSummary } from '../report/ci.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Stack } from '../stack/stack.js';
-import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
-import { parseTarget, startScenarioStack } from './run.js';
+import { parseTarget, startScenarioStack, stopOnSignal } from './run.js';
 import { parseProfile } from './server.js';
 
 /**
@@ -104,13 +103,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const say = (line: string): void => {
     if (flags.quiet !== true) io.stderr(`${line}\n`);
   };
-  const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
-  const abort = new AbortController();
-  void io.interrupted.then((signal) => {
-    say(`codestorm: ${signal}: stopping the capacity search`);
-    abort.abort();
-    void teardown.run();
-  });
+  const { teardown, abort } = stopOnSignal(io, say, (signal) => say(`codestorm: ${signal}: stopping the capacity search`));
   try {
     let stack: Stack | undefined;
     if (external === undefined) {

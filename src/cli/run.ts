@@ -74,13 +74,9 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     // On a terminal the progress line is being redrawn: clear it, the bar redraws next second.
     if (flags.quiet !== true) io.stderr(`${io.stderrIsTTY ? '\r\u001b[2K' : ''}${line}\n`);
   };
-  const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
-  const abort = new AbortController();
-  void io.interrupted.then((signal) => {
+  const { teardown, abort } = stopOnSignal(io, say, (signal) => {
     say(`codestorm: ${signal}: stopping the run; partial results stay in ${dir}`);
     event('interrupted', { signal });
-    abort.abort();
-    void teardown.run();
   });
 
   try {
@@ -165,6 +161,21 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     await teardown.run();
     events.close();
   }
+}
+
+/**
+ * What a command that starts things needs for Ctrl-C and SIGTERM: a teardown that undoes them
+ * and a signal that stops the load; on a signal, `said` reports it, then both fire.
+ */
+export function stopOnSignal(io: CommandIO, say: (line: string) => void, said: (signal: NodeJS.Signals) => void): { teardown: Teardown; abort: AbortController } {
+  const teardown = new Teardown((step, err) => say(`codestorm: teardown step "${step}" failed: ${errorMessage(err)}`));
+  const abort = new AbortController();
+  void io.interrupted.then((signal) => {
+    said(signal);
+    abort.abort();
+    void teardown.run();
+  });
+  return { teardown, abort };
 }
 
 /** The reference stack for a scenario: a city scenario's residents are the server's, the same

@@ -86,14 +86,19 @@ export function mixPicker(journeys: readonly WeightedJourney[], mix: readonly Mi
   });
   const first = entries[0];
   if (first === undefined) throw new Error('a mix needs at least one journey');
+  // Each stream's rate is looked up once per arrival, into a buffer reused across arrivals.
+  const rates = new Float64Array(entries.length);
   return (random, tMs) => {
     let total = 0;
-    for (const e of entries) total += planRateAt(e.plan, tMs);
+    entries.forEach((e, i) => {
+      rates[i] = planRateAt(e.plan, tMs);
+      total += rates[i]!;
+    });
     if (!(total > 0)) return first.journey;
     let x = random.next() * total;
-    for (const e of entries) {
-      x -= planRateAt(e.plan, tMs);
-      if (x < 0) return e.journey;
+    for (let i = 0; i < entries.length; i++) {
+      x -= rates[i]!;
+      if (x < 0) return entries[i]!.journey;
     }
     return entries[entries.length - 1]?.journey ?? first.journey;
   };

@@ -1,6 +1,8 @@
 import type { CapacityReport } from '../cli/capacity.js';
 import type { ChartSpec } from './charts.js';
-import { chartsHtml, esc, page } from './html.js';
+import { esc } from './escape.js';
+import { chartsHtml, page } from './html.js';
+import { junitXml } from './junit.js';
 
 /**
  * The renderings of `codestorm capacity`: the curve of rate against latency and errors with the
@@ -89,19 +91,8 @@ export function renderCapacityMarkdown(r: CapacityReport): string {
 }
 
 export function renderCapacityJunit(r: CapacityReport): string {
-  const esc2 = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  const cases = [
-    { name: `SLO held at some rate (${r.slo.join(', ')})`, failure: r.sloHeld ? undefined : r.reason },
-    ...(r.baseline === null ? [] : [{ name: `no regression beyond ${r.baseline.maxRegressionPct} % against ${r.baseline.file}`, failure: r.baseline.ok ? undefined : r.reason }]),
-  ];
-  const failures = cases.filter((c) => c.failure !== undefined).length;
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="codestorm capacity" tests="${cases.length}" failures="${failures}">`,
-    `  <testsuite name="${esc2(r.scenario)}" tests="${cases.length}" failures="${failures}">`,
-    ...cases.map((c) => (c.failure === undefined ? `    <testcase classname="capacity" name="${esc2(c.name)}"/>` : `    <testcase classname="capacity" name="${esc2(c.name)}">\n      <failure message="${esc2(c.failure)}"/>\n    </testcase>`)),
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+  return junitXml('codestorm capacity', { name: r.scenario }, [
+    { classname: 'capacity', name: `SLO held at some rate (${r.slo.join(', ')})`, failure: r.sloHeld ? undefined : r.reason },
+    ...(r.baseline === null ? [] : [{ classname: 'capacity', name: `no regression beyond ${r.baseline.maxRegressionPct} % against ${r.baseline.file}`, failure: r.baseline.ok ? undefined : r.reason }]),
+  ]);
 }

@@ -1,7 +1,8 @@
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../engine/summary.js';
 import type { ChartSpec } from './charts.js';
-import { chartsHtml, esc, page } from './html.js';
+import { esc } from './escape.js';
+import { chartsHtml, page } from './html.js';
 
 /**
  * One page for two runs: the same charts with both runs overlaid (A solid, B dashed), and a table

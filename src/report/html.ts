@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../engine/summary.js';
 import type { ChartSpec } from './charts.js';
+import { esc } from './escape.js';
 import { story } from './markdown.js';
 
 /**
@@ -26,10 +27,6 @@ function inlineLibraries(): string {
 /** Text inside <script> must not close it. */
 function scriptSafe(text: string): string {
   return text.replace(/<\/(script)/gi, '<\\/$1');
-}
-
-export function esc(s: string | number): string {
-  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 export interface HtmlRun {

@@ -1,34 +1,40 @@
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../engine/summary.js';
+import { esc } from './escape.js';
 
-/** junit.xml: one test case per threshold and per SLO, as CI systems display test results. */
-export function renderJunit(summary: Summary, analysis: Analysis): string {
-  const cases: string[] = [];
-  for (const t of summary.thresholds) {
-    const name = `${t.metric}: ${t.expr}`;
-    cases.push(testCase('thresholds', name, t.ok ? undefined : `observed ${t.value ?? 'no data'}`));
-  }
-  for (const v of analysis.slo.verdicts) {
-    const name = `${v.key}: ${v.expr} (${analysis.slo.windowS} s windows)`;
-    cases.push(testCase('slo', name, v.ok ? undefined : `violated in ${v.violatedSeconds} windows; worst ${v.worst?.value ?? '–'} at ${v.worst?.atS ?? '–'} s`));
-  }
-  const failures = summary.thresholds.filter((t) => !t.ok).length + analysis.slo.verdicts.filter((v) => !v.ok).length;
+/** One test case of a junit.xml; a failure message makes it fail. */
+export interface JunitCase {
+  readonly classname: string;
+  readonly name: string;
+  readonly failure?: string | undefined;
+}
+
+/** A junit.xml of one suite, as CI systems display test results. */
+export function junitXml(suites: string, suite: { readonly name: string; readonly time?: number; readonly timestamp?: string }, cases: readonly JunitCase[]): string {
+  const failures = cases.filter((c) => c.failure !== undefined).length;
+  const when = `${suite.time === undefined ? '' : ` time="${suite.time}"`}${suite.timestamp === undefined ? '' : ` timestamp="${esc(suite.timestamp)}"`}`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="codestorm" tests="${cases.length}" failures="${failures}">`,
-    `  <testsuite name="${esc(summary.scenario)}" tests="${cases.length}" failures="${failures}" time="${summary.durationS}" timestamp="${esc(summary.startedAt)}">`,
-    ...cases,
+    `<testsuites name="${esc(suites)}" tests="${cases.length}" failures="${failures}">`,
+    `  <testsuite name="${esc(suite.name)}" tests="${cases.length}" failures="${failures}"${when}>`,
+    ...cases.map((c) => {
+      const open = `    <testcase classname="${esc(c.classname)}" name="${esc(c.name)}"`;
+      return c.failure === undefined ? `${open}/>` : `${open}>\n      <failure message="${esc(c.failure)}"/>\n    </testcase>`;
+    }),
     '  </testsuite>',
     '</testsuites>',
     '',
   ].join('\n');
 }
 
-function testCase(classname: string, name: string, failure: string | undefined): string {
-  const open = `    <testcase classname="${classname}" name="${esc(name)}"`;
-  return failure === undefined ? `${open}/>` : `${open}>\n      <failure message="${esc(failure)}"/>\n    </testcase>`;
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+/** junit.xml of a run: one test case per threshold and per SLO. */
+export function renderJunit(summary: Summary, analysis: Analysis): string {
+  return junitXml('codestorm', { name: summary.scenario, time: summary.durationS, timestamp: summary.startedAt }, [
+    ...summary.thresholds.map((t) => ({ classname: 'thresholds', name: `${t.metric}: ${t.expr}`, failure: t.ok ? undefined : `observed ${t.value ?? 'no data'}` })),
+    ...analysis.slo.verdicts.map((v) => ({
+      classname: 'slo',
+      name: `${v.key}: ${v.expr} (${analysis.slo.windowS} s windows)`,
+      failure: v.ok ? undefined : `violated in ${v.violatedSeconds} windows; worst ${v.worst?.value ?? '–'} at ${v.worst?.atS ?? '–'} s`,
+    })),
+  ]);
 }

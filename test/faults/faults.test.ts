@@ -8,6 +8,7 @@ import type { ActiveFault, Controllers } from '../../src/faults/types.js';
 import type { ProfileName } from '../../src/server/config.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { counter } from '../helpers/metrics.js';
+import { waitFor as waitForWithin } from '../helpers/wait.js';
 
 /**
  * Each kind of fault against the real stack, through the same begin/undo the timeline uses:
@@ -65,6 +66,8 @@ async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>): Promise<T> => waitForWithin(what, probe, 15_000, 100);
+
 /** Reads A's code after deleting its cache entry: a miss, answered from Postgres. */
 async function missLatency(f: Fixture, n = 5): Promise<number> {
   const out: number[] = [];
@@ -82,16 +85,6 @@ async function faultSessions(f: Fixture): Promise<{ state: string; n: number }[]
     "SELECT coalesce(state, '') AS state, count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'codestorm-fault%' GROUP BY 1 ORDER BY 1",
   );
   return rows;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe().catch(() => undefined);
-    if (got !== undefined) return got;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('faults on the real stack', () => {

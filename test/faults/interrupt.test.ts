@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { alive, descendants } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Ctrl-C in the middle of a fault: `codestorm run` as a user runs it, in a process of its own,
@@ -25,15 +26,7 @@ function lines(file: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 90_000): Promise<T> => waitFor(what, probe, timeoutMs, 100);
 
 function startRun(file: string, dir: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [BIN, 'run', file, '--out', dir, '--workers', '1'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

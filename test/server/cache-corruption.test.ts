@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileName } from '../../src/server/config.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { counter } from '../helpers/metrics.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * A corrupted code cache, on a real stack. The entry for resident A is overwritten directly in
@@ -29,16 +30,6 @@ async function cacheCounts(t: TestStack): Promise<Record<'near' | 'hit' | 'miss'
   expect(res.status).toBe(200);
   const of = (outcome: string) => counter(res.text, 'cache_requests_total', { outcome });
   return { near: of('near'), hit: of('hit'), miss: of('miss'), invalid: of('invalid'), error: of('error') };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 async function setUp(profile: ProfileName): Promise<Fixture> {
