@@ -15,6 +15,12 @@ export interface StepResult {
   readonly reason: string | null;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
+  /**
+   * The 95 % confidence interval of that p99 given how many requests the step measured
+   * (percentileIntervalMs): the band inside which another run of the same target would likely
+   * land. The baseline gate counts a p99 change only when the bands do not overlap.
+   */
+  readonly p99IntervalMs: readonly [number, number | null] | null;
   readonly errorRate: number | null;
   readonly goodRps: number;
   readonly dropped: number;

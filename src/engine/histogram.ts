@@ -100,6 +100,43 @@ export function percentileMs(h: LatencyHistogram, percent: number): number {
 }
 
 /**
+ * Where a percentile of the population may lie, given only this sample of it: a distribution-free
+ * confidence interval for a quantile, from order statistics. The number K of samples below the
+ * true quantile q is Binomial(n, q); the interval runs from the sample at rank l to the one at
+ * rank u, chosen from K's exact distribution so that each side misses with probability at most
+ * (1 − confidence) / 2. When even the largest sample is too likely to lie below the quantile
+ * (0.99^n > 2.5 %, fewer than 368 samples for a p99 at 95 %), the top is open: null.
+ *
+ * With 200 samples a p99 is known only to lie above about the p97.5, nothing more; with 1,000,
+ * between about the p98.4 and the p99.6. A gate comparing p99s must not read a change inside
+ * that band as a regression.
+ */
+export function percentileIntervalMs(h: LatencyHistogram, percent: number, confidence = 0.95): readonly [number, number | null] {
+  const n = h.totalCount;
+  if (n === 0) return [0, 0];
+  if (!(percent > 0 && percent < 100)) return [percentileMs(h, percent), percentileMs(h, percent)];
+  const q = percent / 100;
+  const tail = (1 - confidence) / 2;
+  // Walk K's distribution down from k = n, summing P(K ≥ k) in log space (q^n underflows).
+  const step = Math.log((1 - q) / q);
+  let logPmf = n * Math.log(q);
+  let atLeast = 0;
+  let upper = n + 1;
+  let lower = 0;
+  for (let k = n; k >= 1; k--) {
+    atLeast += Math.exp(logPmf);
+    if (atLeast <= tail) upper = k;
+    if (atLeast >= 1 - tail) {
+      lower = k;
+      break;
+    }
+    logPmf += Math.log(k) - Math.log(n - k + 1) + step;
+  }
+  const atRank = (rank: number): number => percentileMs(h, (100 * (rank - 0.5)) / n);
+  return [lower === 0 ? 0 : atRank(lower), upper > n ? null : atRank(upper)];
+}
+
+/**
  * Count, min, max, mean and percentiles in milliseconds. min and max are the edges of the lowest and
  * highest non-empty buckets (percentiles 0 and 100), not the raw extremes a live histogram keeps,
  * so a histogram summarizes the same before and after an encode/decode or merge.

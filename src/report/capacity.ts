@@ -61,7 +61,7 @@ export function renderCapacityHtml(r: CapacityReport): string {
   const base =
     r.baseline === null
       ? ''
-      : `<section><h2>Baseline</h2><p>${esc(r.baseline.file)}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), p99 at the first step ${r.baseline.p99AtStartMs ?? '–'} → ${r.p99AtStartMs ?? '–'} ms (${r.baseline.p99ChangePct ?? '–'} %); allowed regression ${r.baseline.maxRegressionPct} %: <strong class="${r.baseline.ok ? 'ok' : 'bad'}">${r.baseline.ok ? 'within it' : 'beyond it'}</strong>.</p></section>`;
+      : `<section><h2>Baseline</h2><p>${esc(r.baseline.file)}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), p99 at the first step ${r.baseline.p99AtStartMs ?? '–'} → ${r.p99AtStartMs ?? '–'} ms (${r.baseline.p99ChangePct ?? '–'} %${r.baseline.p99ChangeSignificant === false ? ', within sampling noise' : ''}); allowed regression ${r.baseline.maxRegressionPct} %: <strong class="${r.baseline.ok ? 'ok' : 'bad'}">${r.baseline.ok ? 'within it' : 'beyond it'}</strong>.</p></section>`;
   const body = [
     `<header class="${r.verdict}"><h1>${esc(r.scenario)}: capacity ${r.verdict.toUpperCase()}</h1><p class="meta">target ${esc(r.target)} · SLO ${esc(r.slo.join(', '))}</p></header>`,
     `<section><h2>Answer</h2><p>${esc(r.reason)}</p></section>`,

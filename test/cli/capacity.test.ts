@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
+import { judge } from '../../src/cli/capacity.js';
 import { main } from '../../src/cli/main.js';
 import { freePort, waitForPort } from '../../src/stack/ports.js';
 import { captureIO } from '../helpers/io.js';
@@ -122,6 +123,7 @@ describe('the capacity search', () => {
     reason: rateRps <= capacity ? null : 'over',
     p50Ms: 1,
     p99Ms: rateRps <= capacity ? 10 : 5_000,
+    p99IntervalMs: rateRps <= capacity ? [9, 12] : [4_000, null],
     errorRate: 0,
     goodRps: rateRps,
     dropped: 0,
@@ -159,5 +161,50 @@ describe('the capacity search', () => {
     expect(high).toMatchObject({ capacityRps: 500, failedAtRps: null, uncertaintyRps: null, sloHeld: true });
     const none = await searchCapacity(probeOf(10), { startRps: 25, maxRps: 500, refine: 4 });
     expect(none).toMatchObject({ capacityRps: 0, sloHeld: false, steps: [expect.objectContaining({ rateRps: 25, ok: false })] });
+  });
+});
+
+describe('the baseline gate', () => {
+  const found = (capacityRps: number, p99Ms: number, p99IntervalMs: readonly [number, number | null]) => ({
+    capacityRps,
+    failedAtRps: capacityRps + 10,
+    uncertaintyRps: 5,
+    sloHeld: true,
+    knee: null,
+    steps: [{ rateRps: 25, ok: true, reason: null, p50Ms: 5, p99Ms, p99IntervalMs, errorRate: 0, goodRps: 25, dropped: 0 }],
+  });
+  const context = (baseline: { p99AtStartMs: number; p99AtStartIntervalMs: readonly [number, number | null] | null }) => ({
+    scenario: 's',
+    target: 'http://127.0.0.1:1',
+    slo: [],
+    baseline: { file: 'base.json', capacityRps: 200, ...baseline },
+    maxRegression: 10,
+    runDir: 'r',
+    maxRps: 1_000,
+  });
+
+  it('fails a p99 rise beyond the allowed regression only when it is beyond the sampling noise too', () => {
+    const base = context({ p99AtStartMs: 10, p99AtStartIntervalMs: [9, 12] });
+    // +15 %, but the two intervals overlap: as two runs of one server differ.
+    const noisy = judge(found(200, 11.5, [10, 14]), base);
+    expect(noisy.baseline).toMatchObject({ ok: true, p99ChangePct: 15, p99ChangeSignificant: false });
+    expect(noisy.verdict).toBe('pass');
+    // +100 % and clear of the baseline's interval: a regression.
+    const slower = judge(found(200, 20, [17, 24]), base);
+    expect(slower.baseline).toMatchObject({ ok: false, p99ChangePct: 100, p99ChangeSignificant: true });
+    expect(slower.verdict).toBe('fail');
+    expect(slower.reason).toMatch(/p99 at the first step 10 ms → 20 ms \(\+100 %\)/);
+    // Beyond the noise but within the allowed regression: fine.
+    expect(judge(found(200, 10.8, [12.5, 13]), base).baseline).toMatchObject({ ok: true, p99ChangeSignificant: true });
+    // Capacity still gates on its own.
+    expect(judge(found(170, 10, [9, 12]), base).baseline).toMatchObject({ ok: false, capacityChangePct: -15 });
+  });
+
+  it('cannot call a p99 rise significant against a baseline whose interval is open at the top', () => {
+    const open = judge(found(200, 30, [25, 40]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: [9, null] }));
+    expect(open.baseline).toMatchObject({ ok: true, p99ChangeSignificant: false });
+    // A baseline from before intervals were kept is taken at its word: a point.
+    const old = judge(found(200, 30, [25, 40]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: null }));
+    expect(old.baseline).toMatchObject({ ok: false, p99ChangeSignificant: true });
   });
 });

@@ -7,6 +7,7 @@ import {
   encodeHistogram,
   HIGHEST_US,
   mergeInto,
+  percentileIntervalMs,
   percentileMs,
   recordLatency,
   summarize,
@@ -162,6 +163,50 @@ describe('latency histogram', () => {
     expect(recordLatency(low, 0.4)).toBe(false);
     expect(summarize(low)).toMatchObject({ count: 4, min: 0, max: 0 });
     expect(summarize(decodeHistogram(encodeHistogram(h)))).toEqual(top);
+  });
+
+  it('gives a p99 interval that holds the true p99 in at least 95 % of samples, open at the top when the sample is too small', () => {
+    // Exponential latencies with a mean of 10 ms: the true p99 is 10·ln(100) ≈ 46.05 ms.
+    const random = prng(7);
+    const exponential = (): number => -10_000 * Math.log(1 - random());
+    const truth = 10 * Math.log(100);
+    const h = createLatencyHistogram();
+    const sampleOf = (n: number): void => {
+      h.reset();
+      for (let i = 0; i < n; i++) recordLatency(h, exponential());
+    };
+    const trials = 1_000;
+    let covered = 0;
+    let pointClose = 0;
+    for (let t = 0; t < trials; t++) {
+      sampleOf(1_000);
+      const [lo, hi] = percentileIntervalMs(h, 99);
+      const p99 = percentileMs(h, 99);
+      expect(hi).not.toBeNull();
+      expect(lo).toBeLessThanOrEqual(p99);
+      expect(hi!).toBeGreaterThanOrEqual(p99);
+      // HDR keeps values to 0.1 %: allow that much at the edges.
+      if (lo <= truth * 1.001 && truth <= hi! * 1.001) covered++;
+      if (Math.abs(p99 - truth) / truth <= 0.05) pointClose++;
+    }
+    expect(covered / trials).toBeGreaterThanOrEqual(0.93);
+    expect(covered / trials).toBeLessThanOrEqual(0.995);
+    // The point estimate alone misses the truth by more than 5 % in about half the samples.
+    expect(pointClose / trials).toBeLessThan(0.75);
+    // From 200 samples there is a 13 % chance that all lie below the true p99: no upper bound.
+    sampleOf(200);
+    const [lo200, hi200] = percentileIntervalMs(h, 99);
+    expect(hi200).toBeNull();
+    expect(lo200).toBeGreaterThan(0);
+    expect(lo200).toBeLessThan(percentileMs(h, 99));
+    // From 100,000 the band is a few percent wide around the truth.
+    sampleOf(100_000);
+    const [lo, hi] = percentileIntervalMs(h, 99);
+    expect((hi! - lo) / truth).toBeLessThan(0.06);
+    expect(lo).toBeLessThanOrEqual(truth * 1.001);
+    expect(hi).toBeGreaterThanOrEqual(truth * 0.999);
+    h.reset();
+    expect(percentileIntervalMs(h, 99)).toEqual([0, 0]);
   });
 
   it('rejects strings that are not latency histograms', () => {
