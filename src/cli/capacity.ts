@@ -281,7 +281,7 @@ function separated(before: readonly [number, number | null], after: readonly [nu
 }
 
 /** One line with the numbers, for stderr and the report. */
-export function baselineLine(b: BaselineVerdict, now: { capacityRps: number; p99AtStartMs: number | null }): string {
+function baselineLine(b: BaselineVerdict, now: { capacityRps: number; p99AtStartMs: number | null }): string {
   const p99 =
     b.p99ChangePct === null
       ? ''
