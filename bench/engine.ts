@@ -14,7 +14,11 @@ import { clockTicks, cpuSecondsOf, HELLO_WORLD, round, run, say, table } from '.
  * server (a child process, so its CPU is not counted):
  * - open model at a fixed 2,000/s: CPU seconds (user + sys, all threads, from /proc) per 1,000
  *   requests for `codestorm run`, autocannon -R and vegeta, over the same steady window;
- * - closed model, 64 connections/VUs: the highest throughput of codestorm, wrk and autocannon;
+ * - closed model, 64 connections/VUs: the highest throughput of codestorm, wrk and autocannon,
+ *   and CPU per 1,000 requests of codestorm and autocannon there: what a request costs when no
+ *   pacing spreads the wake-ups out (autocannon -R is itself a closed loop per connection that
+ *   stops for the rest of each second once it has made its share, so its open-model figure is
+ *   this cost in bursts);
  * - codestorm's resident memory after 60 s and after 300 s at 2,000/s (skipped with `quick`).
  */
 const RATE = 2_000;
@@ -22,6 +26,8 @@ const SECONDS = 12;
 /** CPU is read between these offsets: start-up and wind-down are not the steady state. */
 const WINDOW = { from: 2, to: 10 } as const;
 const VUS = 64;
+/** The closed runs last 10 s; CPU is read over their middle. */
+const CLOSED_WINDOW = { from: 2, to: 8 } as const;
 
 
 export async function main(args: readonly string[]): Promise<number> {
@@ -34,6 +40,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const url = `http://127.0.0.1:${port}/`;
     const rows: Record<string, string | number>[] = [];
     const cpu: Record<string, number | null> = {};
+    const cpuClosed: Record<string, number | null> = {};
 
     // Open model, fixed rate.
     const open = writeScenario(scratch, 'open', `load: { executor: constant-arrival-rate, rate: ${RATE}, duration: ${SECONDS}s }`);
@@ -62,10 +69,11 @@ export async function main(args: readonly string[]): Promise<number> {
     // Closed model, as fast as it goes.
     const closed = writeScenario(scratch, 'closed', `load: { executor: constant-vus, vus: ${VUS}, duration: 10s }`);
     say(`bench engine: closed model, ${VUS} VUs, codestorm`);
-    await exitOf(spawnCodestorm(closed, url, path.join(scratch, 'closed-run')));
+    const closedCpu = await cpuWindowOf(spawnCodestorm(closed, url, path.join(scratch, 'closed-run')), CLOSED_WINDOW);
     const closedSummary = JSON.parse(readFileSync(path.join(scratch, 'closed-run', 'summary.json'), 'utf8')) as { requests: { total: number }; durationS: number };
     const oursRps = closedSummary.requests.total / 10;
-    rows.push({ test: `closed ${VUS}`, tool: 'codestorm run (constant-vus)', 'req/s': Math.round(oursRps) });
+    cpuClosed['codestorm'] = perThousand(closedCpu, oursRps, CLOSED_WINDOW);
+    rows.push({ test: `closed ${VUS}`, tool: 'codestorm run (constant-vus)', 'req/s': Math.round(oursRps), 'CPU s / 1,000 req': fmt(cpuClosed['codestorm']) });
     const wrk = await which('wrk');
     let wrkRps: number | null = null;
     if (wrk !== undefined) {
@@ -77,10 +85,14 @@ export async function main(args: readonly string[]): Promise<number> {
     let cannonRps: number | null = null;
     if (cannon !== undefined) {
       say(`bench engine: closed model, autocannon -c${VUS}`);
-      const { stdout } = await run(process.execPath, [cannon, '-c', String(VUS), '-d', '10', '-j', url], { maxBuffer: 1 << 24 });
+      const child = spawn(process.execPath, [cannon, '-c', String(VUS), '-d', '10', '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      const used = await cpuWindowOf(child, CLOSED_WINDOW);
       cannonRps = (JSON.parse(stdout) as { requests: { average: number } }).requests.average;
+      cpuClosed['autocannon'] = perThousand(used, cannonRps, CLOSED_WINDOW);
     }
-    rows.push({ test: `closed ${VUS}`, tool: 'autocannon', 'req/s': cannonRps === null ? 'not installed' : Math.round(cannonRps) });
+    rows.push({ test: `closed ${VUS}`, tool: 'autocannon', 'req/s': cannonRps === null ? 'not installed' : Math.round(cannonRps), 'CPU s / 1,000 req': fmt(cpuClosed['autocannon']) });
 
     // Memory over a long run.
     let rss: { at60: number; at300: number } | null = null;
@@ -108,6 +120,9 @@ export async function main(args: readonly string[]): Promise<number> {
         cpu_ratio_vs_vegeta: ratio(cpu['codestorm'], cpu['vegeta']),
         closed_rps: { codestorm: Math.round(oursRps), wrk: wrkRps === null ? null : Math.round(wrkRps), autocannon: cannonRps === null ? null : Math.round(cannonRps) },
         throughput_ratio_vs_wrk: ratio(oursRps, wrkRps),
+        // The same two clients without pacing: what a request costs once wake-ups are shared.
+        closed_cpu_s_per_1000: cpuClosed,
+        closed_cpu_ratio_vs_autocannon: ratio(cpuClosed['codestorm'], cpuClosed['autocannon']),
         rate_error_pct: rateError,
         rss_mb: rss,
         rss_growth_pct: rss === null ? null : round((100 * (rss.at300 - rss.at60)) / rss.at60, 1),
@@ -144,15 +159,23 @@ function autocannonEntry(): string | undefined {
 /** CPU seconds per 1,000 requests over the steady window, from /proc (all threads). */
 async function cpuOf(name: string, child: ChildProcess): Promise<number | null> {
   say(`bench engine: open model ${RATE}/s, ${name}`);
+  return perThousand(await cpuWindowOf(child, WINDOW), RATE, WINDOW);
+}
+
+/** CPU seconds (user + sys, all threads) a child used between two offsets from now; waits for it to exit. */
+async function cpuWindowOf(child: ChildProcess, window: { readonly from: number; readonly to: number }): Promise<number | null> {
   const pid = child.pid;
   if (pid === undefined) return null;
   const ticks = await clockTicks();
   const sample = (s: number) => new Promise<number | undefined>((resolve) => setTimeout(() => resolve(cpuSecondsOf(pid, ticks)), s * 1000));
-  const first = await sample(WINDOW.from);
-  const last = await sample(WINDOW.to - WINDOW.from);
+  const first = await sample(window.from);
+  const last = await sample(window.to - window.from);
   await exitOf(child);
-  if (first === undefined || last === undefined) return null;
-  return round(((last - first) / ((WINDOW.to - WINDOW.from) * RATE)) * 1000, 4);
+  return first === undefined || last === undefined ? null : last - first;
+}
+
+function perThousand(cpuSeconds: number | null, rps: number | null, window: { readonly from: number; readonly to: number }): number | null {
+  return cpuSeconds === null || rps === null || rps <= 0 ? null : round((cpuSeconds / ((window.to - window.from) * rps)) * 1000, 4);
 }
 
 function rssMb(pid: number): number {
