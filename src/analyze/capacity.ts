@@ -32,9 +32,9 @@ export interface SearchOptions {
   /** Bisection steps inside the bracket: each halves the uncertainty. */
   readonly refine: number;
   /**
-   * Inside the bracket, a step that fails is run again up to this many times and counts as
-   * failed only if every run fails: near the knee one hiccup of a noisy machine would otherwise
-   * move the answer by a whole bisection step. Default 1.
+   * A step that fails is run again up to this many times and counts as failed only if every
+   * run fails: one hiccup of a noisy machine would otherwise move the answer by a whole bisection
+   * step, or, on a doubling step, halve it (on the first step, make it 0). Default 1.
    */
   readonly confirm?: number;
 }
@@ -60,11 +60,17 @@ export async function searchCapacity(probe: (rateRps: number) => Promise<StepRes
     steps.push(r);
     return r;
   };
+  // A failing step is run again (up to `confirm` times) and counts as failed only if every run fails.
+  const judged = async (rate: number): Promise<StepResult> => {
+    let r = await run(rate);
+    for (let again = 0; !r.ok && again < (options.confirm ?? 1); again++) r = await run(rate);
+    return r;
+  };
   let lo: StepResult | null = null;
   let hi: StepResult | null = null;
   let rate = options.startRps;
   for (;;) {
-    const r = await run(rate);
+    const r = await judged(rate);
     if (!r.ok) {
       hi = r;
       break;
@@ -77,8 +83,7 @@ export async function searchCapacity(probe: (rateRps: number) => Promise<StepRes
     for (let i = 0; i < options.refine; i++) {
       const mid = roundRate((lo.rateRps + hi.rateRps) / 2);
       if (mid <= lo.rateRps || mid >= hi.rateRps) break;
-      let r = await run(mid);
-      for (let again = 0; !r.ok && again < (options.confirm ?? 1); again++) r = await run(mid);
+      const r = await judged(mid);
       if (r.ok) lo = r;
       else hi = r;
     }

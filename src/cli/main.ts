@@ -59,7 +59,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--step <duration>', 'how long each step runs; the first runs long enough for 500 arrivals (default 10s)')
     .option('--settle <duration>', 'quiet between steps (default 3s)')
     .option('--refine <n>', 'bisection steps inside the bracket (default 4)')
-    .option('--confirm <n>', 'inside the bracket, run a failing step again this many times; it fails only if every run does (default 1)')
+    .option('--confirm <n>', 'run a failing step again this many times; it fails only if every run does (default 1)')
     .option('--quiet', 'no progress on stderr')
     .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
 
