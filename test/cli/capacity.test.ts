@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
 import { judge } from '../../src/cli/capacity.js';
+import { renderCapacityHtml, renderCapacityMarkdown } from '../../src/report/capacity.js';
 import { main } from '../../src/cli/main.js';
 import { freePort, waitForPort } from '../../src/stack/ports.js';
 import { captureIO } from '../helpers/io.js';
@@ -216,6 +217,13 @@ describe('the baseline gate', () => {
     expect(judge(found(200, 10.8, [12.5, 13]), base).baseline).toMatchObject({ ok: true, p99ChangeSignificant: true });
     // Capacity still gates on its own.
     expect(judge(found(170, 10, [9, 12]), base).baseline).toMatchObject({ ok: false, capacityChangePct: -15 });
+  });
+
+  it('shows both p99s with the intervals it compared, in summary.md and capacity.html', () => {
+    const r = judge(found(200, 11.5, [10, 14]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: [9, null] }));
+    const line = 'p99 at the first step 10 ms [9–open] → 11.5 ms [10–14] (+15 %, within sampling noise)';
+    expect(renderCapacityMarkdown(r)).toContain(line);
+    expect(renderCapacityHtml(r)).toContain(line);
   });
 
   it('cannot call a p99 rise significant against a baseline whose interval is open at the top', () => {
