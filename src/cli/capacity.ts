@@ -11,7 +11,7 @@ import { parseDuration } from '../engine/executors/duration.js';
 import { evaluate, type ThresholdSet } from '../engine/thresholds.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { compiled } from '../package-root.js';
-import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
+import { p99Comparison, renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
 import { appendStepSummary } from '../report/ci.js';
 import { loadScenario } from '../scenario/load.js';
 import type { Stack } from '../stack/stack.js';
@@ -254,7 +254,7 @@ export function judge(found: CapacityResult, c: JudgeContext): CapacityReport {
   const reason = !found.sloHeld
     ? `the SLO failed even at ${first?.rateRps ?? '?'}/s: ${first?.reason ?? ''}`
     : baseline !== null && !baseline.ok
-      ? `capacity ${range}; ${baselineLine(baseline, { capacityRps: found.capacityRps, p99AtStartMs })}`
+      ? `capacity ${range}; ${baselineLine(baseline, { capacityRps: found.capacityRps, p99AtStartMs, p99AtStartIntervalMs })}`
       : `capacity ${range}`;
   return {
     scenario: c.scenario,
@@ -280,16 +280,9 @@ function separated(before: readonly [number, number | null], after: readonly [nu
   return before[1] !== null && after[0] > before[1];
 }
 
-/** One line with the numbers, for stderr and the report. */
-function baselineLine(b: BaselineVerdict, now: { capacityRps: number; p99AtStartMs: number | null }): string {
-  const p99 =
-    b.p99ChangePct === null
-      ? ''
-      : ` (${b.p99ChangePct > 0 ? '+' : ''}${b.p99ChangePct} %${b.p99ChangeSignificant === false && b.p99ChangePct > b.maxRegressionPct ? ', within sampling noise' : ''})`;
-  return (
-    `regression beyond ${b.maxRegressionPct} %: capacity ${b.capacityRps}/s → ${now.capacityRps}/s (${b.capacityChangePct > 0 ? '+' : ''}${b.capacityChangePct} %)` +
-    `, p99 at the first step ${b.p99AtStartMs ?? '–'} ms → ${now.p99AtStartMs ?? '–'} ms${p99}`
-  );
+/** One line with the numbers, for stderr and the verdict's reason. */
+function baselineLine(b: BaselineVerdict, now: Pick<CapacityReport, 'capacityRps' | 'p99AtStartMs' | 'p99AtStartIntervalMs'>): string {
+  return `regression beyond ${b.maxRegressionPct} %: capacity ${b.capacityRps}/s → ${now.capacityRps}/s (${b.capacityChangePct > 0 ? '+' : ''}${b.capacityChangePct} %), ${p99Comparison(b, now)}`;
 }
 
 /** A previous `capacity --json` output (or its capacity.json). */

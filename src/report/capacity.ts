@@ -1,4 +1,4 @@
-import type { CapacityReport } from '../cli/capacity.js';
+import type { BaselineVerdict, CapacityReport } from '../cli/capacity.js';
 import type { ChartSpec } from './charts.js';
 import { esc } from './escape.js';
 import { chartsHtml, page } from './html.js';
@@ -61,7 +61,7 @@ export function renderCapacityHtml(r: CapacityReport): string {
   const base =
     r.baseline === null
       ? ''
-      : `<section><h2>Baseline</h2><p>${esc(r.baseline.file)}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), ${esc(p99Comparison(r))}; allowed regression ${r.baseline.maxRegressionPct} %: <strong class="${r.baseline.ok ? 'ok' : 'bad'}">${r.baseline.ok ? 'within it' : 'beyond it'}</strong>.</p></section>`;
+      : `<section><h2>Baseline</h2><p>${esc(r.baseline.file)}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), ${esc(p99Comparison(r.baseline, r))}; allowed regression ${r.baseline.maxRegressionPct} %: <strong class="${r.baseline.ok ? 'ok' : 'bad'}">${r.baseline.ok ? 'within it' : 'beyond it'}</strong>.</p></section>`;
   const body = [
     `<header class="${r.verdict}"><h1>${esc(r.scenario)}: capacity ${r.verdict.toUpperCase()}</h1><p class="meta">target ${esc(r.target)} · SLO ${esc(r.slo.join(', '))}</p></header>`,
     `<section><h2>Answer</h2><p>${esc(r.reason)}</p></section>`,
@@ -85,19 +85,20 @@ export function renderCapacityMarkdown(r: CapacityReport): string {
     ...r.steps.map((s, i) => `| ${i + 1} | ${s.rateRps}/s | ${s.ok ? 'held' : 'broke'} | ${s.p50Ms ?? '–'} ms | ${s.p99Ms ?? '–'} ms | ${s.errorRate === null ? '–' : `${Math.round(s.errorRate * 1000) / 10} %`} |`),
   ];
   if (r.baseline !== null) {
-    lines.push('', `Baseline ${r.baseline.file}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), ${p99Comparison(r)}, allowed regression ${r.baseline.maxRegressionPct} %: ${r.baseline.ok ? 'within it' : '**beyond it**'}.`);
+    lines.push('', `Baseline ${r.baseline.file}: capacity ${r.baseline.capacityRps}/s → ${r.capacityRps}/s (${r.baseline.capacityChangePct} %), ${p99Comparison(r.baseline, r)}, allowed regression ${r.baseline.maxRegressionPct} %: ${r.baseline.ok ? 'within it' : '**beyond it**'}.`);
   }
   return `${lines.join('\n')}\n`;
 }
 
-/** "p99 at the first step 9.3 ms [7.1–12.6] → 7.4 ms [6.2–9.9] (-20.5 %, within sampling noise)": the intervals are what the gate compares. */
-function p99Comparison(r: CapacityReport): string {
-  const b = r.baseline;
-  if (b === null) return '';
+/**
+ * "p99 at the first step 9.3 ms [7.1–12.6] → 7.4 ms [6.2–9.9] (-20.5 %, within sampling noise)":
+ * the intervals are what the gate compares. One wording for stderr, summary.md and capacity.html.
+ */
+export function p99Comparison(b: BaselineVerdict, now: Pick<CapacityReport, 'p99AtStartMs' | 'p99AtStartIntervalMs'>): string {
   const at = (ms: number | null, interval: readonly [number, number | null] | null): string =>
     ms === null ? '–' : `${ms} ms${interval === null ? '' : ` [${interval[0]}–${interval[1] ?? 'open'}]`}`;
   const change = b.p99ChangePct === null ? '' : ` (${b.p99ChangePct > 0 ? '+' : ''}${b.p99ChangePct} %${b.p99ChangeSignificant === false ? ', within sampling noise' : ''})`;
-  return `p99 at the first step ${at(b.p99AtStartMs, b.p99AtStartIntervalMs)} → ${at(r.p99AtStartMs, r.p99AtStartIntervalMs)}${change}`;
+  return `p99 at the first step ${at(b.p99AtStartMs, b.p99AtStartIntervalMs)} → ${at(now.p99AtStartMs, now.p99AtStartIntervalMs)}${change}`;
 }
 
 export function renderCapacityJunit(r: CapacityReport): string {

@@ -212,7 +212,7 @@ describe('the baseline gate', () => {
     const slower = judge(found(200, 20, [17, 24]), base);
     expect(slower.baseline).toMatchObject({ ok: false, p99ChangePct: 100, p99ChangeSignificant: true });
     expect(slower.verdict).toBe('fail');
-    expect(slower.reason).toMatch(/p99 at the first step 10 ms → 20 ms \(\+100 %\)/);
+    expect(slower.reason).toMatch(/p99 at the first step 10 ms \[9–12\] → 20 ms \[17–24\] \(\+100 %\)/);
     // Beyond the noise but within the allowed regression: fine.
     expect(judge(found(200, 10.8, [12.5, 13]), base).baseline).toMatchObject({ ok: true, p99ChangeSignificant: true });
     // Capacity still gates on its own.
