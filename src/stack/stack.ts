@@ -89,7 +89,7 @@ async function bringUp(
   // Started side by side; all of them settle before we go on or give up, so that nothing is
   // still starting while the teardown runs.
   const [postgres, redis, toxiproxy] = await settleAll([
-    givenPostgres ?? startEmbeddedPostgres(teardown),
+    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env }),
     givenRedis ?? startRedis(teardown),
     givenToxiproxy ?? startToxiproxy(teardown, say),
   ] as const);
