@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { CodeCache } from './cache.js';
 import { CodeService } from './codes.js';
 import type { ServerConfig } from './config.js';
@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { labRoutes } from './routes/lab.js';
 import { sampleRoutes } from './routes/samples.js';
 import { sessionRoutes } from './routes/session.js';
+import { RequestSlots } from './resilience/slots.js';
 import { QrIssuer, Signer } from './signing.js';
 
 /** Routes never shed: probes and metrics must answer while the server is drowning. */
@@ -22,9 +23,10 @@ export function createContext(config: ServerConfig, labels: Record<string, strin
   const signer = new Signer(config.secret);
   const db = new Database(config.databaseUrl, config.resilience);
   const cache = new CodeCache(config.redisUrl, config.resilience, signer);
-  const metrics = createMetrics(db, { profile: config.profile, ...labels });
+  const slots = new RequestSlots(config.resilience.requestSlots);
+  const metrics = createMetrics(db, slots, { profile: config.profile, ...labels });
   const codes = new CodeService(db, cache, config.resilience, { cache: (outcome) => metrics.cache(outcome) });
-  return { config, db, cache, codes, signer, qr: new QrIssuer(signer, config.qrTtlS), metrics };
+  return { config, db, cache, codes, signer, qr: new QrIssuer(signer, config.qrTtlS), metrics, slots };
 }
 
 export function buildApp(ctx: AppContext): FastifyInstance {
@@ -62,20 +64,55 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   // The API speaks JSON only: a text body is refused as an unsupported media type.
   app.removeContentTypeParser('text/plain');
 
-  const maxInFlight = ctx.config.resilience.maxInFlight;
+  const resilience = ctx.config.resilience;
+  const maxInFlight = resilience.maxInFlight;
   let inFlight = 0;
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
-    if (maxInFlight > 0 && route !== undefined && !UNSHEDDABLE.has(route)) {
+    if (route === undefined || UNSHEDDABLE.has(route)) return done();
+    if (maxInFlight > 0) {
       if (inFlight >= maxInFlight) {
         ctx.metrics.shed('in-flight');
-        done(new ApiError('OVERLOADED', 'the server is at capacity', ctx.config.resilience.retryAfterS));
+        done(new ApiError('OVERLOADED', 'the server is at capacity', resilience.retryAfterS));
         return;
       }
       inFlight++;
       reply.raw.once('close', () => inFlight--);
     }
-    done();
+    // A slot, as a thread-per-request server's thread: held until the answer is handed over.
+    let timer: NodeJS.Timeout | undefined;
+    let onHangUp: (() => void) | undefined;
+    const socket = request.raw.socket;
+    const ticket = ctx.slots.take(() => {
+      (request as SlottedRequest)[SLOT] = { released: false };
+      if (timer !== undefined) clearTimeout(timer);
+      if (onHangUp !== undefined) socket.off('close', onHangUp);
+      done();
+    });
+    if (ticket === undefined) return;
+    if (resilience.slotWaitMs > 0) {
+      timer = setTimeout(() => {
+        if (!ticket.leave()) return;
+        if (onHangUp !== undefined) socket.off('close', onHangUp);
+        ctx.metrics.shed('slot-wait');
+        done(new ApiError('OVERLOADED', `waited ${resilience.slotWaitMs} ms for the server to take the request up`, resilience.retryAfterS));
+      }, resilience.slotWaitMs);
+    }
+    if (resilience.dropAbandoned) {
+      // Its client hung up while it waited: nobody would read the answer, so no work is done.
+      onHangUp = () => {
+        if (!ticket.leave()) return;
+        if (timer !== undefined) clearTimeout(timer);
+        ctx.metrics.shed('abandoned');
+        reply.hijack();
+      };
+      socket.once('close', onHangUp);
+    }
+  });
+  // The work is done once the answer (or the error) is handed to Node: the slot is free.
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    releaseSlot(ctx, request);
+    done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
     ctx.metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
@@ -114,6 +151,16 @@ export function buildApp(ctx: AppContext): FastifyInstance {
     await Promise.allSettled([ctx.db.end(), ctx.cache.close()]);
   });
   return app;
+}
+
+const SLOT = Symbol('codestorm.slot');
+type SlottedRequest = FastifyRequest & { [SLOT]?: { released: boolean } };
+
+function releaseSlot(ctx: AppContext, request: FastifyRequest): void {
+  const taken = (request as SlottedRequest)[SLOT];
+  if (taken === undefined || taken.released) return;
+  taken.released = true;
+  ctx.slots.give();
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {

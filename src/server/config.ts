@@ -17,6 +17,15 @@ export interface ResilienceConfig {
   readonly requestDeadlineMs: number;
   /** Requests a worker serves at once before it sheds with 503; 0 never sheds. */
   readonly maxInFlight: number;
+  /**
+   * Requests a worker works on at once, each holding its slot through every wait, as a
+   * thread-per-request server's threads; the rest wait first come first served. 0: no limit.
+   */
+  readonly requestSlots: number;
+  /** A request that waited longer than this for a slot is refused (503) instead of worked on; 0 never. */
+  readonly slotWaitMs: number;
+  /** A request whose client hung up while it waited for a slot is dropped, not worked on. */
+  readonly dropAbandoned: boolean;
   /** Requests allowed to queue for a database connection before shedding; 0 is unbounded. */
   readonly maxDbQueue: number;
   /** Concurrent cache misses for one resident share one database read. */
@@ -50,6 +59,9 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     statementTimeoutMs: 0,
     requestDeadlineMs: 0,
     maxInFlight: 0,
+    requestSlots: 200,
+    slotWaitMs: 0,
+    dropAbandoned: false,
     maxDbQueue: 0,
     coalesce: false,
     signedCacheEntries: false,
@@ -67,6 +79,9 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     statementTimeoutMs: 1_500,
     requestDeadlineMs: 2_000,
     maxInFlight: 512,
+    requestSlots: 200,
+    slotWaitMs: 1_000,
+    dropAbandoned: true,
     maxDbQueue: 64,
     coalesce: true,
     signedCacheEntries: true,

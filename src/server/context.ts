@@ -3,6 +3,7 @@ import type { CodeService } from './codes.js';
 import type { ServerConfig } from './config.js';
 import type { Database, Deadline } from './db/database.js';
 import type { ServerMetrics } from './metrics.js';
+import type { RequestSlots } from './resilience/slots.js';
 import type { QrIssuer, Signer } from './signing.js';
 
 /** What route handlers are given: the server's parts, built once per worker. */
@@ -14,6 +15,7 @@ export interface AppContext {
   readonly signer: Signer;
   readonly qr: QrIssuer;
   readonly metrics: ServerMetrics;
+  readonly slots: RequestSlots;
 }
 
 export function deadlineFor(ctx: AppContext): Deadline {

@@ -1,5 +1,6 @@
 import client from 'prom-client';
 import type { Database } from './db/database.js';
+import type { RequestSlots } from './resilience/slots.js';
 
 /**
  * What the server tells /metrics: request durations by route, the database pool and its
@@ -13,7 +14,7 @@ export interface ServerMetrics {
   shed(reason: string): void;
 }
 
-export function createMetrics(db: Database, labels: Record<string, string>): ServerMetrics {
+export function createMetrics(db: Database, slots: RequestSlots, labels: Record<string, string>): ServerMetrics {
   const registry = new client.Registry();
   registry.setDefaultLabels(labels);
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -43,6 +44,22 @@ export function createMetrics(db: Database, labels: Record<string, string>): Ser
     registers: [registry],
     collect() {
       this.set(db.waiting);
+    },
+  });
+  new client.Gauge({
+    name: 'request_slots_busy',
+    help: 'Requests being worked on (each holds a slot, as a thread would)',
+    registers: [registry],
+    collect() {
+      this.set(slots.busy);
+    },
+  });
+  new client.Gauge({
+    name: 'request_slots_waiting',
+    help: 'Requests waiting for a slot, first come first served',
+    registers: [registry],
+    collect() {
+      this.set(slots.waiting);
     },
   });
   new client.Gauge({
