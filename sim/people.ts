@@ -32,19 +32,21 @@ export const PEOPLE: People = Object.freeze({
 
 /**
  * A client's retry policy. `naive`: the person taps refresh as soon as the spinner gives up or
- * an error shows, up to maxAttempts. `backoff`: capped exponential backoff with full jitter
+ * an error shows — after `tapMs` on average (drawn from 0.5–1.5×: the time to see it and tap;
+ * a model choice) — up to maxAttempts. `backoff`: capped exponential backoff with full jitter
  * (a wait drawn from [0, min(cap, base·2^n))), Retry-After honoured, and a retry budget: at
  * most `budget` retries per first attempt over the client's life.
  */
 export interface RetryPolicy {
   readonly policy: 'naive' | 'backoff';
   readonly maxAttempts: number;
+  readonly tapMs: number;
   readonly baseMs: number;
   readonly capMs: number;
   readonly budget: number;
 }
 
-export const RETRY_DEFAULTS: RetryPolicy = Object.freeze({ policy: 'naive', maxAttempts: 6, baseMs: 500, capMs: 8_000, budget: 0.2 });
+export const RETRY_DEFAULTS: RetryPolicy = Object.freeze({ policy: 'naive', maxAttempts: 6, tapMs: 1_000, baseMs: 500, capMs: 8_000, budget: 0.2 });
 
 /** Guidance: one sampling site per 2,000–3,000 residents (DOMAIN.md); the model takes the middle. */
 export const RESIDENTS_PER_SITE = 2_500;

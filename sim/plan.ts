@@ -8,6 +8,7 @@ import { createRandom } from '../src/engine/random.js';
 import type { City, Journey, RetryInput } from '../src/scenario/schema.js';
 import { AGE_MIX, CITY_POPULATION, DISTRICTS, allocate } from './city/districts.js';
 import { MORNING, morningStreams, type MorningModel, type Stream, type StreamName } from './city/morning.js';
+import { priorModel, type PriorModel, type PriorSessions } from './city/prior.js';
 import { formatClockTime, parseClockTime, realDurationS, simTimeAt, type SimClock } from './clock.js';
 import { createIdentityGenerator } from './identity/generator.js';
 import type { CityJourneyOptions } from './journeys/index.js';
@@ -63,6 +64,8 @@ export interface CityModel {
   };
   readonly model: MorningModel;
   readonly people: People;
+  /** The city's state when the clock starts: sessions held and codes cached, as shares and residents. */
+  readonly prior: PriorModel & { readonly sessionResidents: number; readonly cachedResidents: number };
   readonly streams: readonly StreamPlan[];
   readonly totals: { readonly city: StreamPlan['city']; readonly scaled: StreamPlan['scaled'] };
   readonly curve: readonly CurvePoint[];
@@ -119,6 +122,7 @@ export function resolveRetry(...layers: readonly (RetryInput | undefined)[]): Re
     out = {
       policy: layer.policy ?? out.policy,
       maxAttempts: layer.maxAttempts ?? out.maxAttempts,
+      tapMs: layer.tap === undefined ? out.tapMs : parseDuration(layer.tap, 'retry.tap'),
       baseMs: layer.base === undefined ? out.baseMs : parseDuration(layer.base, 'retry.base'),
       capMs: layer.cap === undefined ? out.capMs : parseDuration(layer.cap, 'retry.cap'),
       budget: layer.budget ?? out.budget,
@@ -134,7 +138,17 @@ function peopleOf(city: City, journeys: readonly Journey[]) {
   const model = resolveModel(city.model);
   const streams = new Map<StreamName, Stream>(morningStreams(model, clockOf).map((s) => [s.name, s]));
   const used = journeys.flatMap((j) => (j.use === undefined ? [] : [{ journey: j, stream: streams.get(j.use)! }]));
-  return { scale, residents, model, used };
+  const startSimS = city.clock === undefined ? undefined : clockOf(city.clock.start, 'clock.start');
+  const prior = priorModel(
+    {
+      sessions: city.prior?.sessions,
+      cache: city.prior?.cache,
+      cacheWindowS: city.prior?.cacheWindow === undefined ? undefined : parseDuration(city.prior.cacheWindow, 'city.prior.cacheWindow') / 1000,
+    },
+    [...streams.values()],
+    startSimS,
+  );
+  return { scale, residents, model, used, prior: { ...prior, sessionResidents: Math.round(prior.sessions * residents), cachedResidents: Math.round(prior.cache * residents) } };
 }
 
 /** The scenario's simulated clock, if it has one. */
@@ -151,7 +165,7 @@ export function cityModel(city: City, journeys: readonly Journey[], load?: Execu
   }
   const clock: SimClock = { start: clockOf(city.clock.start, 'clock.start'), end: clockOf(city.clock.end, 'clock.end'), compress: city.clock.compress };
   const durationS = realDurationS(clock);
-  const { scale, residents, model, used } = peopleOf(city, journeys);
+  const { scale, residents, model, used, prior } = peopleOf(city, journeys);
   const people = resolvePeople(city.people);
   const realRate = (stream: Stream, weight: number) => (tS: number) => stream.rate(simTimeAt(clock, tS)) * weight * scale * clock.compress;
   const resolutionMs = city.resolution === undefined ? DEFAULT_RESOLUTION_MS : parseDuration(city.resolution, 'city.resolution');
@@ -204,6 +218,7 @@ export function cityModel(city: City, journeys: readonly Journey[], load?: Execu
     population: populationOf(residents, scale, model),
     model,
     people,
+    prior,
     streams: streamPlans,
     totals: {
       city: { arrivals: round(totalCity, 0), peakRps: round(totalPeak.rps / (scale * clock.compress), 1), peakAt: formatClockTime(simTimeAt(clock, totalPeak.atS)) },
@@ -238,7 +253,7 @@ function populationOf(residents: number, scale: number, model: MorningModel): Ci
  * picked by weight, and each stream's share of the load is its share of the weights.
  */
 function explicitLoadModel(city: City, journeys: readonly Journey[], load: ExecutorConfig): CityModel {
-  const { scale, residents, model, used } = peopleOf(city, journeys);
+  const { scale, residents, model, used, prior } = peopleOf(city, journeys);
   const totalWeight = used.reduce((sum, u) => sum + u.journey.weight, 0);
   const durationMs = totalDurationOf(load);
   const open = load.executor === 'constant-vus' || load.executor === 'ramping-vus' ? undefined : planOf(load);
@@ -268,6 +283,7 @@ function explicitLoadModel(city: City, journeys: readonly Journey[], load: Execu
     population: populationOf(residents, scale, model),
     model,
     people: resolvePeople(city.people),
+    prior,
     streams: used.map(({ journey, stream }) => ({
       journey: journey.name,
       use: stream.name,
@@ -297,9 +313,10 @@ export function cityPlan(model: CityModel, seed: number): CityPlan {
   return { seed, ...printable, sample };
 }
 
-/** What the engine's journey module needs, for one seed. */
-export function cityJourneyOptions(model: CityModel, seed: number): CityJourneyOptions {
+/** What the engine's journey module needs, for one seed (and the sessions the stack prepared). */
+export function cityJourneyOptions(model: CityModel, seed: number, priorSessions?: PriorSessions): CityJourneyOptions {
   return {
+    ...(priorSessions === undefined ? {} : { priorSessions }),
     seed,
     residents: model.population.residents,
     people: model.people,

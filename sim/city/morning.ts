@@ -35,6 +35,13 @@ export interface MorningModel {
     readonly start: string;
     /** Share of residents who open their code when the round is announced. Model choice. */
     readonly notifiedShare: number;
+    /**
+     * Residents who set out for the sites before the start and open their code while they queue:
+     * from `earlyFrom`, rising linearly until the start. Model choice (the seed article: from 08:00
+     * the app kept "loading", an hour before the crash).
+     */
+    readonly earlyFrom: string;
+    readonly earlyShare: number;
     /** Time constant of the announcement surge (exponential decay), minutes. Model choice. */
     readonly surgeMinutes: number;
     /** Sampling tables city-wide. Source: Xinhua, about 11,700 (late December 2021 round). */
@@ -61,6 +68,8 @@ export const MORNING: MorningModel = Object.freeze({
   round: Object.freeze({
     start: '09:00',
     notifiedShare: 0.6,
+    earlyFrom: '08:00',
+    earlyShare: 0.1,
     surgeMinutes: 15,
     tables: 11_700,
     perTablePerHour: 85,
@@ -94,13 +103,14 @@ export function morningStreams(model: MorningModel, clock: (text: string, field:
   const commute = gaussian(clock(model.commute.peak, 'commute.peak'), model.commute.spreadMinutes * 60, CITY_POPULATION * workingAge * model.commute.share);
   const start = clock(model.round.start, 'round.start');
   const surge = decay(start, model.round.surgeMinutes * 60, CITY_POPULATION * model.round.notifiedShare);
+  const early = rise(clock(model.round.earlyFrom, 'round.earlyFrom'), start, CITY_POPULATION * model.round.earlyShare);
   const close = clock(model.round.sitesClose, 'round.sitesClose');
   const tableRate = (model.round.tables * model.round.perTablePerHour) / 3600;
   const sampling = ramp(start, model.round.rampMinutes * 60, close, tableRate);
   const delay = model.round.labDelayHours * 3600;
   const lab = ramp(start + delay, model.round.rampMinutes * 60, close + delay, tableRate / model.round.poolSize);
   return [
-    sum('resident.open-code', 'residents opening their code: own checks, and the surge when the round is announced', ownChecks, surge),
+    sum('resident.open-code', 'residents opening their code: own checks, queueing early for the round, and the surge when it is announced', ownChecks, early, surge),
     sum('checkpoint.verify', 'metro, shop and hospital gates verifying a code: everyday scans and the morning commute', everyday, commute),
     sum('sampler.table', 'people sampled at the tables: scan the tube, then the code (or type the ID number)', sampling),
     sum('lab.result', 'pooled tube results posted by the labs', lab),
@@ -143,6 +153,21 @@ function decay(start: number, tau: number, total: number): Shape {
   return {
     rate: (s) => (s < start ? 0 : (total / tau) * Math.exp(-(s - start) / tau)),
     integral: (a, b) => total * (cdf(b) - cdf(a)),
+  };
+}
+
+/** `total` arrivals between from and to, their rate rising linearly from 0 (a triangle's left half). */
+function rise(from: number, to: number, total: number): Shape {
+  if (!(to > from) || !(total > 0)) return { rate: () => 0, integral: () => 0 };
+  const span = Math.max(1, to - from);
+  const peak = (2 * total) / span;
+  const upTo = (s: number): number => {
+    const x = Math.min(Math.max(s, from), to) - from;
+    return (peak * x * x) / (2 * span);
+  };
+  return {
+    rate: (s) => (s < from || s >= to ? 0 : (peak * (s - from)) / span),
+    integral: (a, b) => Math.max(0, upTo(b) - upTo(a)),
   };
 }
 

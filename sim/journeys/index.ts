@@ -1,6 +1,7 @@
 import type { JourneyContext, WeightedJourney, WorkerIdentity } from '../../src/engine/journey.js';
 import type { StreamName } from '../city/morning.js';
 import { createIdentityGenerator, type Identity, type IdentityGenerator } from '../identity/generator.js';
+import { priorToken, type PriorSessions } from '../city/prior.js';
 import type { People, RetryPolicy } from '../people.js';
 import { attempt, RetryBudget } from './retry.js';
 
@@ -28,6 +29,8 @@ export interface CityJourneyOptions {
   readonly tablesPerSite: number;
   readonly poolSize: number;
   readonly journeys: readonly { readonly name: string; readonly use: StreamName; readonly weight: number; readonly retry: RetryPolicy }[];
+  /** Sessions the residents' phones hold at the start (prepared by the stack); none: everyone signs in first. */
+  readonly priorSessions?: PriorSessions;
 }
 
 /** Sessions this worker's clients hold; bounded, oldest forgotten first. */
@@ -37,6 +40,8 @@ const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
 export class CityState {
   readonly people: IdentityGenerator;
   readonly #sessions = new Map<number, string>();
+  /** Residents whose prior session is gone (refused, or the app broke): they sign in again. */
+  readonly #lostPrior = new Set<number>();
   readonly #broken = new Set<number>();
   readonly #tubes = new Map<string, number>();
   readonly #filled: string[] = [];
@@ -49,7 +54,9 @@ export class CityState {
   }
 
   session(index: number): string | undefined {
-    return this.#sessions.get(index);
+    const held = this.#sessions.get(index);
+    if (held !== undefined || this.options.priorSessions === undefined || this.#lostPrior.has(index)) return held;
+    return priorToken(this.options.priorSessions, index);
   }
 
   signedIn(index: number, token: string): void {
@@ -63,11 +70,12 @@ export class CityState {
 
   forget(index: number): void {
     this.#sessions.delete(index);
+    this.#lostPrior.add(index);
   }
 
   /** The client broke: its session is gone and the next open is a re-install. */
   break(index: number): void {
-    this.#sessions.delete(index);
+    this.forget(index);
     this.#broken.add(index);
   }
 

@@ -63,6 +63,9 @@ export async function attempt(
       const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempts - 1));
       const wait = response.retryAfterS !== undefined ? Math.min(policy.capMs, response.retryAfterS * 1000) : ctx.random.next() * ceiling;
       if (wait > 0) await ctx.think(wait);
+    } else if (policy.tapMs > 0) {
+      // A person, not a loop: Retry-After means nothing to someone tapping refresh.
+      await ctx.think(policy.tapMs * (0.5 + ctx.random.next()));
     }
     response = await ctx.request(`${name}.retry`, spec, options);
     attempts++;

@@ -107,6 +107,15 @@ function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
     out.push(`population: ${n(p.residents)} residents (scale ${p.scale} of ${n(p.city)}), ${n(p.compounds)} compounds, ${n(p.sites)} sampling sites, ${n(p.tables)} tables`);
     out.push(`  ages ${p.ageMix.map((a) => `${a.ages}: ${n(a.residents)}`).join(', ')}`);
     out.push(`  districts ${p.districts.map((d) => `${d.name} ${n(d.residents)}`).join(', ')}`);
+    const pr = city.prior;
+    const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+    out.push(`before the clock: ${n(pr.sessionResidents)} residents hold a session (${pct(pr.sessions)}, a model choice); ${n(pr.cachedResidents)} codes cached (${pct(pr.cache)}, ${
+      pr.cacheSource === 'derived'
+        ? `derived: ${n(pr.opensInWindow ?? 0)} code opens city-wide in the ${pr.cacheWindowS / 60} min before the start`
+        : pr.cacheSource === 'scenario'
+          ? 'given by the scenario'
+          : 'no clock to derive it from'
+    })`);
     out.push('streams (city: whole city per simulated second; sent: per real second):');
     const cityPart = (c: { arrivals: number; peakRps: number; peakAt: string } | null) =>
       c === null ? `city ${'–'.padStart(11)}${' '.repeat(37)}` : `city ${n(c.arrivals).padStart(11)} arrivals, peak ${String(c.peakRps).padStart(8)}/s at ${c.peakAt}`;

@@ -19,6 +19,7 @@ import { totalDurationOf } from '../engine/executors/index.js';
 import { buildSummary, type Summary } from '../engine/summary.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
+import { prepareCity, type PreparedCity } from '../stack/prepare.js';
 import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
@@ -80,10 +81,13 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   });
 
   try {
-    let stack: Stack | undefined;
+    let stack: ScenarioStack | undefined;
     if (external === undefined) {
       stack = await startScenarioStack(loaded, seed, { profile, env: io.env, say, teardown });
       stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
+      if (stack.prepared !== undefined) {
+        event('prior-state', { sessions: stack.prepared.sessionResidents, cached: stack.prepared.cachedResidents, residents: loaded.city?.population.residents ?? 0 });
+      }
       void stack.died.then((why) => {
         event('stack-died', { why });
         abort.abort();
@@ -120,12 +124,13 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       ...(loaded.city === undefined
         ? {}
         : {
-            module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed) },
+            module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared?.sessions) },
             ...(loaded.city.mix === undefined ? {} : { mix: loaded.city.mix }),
           }),
       thresholds: loaded.thresholds,
       seed,
       workers,
+      ...cityConnections(loaded, workers),
       metricsFile: files.metrics,
       signal: abort.signal,
       startAt,
@@ -178,11 +183,45 @@ export function stopOnSignal(io: CommandIO, say: (line: string) => void, said: (
   return { teardown, abort };
 }
 
-/** The reference stack for a scenario: a city scenario's residents are the server's, the same
- *  count from the same seed. */
-export function startScenarioStack(loaded: LoadedScenario, seed: number, options: Pick<StackOptions, 'profile' | 'env' | 'say' | 'teardown'>): Promise<Stack> {
-  const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
-  return startStack({ ...options, ...city });
+/** The reference stack for a scenario, with what the run needs to know of how it was prepared. */
+export interface ScenarioStack extends Stack {
+  /** A city scenario's state before the clock (sessions held, codes cached), made real. */
+  readonly prepared: PreparedCity | undefined;
+}
+
+/**
+ * The reference stack for a scenario: a city scenario's residents are the server's, the same
+ * count from the same seed, and the city's state before the clock starts is prepared on it.
+ */
+export async function startScenarioStack(
+  loaded: LoadedScenario,
+  seed: number,
+  options: Pick<StackOptions, 'profile' | 'env' | 'say' | 'teardown' | 'resilience'>,
+): Promise<ScenarioStack> {
+  const city = loaded.city;
+  const stack = await startStack({ ...options, ...(city === undefined ? {} : { residents: city.population.residents, seed }) });
+  if (city === undefined) return { ...stack, prepared: undefined };
+  const prepared = await prepareCity(stack, { seed, residents: city.population.residents, prior: city.prior });
+  options.say?.(
+    `codestorm: the city before the clock: ${prepared.sessionResidents.toLocaleString('en')} residents hold a session (${share(prepared.sessionResidents, city.population.residents)}), ` +
+      `${prepared.cachedResidents.toLocaleString('en')} codes cached (${share(prepared.cachedResidents, city.population.residents)}), prepared in ${prepared.seconds.toFixed(1)} s`,
+  );
+  return { ...stack, prepared };
+}
+
+/**
+ * A city's people each have their own phone: a connection apiece, as many as can be mid-journey
+ * at once (maxInFlight), so that the load generator's own socket pool never queues them.
+ */
+export function cityConnections(loaded: LoadedScenario, workers: number): { connections?: number } {
+  if (loaded.city === undefined) return {};
+  const load = loaded.load;
+  const inFlight = load.executor === 'constant-vus' || load.executor === 'ramping-vus' ? undefined : load.maxInFlight;
+  return inFlight === undefined ? {} : { connections: Math.max(1, Math.ceil(inFlight / workers)) };
+}
+
+function share(part: number, whole: number): string {
+  return `${((100 * part) / Math.max(1, whole)).toFixed(1)} %`;
 }
 
 /**

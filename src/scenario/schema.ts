@@ -40,10 +40,12 @@ export const stepSchema = z.strictObject({
 const share = z.number().min(0).max(1);
 const clockTime = z.string().refine((t) => parseClockTime(t) !== undefined, { error: CLOCK_EXPECTED });
 
-/** A client's retry policy: `naive` taps refresh at once, `backoff` waits (capped, jittered).
- *  Every field is optional; the defaults are sim/people.ts's RETRY_DEFAULTS. */
+/** A client's retry policy: `naive` taps refresh as soon as the person can, `backoff` waits
+ *  (capped, jittered). Every field is optional; the defaults are sim/people.ts's RETRY_DEFAULTS. */
 export const retrySchema = z.strictObject({
   policy: z.enum(['naive', 'backoff']).optional(),
+  /** naive: how long a person takes to see the error or the spinner give up and tap again (on average; 0.5–1.5×). */
+  tap: duration.optional(),
   /** Attempts in all, the first included. */
   maxAttempts: z.number().int().min(1).max(20).optional(),
   /** backoff: the first wait's ceiling, and the cap. */
@@ -84,6 +86,8 @@ export const modelSchema = z.strictObject({
     .strictObject({
       start: clockTime.optional(),
       notifiedShare: share.optional(),
+      earlyFrom: clockTime.optional(),
+      earlyShare: share.optional(),
       surgeMinutes: z.number().positive().max(600).optional(),
       tables: z.number().int().min(0).optional(),
       perTablePerHour: z.number().min(0).max(10_000).optional(),
@@ -125,6 +129,17 @@ export const citySchema = z
       scale: z.number().gt(0).max(1),
     }),
     model: modelSchema.optional(),
+    /** The city's state when the clock starts (sim/city/prior.ts): sessions held, codes cached. */
+    prior: z
+      .strictObject({
+        /** Share of residents whose app holds a session (default 0.9, a model choice). */
+        sessions: share.optional(),
+        /** Share of residents whose code is cached; default derived from the arrivals in cacheWindow before the start. */
+        cache: share.optional(),
+        /** How long an opened code stays cached: the window the derivation looks back over (default 1h). */
+        cacheWindow: duration.optional(),
+      })
+      .optional(),
     people: peopleSchema.optional(),
     /** The clients' retry policy, unless a journey gives its own. */
     retry: retrySchema.optional(),

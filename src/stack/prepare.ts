@@ -1,0 +1,96 @@
+import pg from 'pg';
+import { holds, priorHolders, type PriorModel, type PriorSessions } from '../../sim/city/prior.js';
+import { CodeCache, type CodeRecord } from '../server/cache.js';
+import { DEFAULT_CODE } from '../server/db/schema.js';
+import { issueToken, Signer } from '../server/signing.js';
+import type { Stack } from './stack.js';
+
+/**
+ * The city's state before the clock starts, made real on the reference stack: the residents who
+ * hold a session get a token as the server's own sign-in would have issued it (their phones
+ * keep it), and the residents whose code is cached get the entry the server itself would have
+ * written, in the profile's own format (signed in `hardened`, plain JSON in `fragile`). Who is
+ * who comes from the seed (sim/city/prior.ts).
+ *
+ * Tokens go to the load engine's worker threads in one SharedArrayBuffer of fixed-width slots
+ * (PriorSessions), by resident index: shared, not copied, whatever the number of workers.
+ */
+export interface PreparedCity {
+  readonly sessions: PriorSessions;
+  readonly sessionResidents: number;
+  readonly cachedResidents: number;
+  readonly seconds: number;
+}
+
+/** "t1.<id>.<expiresAt>.<22-character MAC>": 45 bytes for 8-digit ids; room to spare. */
+export const TOKEN_WIDTH = 48;
+const CACHE_BATCH = 5_000;
+
+export async function prepareCity(
+  stack: Stack,
+  options: { readonly seed: number; readonly residents: number; readonly prior: Pick<PriorModel, 'sessions' | 'cache'> },
+): Promise<PreparedCity> {
+  const started = performance.now();
+  const { seed, residents, prior } = options;
+  const config = stack.server.config;
+  const holders = priorHolders(seed, residents, prior);
+  const signer = new Signer(config.secret);
+
+  const tokens = new SharedArrayBuffer(residents * TOKEN_WIDTH);
+  const bytes = Buffer.from(tokens);
+  const expiresAt = Math.floor(Date.now() / 1000) + config.tokenTtlS;
+  for (let i = 0; i < residents; i++) {
+    if (!holds(holders.sessions, i)) continue;
+    const token = issueToken(signer, i, expiresAt);
+    if (token.length >= TOKEN_WIDTH) throw new Error(`a session token is ${token.length} bytes, more than its ${TOKEN_WIDTH}-byte slot`);
+    bytes.write(token, i * TOKEN_WIDTH, 'latin1');
+  }
+
+  const cached: number[] = [];
+  for (let i = 0; i < residents; i++) if (holds(holders.cached, i)) cached.push(i);
+  if (cached.length > 0) await warmCache(stack, signer, cached);
+
+  return {
+    sessions: { tokens, width: TOKEN_WIDTH },
+    sessionResidents: holders.sessionCount,
+    cachedResidents: holders.cachedCount,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Each chosen resident's code, read from Postgres and written as the server would cache it. */
+async function warmCache(stack: Stack, signer: Signer, ids: readonly number[]): Promise<void> {
+  const config = stack.server.config;
+  // The entries as this profile writes them; but no command timeout: a burst of writes may queue.
+  const cache = new CodeCache(stack.redis.url, { ...config.resilience, redisCommandTimeoutMs: 0 }, signer);
+  const db = new pg.Client({ connectionString: stack.postgres.url });
+  await db.connect();
+  try {
+    for (let at = 0; at < ids.length; at += CACHE_BATCH) {
+      const batch = ids.slice(at, at + CACHE_BATCH);
+      const { rows } = await db.query<{ id: number; name: string; colour: string | null; reason: string | null; version: number | null }>(
+        `SELECT r.id, r.name, c.colour, c.reason, c.version
+           FROM residents r LEFT JOIN health_codes c ON c.resident_id = r.id
+          WHERE r.id = ANY($1::int[])`,
+        [batch],
+      );
+      const freshUntil = Date.now() + config.resilience.cacheTtlS * 1000;
+      await Promise.all(
+        rows.map((row) => {
+          const record: CodeRecord = {
+            residentId: row.id,
+            name: row.name,
+            colour: (row.colour ?? DEFAULT_CODE.colour) as CodeRecord['colour'],
+            reason: row.reason ?? DEFAULT_CODE.reason,
+            version: row.version ?? DEFAULT_CODE.version,
+            freshUntil,
+          };
+          return cache.set(record);
+        }),
+      );
+    }
+  } finally {
+    await db.end();
+    await cache.close();
+  }
+}
