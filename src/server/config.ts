@@ -32,7 +32,11 @@ export interface ResilienceConfig {
   readonly coalesce: boolean;
   /** Cache entries carry an HMAC; an entry that fails it counts as a miss. */
   readonly signedCacheEntries: boolean;
-  /** How long a code stays fresh in the cache. */
+  /**
+   * How long a code stays fresh in the cache. A code changes only through a lab result, which
+   * removes it from the cache at once: the lifetime is a safety net, an hour in both profiles
+   * (the city's prior state assumes the same hour: sim/city/prior.ts).
+   */
   readonly cacheTtlS: number;
   /** After freshness ends, an entry is still served while one refresh runs; 0 turns it off. */
   readonly staleWhileRevalidateS: number;
@@ -65,7 +69,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     maxDbQueue: 0,
     coalesce: false,
     signedCacheEntries: false,
-    cacheTtlS: 300,
+    cacheTtlS: 3_600,
     staleWhileRevalidateS: 0,
     breakerFailureThreshold: 0,
     breakerOpenMs: 0,
@@ -85,7 +89,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     maxDbQueue: 64,
     coalesce: true,
     signedCacheEntries: true,
-    cacheTtlS: 300,
+    cacheTtlS: 3_600,
     staleWhileRevalidateS: 600,
     breakerFailureThreshold: 5,
     breakerOpenMs: 3_000,
