@@ -96,9 +96,9 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
 
   cli
     .command('demo')
-    .description('run scenarios/xian-2022-01-04.yaml (the 09:00 surge of 4 January 2022) against the reference stack')
-    .option('--profile <profile>', 'reference server profile: fragile | hardened', 'hardened')
-    .option('--out <dir>', 'run directory (default reports/<UTC time>-xian-2022-01-04)')
+    .description('the morning of 4 January 2022 (scenarios/xian-2022-01-04.yaml) against the reference stack, fragile then hardened, and a page comparing them')
+    .option('--profile <profile>', 'run this profile alone: fragile | hardened')
+    .option('--out <dir>', 'folder for the runs and compare.html (default reports/<UTC time>-xian-demo)')
     .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
 
   return cli;
