@@ -12,7 +12,7 @@ import { createRandom } from '../engine/random.js';
 import { clearStrayHolders } from '../faults/db-stall.js';
 import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
 import type { Controllers } from '../faults/types.js';
-import { ToxiproxyClient } from '../stack/toxiproxy-client.js';
+import { ToxiproxyControl } from '../stack/toxiproxy-control.js';
 import { scrapeEverySecond } from '../engine/scrape.js';
 import { compiled } from '../package-root.js';
 import { totalDurationOf } from '../engine/executors/index.js';
@@ -232,7 +232,7 @@ function externalControllers(env: NodeJS.ProcessEnv): Controllers {
   const redisUrl = env['REDIS_URL'];
   const databaseUrl = env['DATABASE_URL'];
   return {
-    ...(toxiproxy === undefined || toxiproxy === '' ? {} : { toxiproxy: new ToxiproxyClient(toxiproxy) }),
+    ...(toxiproxy === undefined || toxiproxy === '' ? {} : { toxiproxy: new ToxiproxyControl(toxiproxy) }),
     ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
     ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
   };

@@ -1,13 +1,13 @@
 import { ManagedChild } from './child.js';
 import { freePort, waitForPort } from './ports.js';
 import type { Teardown } from './teardown.js';
-import { ToxiproxyClient } from './toxiproxy-client.js';
+import { ToxiproxyControl } from './toxiproxy-control.js';
 import { buildToxiproxy, findToxiproxy, toxiproxyInstallCommand } from './tools.js';
 import { CodestormError } from '../errors.js';
 
 export interface ToxiproxyHandle {
   readonly apiUrl: string;
-  readonly client: ToxiproxyClient;
+  readonly client: ToxiproxyControl;
   readonly child: ManagedChild | undefined;
 }
 
@@ -34,11 +34,11 @@ export async function startToxiproxy(teardown: Teardown, say: (line: string) => 
     }),
   ]);
   const apiUrl = `http://127.0.0.1:${port}`;
-  return { apiUrl, client: new ToxiproxyClient(apiUrl), child };
+  return { apiUrl, client: new ToxiproxyControl(apiUrl), child };
 }
 
 export function connectToxiproxy(apiUrl: string): ToxiproxyHandle {
-  return { apiUrl, client: new ToxiproxyClient(apiUrl), child: undefined };
+  return { apiUrl, client: new ToxiproxyControl(apiUrl), child: undefined };
 }
 
 /** Puts a proxy in front of `upstream` on a free loopback port and removes it on teardown. */
