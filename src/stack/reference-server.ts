@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { ManagedChild } from './child.js';
 import { compiled } from '../package-root.js';
+import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
 import { CONFIG_ENV, type ServerConfig } from '../server/config.js';
 import { CodestormError } from '../errors.js';
@@ -34,7 +35,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     this.metricsUrl = config.metricsPort > 0 ? `http://${config.host}:${config.metricsPort}/metrics` : undefined;
   }
 
-  static async start(config: ServerConfig, teardown: Teardown): Promise<ReferenceServer> {
+  static async start(config: ServerConfig, teardown: Teardown, ledger?: Ledger): Promise<ReferenceServer> {
     const entry = compiled('src/server/primary.js');
     if (!existsSync(entry)) {
       throw new CodestormError('NOT_BUILT', `the reference server is not built (${entry} is missing)`, {
@@ -49,6 +50,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
       name: 'reference server',
       env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      ledger,
       onLine: (line, stream) => {
         if (stream === 'stdout' && line.startsWith('{')) onEvent(line);
       },
