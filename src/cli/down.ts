@@ -13,8 +13,11 @@ export async function downCommand(io: CommandIO): Promise<ExitCode> {
   if (report.lines.length === 0) {
     io.stdout('codestorm: nothing left behind by a killed run\n');
   } else {
-    const n = (count: number, one: string) => `${count} ${one}${count === 1 ? '' : 's'}`;
-    io.stdout(`codestorm: reaped ${n(report.stacks, 'stack')}: ${n(report.processes, 'process')} stopped, ${n(report.dirs, 'folder')} removed, ${n(report.toxiproxies, 'Toxiproxy')} reset\n`);
+    const n = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+    io.stdout(
+      `codestorm: reaped ${n(report.stacks, 'stack', 'stacks')}: ${n(report.processes, 'process', 'processes')} stopped, ` +
+        `${n(report.dirs, 'folder', 'folders')} removed, ${n(report.toxiproxies, 'Toxiproxy', 'Toxiproxies')} reset\n`,
+    );
   }
   return ExitCode.ok;
 }

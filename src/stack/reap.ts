@@ -70,14 +70,19 @@ export async function reapStack(file: string, data: LedgerData, options: ReapOpt
   const sameBoot = data.bootId === bootId();
   const ours = sameBoot ? data.processes.flatMap((record) => provenGroup(record)) : [];
   for (const { record, leaderAlive } of ours) {
-    if (leaderAlive) signal(record.pid, record.stop);
+    if (!leaderAlive) continue;
+    signal(record.pid, record.stop);
+    signal(record.pid, 'SIGCONT'); // a worker a fault stopped can act on it
   }
   const deadline = Date.now() + (options.graceMs ?? DEFAULT_GRACE_MS);
   while (Date.now() < deadline && ours.some(({ record }) => stillOurs(record))) await sleep(50);
   for (const { record, members } of ours) {
     // SIGKILL to the whole group while its leader is still ours (stopped workers, children), and
     // to each member proven earlier that is still the same process.
-    if (stillOurs(record)) signal(-record.pid, 'SIGKILL');
+    if (stillOurs(record)) {
+      signal(-record.pid, 'SIGKILL');
+      signal(record.pid, 'SIGKILL'); // a process that leads no group of its own (a server worker)
+    }
     for (const m of members) if (processFacts(m.pid)?.start === m.start) signal(m.pid, 'SIGKILL');
   }
   if (ours.length > 0) {

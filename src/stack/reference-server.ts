@@ -28,9 +28,12 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
   readonly child: ManagedChild;
   readonly #workers = new Map<number, number>();
 
-  private constructor(readonly config: ServerConfig, child: ManagedChild) {
+  readonly #ledger: Ledger | undefined;
+
+  private constructor(readonly config: ServerConfig, child: ManagedChild, ledger: Ledger | undefined) {
     super();
     this.child = child;
+    this.#ledger = ledger;
     this.url = `http://${config.host}:${config.port}`;
     this.metricsUrl = config.metricsPort > 0 ? `http://${config.host}:${config.metricsPort}/metrics` : undefined;
   }
@@ -55,7 +58,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
         if (stream === 'stdout' && line.startsWith('{')) onEvent(line);
       },
     });
-    const server = new ReferenceServer(config, child);
+    const server = new ReferenceServer(config, child, ledger);
     onEvent = (line) => server.#onEvent(line);
     teardown.add('stop reference server', () => child.stop('SIGTERM', 8_000).then(() => undefined));
     await child.waitForLine(/"event":"ready"/, 30_000);
@@ -91,8 +94,14 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     }
     if (event.event === 'worker-listening' && event.worker !== undefined && event.pid !== undefined) {
       this.#workers.set(event.worker, event.pid);
+      // Recorded on their own: a worker a fault stopped outlives the primary if we are killed.
+      this.#ledger?.addProcess(`server worker ${event.worker}`, event.pid, 'SIGTERM');
     }
-    if (event.event === 'worker-exit' && event.worker !== undefined) this.#workers.delete(event.worker);
+    if (event.event === 'worker-exit' && event.worker !== undefined) {
+      const pid = this.#workers.get(event.worker) ?? event.pid;
+      if (pid !== undefined) this.#ledger?.removeProcess(pid);
+      this.#workers.delete(event.worker);
+    }
     this.emit('event', event);
   }
 }
