@@ -96,7 +96,7 @@ async function bringUp(
   teardown.add('close the state file', () => {
     // Whatever the teardown could not stop or remove stays in the file for the watchdog.
     if (ledger.data.processes.length === 0 && ledger.data.dirs.length === 0) ledger.close();
-    watchdog.release();
+    return watchdog.release();
   });
   if (toxiproxyUrl) ledger.addToxiproxy(toxiproxyUrl);
 

@@ -11,12 +11,16 @@ import type { Ledger } from './ledger.js';
  * do this per child without a process, but Node cannot set it without native code, and it
  * would not remove the temporary folders.
  *
- * release() is the orderly end: the state file is gone by then, so the watchdog just exits.
+ * release() is the orderly end: the state file is gone by then (or names only what the teardown
+ * could not stop), so the watchdog exits at once; release waits for that, so that nothing of
+ * ours outlives codestorm.
  */
 export interface Watchdog {
   readonly pid: number | undefined;
-  release(): void;
+  release(): Promise<void>;
 }
+
+const RELEASE_WAIT_MS = 5_000;
 
 export function startWatchdog(ledger: Ledger, env: NodeJS.ProcessEnv = process.env): Watchdog {
   const child = spawn(process.execPath, [compiled('src/stack/watchdog-main.js'), ledger.file], {
@@ -25,7 +29,10 @@ export function startWatchdog(ledger: Ledger, env: NodeJS.ProcessEnv = process.e
     stdio: ['pipe', 'ignore', 'ignore'],
     env,
   });
-  child.on('error', () => {}); // no watchdog: the next start still reaps from the state file
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve()); // no watchdog: the next start still reaps from the state file
+  });
   child.unref();
   // The pipe must not keep this process alive either.
   (child.stdin as Socket | null)?.unref();
@@ -33,6 +40,12 @@ export function startWatchdog(ledger: Ledger, env: NodeJS.ProcessEnv = process.e
   if (child.pid !== undefined) ledger.setWatchdog(child.pid);
   return {
     pid: child.pid,
-    release: () => child.stdin?.end(),
+    release: async () => {
+      child.stdin?.end();
+      // A timer of our own keeps the loop alive while we wait: the child and its pipe are unref'd.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, RELEASE_WAIT_MS)))]);
+      clearTimeout(timer);
+    },
   };
 }
