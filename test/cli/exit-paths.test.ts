@@ -1,8 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Teardown } from '../../src/stack/teardown.js';
+import { startToxiproxy } from '../../src/stack/toxiproxy.js';
 import { alive, descendants } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -134,6 +137,51 @@ describe('SIGKILL of codestorm server and of its watchdog too', () => {
     expect(stateFiles(p)).toEqual([]);
     expect(codestormDown(p)).toBe('codestorm: nothing left behind by a killed run\n');
   }, 180_000);
+});
+
+describe('the next start after SIGKILL of codestorm and its watchdog', () => {
+  it('reaps the processes, the folders and the external Toxiproxy\'s toxics, and says so on stderr', async () => {
+    const p = place('next-start');
+    const teardown = new Teardown();
+    try {
+      // An external Toxiproxy (TOXIPROXY_URL), with a toxic a fault of the killed run left on it.
+      const toxiproxy = await startToxiproxy(teardown, () => {});
+      const echo = net.createServer((s) => s.pipe(s)).listen(0, '127.0.0.1');
+      teardown.add('close the echo server', () => void echo.close());
+      await new Promise((r) => echo.once('listening', r));
+      await toxiproxy.client.createProxy({ name: 'other', listen: '127.0.0.1:0', upstream: `127.0.0.1:${(echo.address() as net.AddressInfo).port}` });
+      const env = { ...p.env, TOXIPROXY_URL: toxiproxy.apiUrl };
+
+      const first = start(process.execPath, [BIN, 'server', '--residents', '500'], env);
+      await waitFor('the server up', () => (first.stdout().includes('press Ctrl-C to stop') ? true : undefined), 90_000, 100);
+      await toxiproxy.client.addToxic('other', { name: 'left-on', type: 'latency', stream: 'downstream', attributes: { latency: 1_000, jitter: 0 } });
+      const [file] = stateFiles(p);
+      const ledger = JSON.parse(readFileSync(path.join(p.state, file!), 'utf8'));
+      const stack = descendants(first.child.pid!);
+      process.kill(ledger.watchdog.pid, 'SIGKILL');
+      first.child.kill('SIGKILL');
+      await first.exited;
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(stack.filter(alive).map(comm)).toEqual(expect.arrayContaining(['postgres', 'redis-server']));
+
+      const next = start(process.execPath, [BIN, 'server', '--residents', '100'], env);
+      await waitFor('the next server up', () => (next.stdout().includes('press Ctrl-C to stop') ? true : undefined), 90_000, 100);
+      const said = next.stderr();
+      expect(said).toMatch(new RegExp(`codestorm: stopped what a killed run \\(pid ${first.child.pid}\\) left running: .*postgres`));
+      expect(said.match(/codestorm: removed .*codestorm-(pg|redis)-\w+, left by a killed run/g)).toHaveLength(2);
+      expect(said).toContain(`codestorm: reset the Toxiproxy at ${toxiproxy.apiUrl}`);
+      expect((await toxiproxy.client.getProxy('other')).toxics).toEqual([]);
+      await allGone(stack, 5_000);
+      const nextStack = descendants(next.child.pid!);
+      next.child.kill('SIGTERM');
+      expect((await next.exited).code).toBe(0);
+      await allGone(nextStack, 5_000);
+      expect(tempDirs(p)).toEqual([]);
+      expect(stateFiles(p)).toEqual([]);
+    } finally {
+      await teardown.run();
+    }
+  }, 240_000);
 });
 
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s to the npm process of `npm run demo`', (signal) => {
