@@ -20,6 +20,7 @@ import { buildSummary, type Summary } from '../engine/summary.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
+import { guardExternalToxiproxy } from '../stack/state.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
@@ -95,6 +96,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
         ? externalControllers(io.env)
         : { toxiproxy: stack.toxiproxy.client, redisUrl: stack.redis.url, databaseUrl: stack.postgres.url, server: stack.server };
     checkControllers(faults, controllers, file);
+    if (stack === undefined && controllers.toxiproxy !== undefined) await guardExternalToxiproxy(controllers.toxiproxy.apiUrl, teardown, io.env, say);
     await clearLeftovers(faults, controllers, say);
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
     say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);

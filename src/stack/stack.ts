@@ -6,9 +6,8 @@ import { freePort } from './ports.js';
 import { ReferenceServer } from './reference-server.js';
 import { Teardown } from './teardown.js';
 import { describeExit, type ManagedChild } from './child.js';
-import { Ledger } from './ledger.js';
 import { reapLeftovers } from './reap.js';
-import { startWatchdog } from './watchdog.js';
+import { openStateFile } from './state.js';
 import { serverConfig, type ProfileName, type ResilienceConfig } from '../server/config.js';
 import { seedResidents, type SeedResult } from '../server/db/seed.js';
 import { CodestormError, errorMessage } from '../errors.js';
@@ -91,13 +90,7 @@ async function bringUp(
   // What killed runs left goes first (said on stderr); then this stack's own state file and
   // watchdog, before anything starts, so that whatever kills us from here on is reaped.
   await reapLeftovers({ env, say });
-  const ledger = Ledger.open(env);
-  const watchdog = startWatchdog(ledger, env);
-  teardown.add('close the state file', () => {
-    // Whatever the teardown could not stop or remove stays in the file for the watchdog.
-    if (ledger.data.processes.length === 0 && ledger.data.dirs.length === 0) ledger.close();
-    return watchdog.release();
-  });
+  const ledger = openStateFile(teardown, env);
   if (toxiproxyUrl) ledger.addToxiproxy(toxiproxyUrl);
 
   say(givenPostgres ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');

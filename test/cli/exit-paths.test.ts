@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,6 +109,40 @@ describe('SIGKILL of codestorm run in the middle of its faults', () => {
     expect(codestormDown(p)).toBe('codestorm: nothing left behind by a killed run\n');
     expect(readFileSync(path.join(p.state, 'watchdog.log'), 'utf8')).toMatch(/left by a killed run/);
   }, 180_000);
+});
+
+describe('SIGKILL of codestorm run against an external target, in the middle of a network fault', () => {
+  it('its watchdog resets the Toxiproxy at TOXIPROXY_URL: no toxic is left on', async () => {
+    const p = place('kill-external');
+    const teardown = new Teardown();
+    try {
+      const toxiproxy = await startToxiproxy(teardown, () => {});
+      const target = http.createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
+      teardown.add('close the target', () => void target.close());
+      await new Promise((r) => target.once('listening', r));
+      const port = (target.address() as net.AddressInfo).port;
+      await toxiproxy.client.createProxy({ name: 'link1', listen: '127.0.0.1:0', upstream: `127.0.0.1:${port}` });
+      const file = path.join(scratch, 'kill-external', 'scenario.yaml');
+      writeFileSync(
+        file,
+        `name: killed-external\nseed: 3\ntarget: http://127.0.0.1:${port}\nload: { executor: constant-arrival-rate, rate: 5, duration: 60s }\njourneys:\n  - { name: get, steps: [ { name: root, request: { url: "/" } } ] }\nfaults:\n  - { name: slow, kind: network, link: link1, toxic: latency, attributes: { latency: 500 }, at: "+1s", duration: 60s }\n`,
+      );
+      const events = path.join(scratch, 'kill-external', 'run', 'events.ndjson');
+      const run = start(process.execPath, [BIN, 'run', file, '--out', path.dirname(events), '--workers', '1'], { ...p.env, TOXIPROXY_URL: toxiproxy.apiUrl });
+      await waitFor('the fault on', () => (existsSync(events) && readFileSync(events, 'utf8').includes('fault-begin') ? true : undefined), 60_000, 100);
+      expect((await toxiproxy.client.getProxy('link1')).toxics.map((t) => t.type)).toEqual(['latency']);
+      expect(stateFiles(p)).toHaveLength(1);
+      const tree = descendants(run.child.pid!);
+      run.child.kill('SIGKILL');
+      await run.exited;
+      await waitFor('the toxic gone', async () => ((await toxiproxy.client.getProxy('link1')).toxics.length === 0 ? true : undefined), 10_000, 100);
+      await allGone(tree, 5_000);
+      expect(stateFiles(p)).toEqual([]);
+      expect(readFileSync(path.join(p.state, 'watchdog.log'), 'utf8')).toContain(`reset the Toxiproxy at ${toxiproxy.apiUrl}`);
+    } finally {
+      await teardown.run();
+    }
+  }, 120_000);
 });
 
 describe('SIGKILL of codestorm server and of its watchdog too', () => {
