@@ -96,7 +96,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
         ? externalControllers(io.env)
         : { toxiproxy: stack.toxiproxy.client, redisUrl: stack.redis.url, databaseUrl: stack.postgres.url, server: stack.server };
     checkControllers(faults, controllers, file);
-    if (stack === undefined && controllers.toxiproxy !== undefined) await guardExternalToxiproxy(controllers.toxiproxy.apiUrl, teardown, io.env, say);
+    if (stack === undefined && controllers.toxiproxy !== undefined && faults.some((f) => f.spec.kind === 'network')) await guardExternalToxiproxy(controllers.toxiproxy.apiUrl, teardown, io.env, say);
     await clearLeftovers(faults, controllers, say);
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
     say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
