@@ -67,14 +67,15 @@ export class ToxiproxyControl {
         const body = JSON.parse(text) as { version?: unknown };
         return typeof body.version === 'string' ? body.version : text;
       } catch {
-        return text; // Toxiproxy before 2.6 answered plain text.
+        return text; // a server that answers plain text
       }
     });
   }
 
   createProxy(config: ProxyConfig): Promise<ProxyState> {
     return this.#call(`POST /proxies (${config.name})`, async (tp) => {
-      const proxy = await tp.createProxy({ enabled: true, ...named(config.name, config) });
+      checked(config.name);
+      const proxy = await tp.createProxy({ enabled: true, ...config });
       return { ...proxy.toJson(), toxics: [] };
     });
   }
@@ -102,7 +103,8 @@ export class ToxiproxyControl {
 
   addToxic<T extends ToxicType>(proxy: string, toxic: ToxicSpec<T>): Promise<ToxicState<T>> {
     return this.#call(`POST /proxies/${proxy}/toxics (${toxic.name})`, async (tp) => {
-      const added = await handle(tp, proxy).addToxic<ToxicAttributes[T]>({ toxicity: 1, ...named(toxic.name, toxic) });
+      checked(toxic.name);
+      const added = await handle(tp, proxy).addToxic<ToxicAttributes[T]>({ toxicity: 1, ...toxic });
       return { name: added.name, type: added.type as T, stream: added.stream, toxicity: added.toxicity, attributes: added.attributes };
     });
   }
@@ -122,7 +124,7 @@ export class ToxiproxyControl {
   /**
    * One control call under one deadline. Each call gets its own Toxiproxy object whose HTTP
    * client fetches with this call's AbortSignal (the seam: 4.1.0 sends every request through
-   * its HttpClient's doFetch, dist/HttpClient.js); a test fails if that seam goes away.
+   * its HttpClient's doFetch, dist/HttpClient.js); test/stack/toxiproxy-control.test.ts fails if that seam goes away.
    */
   async #call<T>(what: string, run: (tp: Toxiproxy) => Promise<T>): Promise<T> {
     const signal = AbortSignal.timeout(this.deadlineMs);
@@ -176,9 +178,4 @@ function checked(name: string): string {
     throw new CodestormError('TOXIPROXY_NAME', `Toxiproxy name "${name}": expected letters, digits and . _ ~ - only`, { exitCode: 2 });
   }
   return name;
-}
-
-function named<T extends { readonly name: string }>(name: string, body: T): T {
-  checked(name);
-  return body;
 }
