@@ -8,9 +8,13 @@ export interface CommandIO {
   readonly env: NodeJS.ProcessEnv;
   /** Whether stderr is a terminal (a live progress line) or a log (a line every few seconds). */
   readonly stderrIsTTY: boolean;
-  /** Resolves with the signal's name when the user asks the command to stop (Ctrl-C, SIGTERM). */
+  /** Resolves with the signal's name when the user asks the command to stop (Ctrl-C, SIGTERM,
+   *  SIGHUP; the parent's death counts as SIGHUP). */
   readonly interrupted: Promise<NodeJS.Signals>;
 }
+
+/** How often the parent is looked for (see processIO). */
+const PARENT_POLL_MS = 250;
 
 export function processIO(): CommandIO {
   const interrupted = new Promise<NodeJS.Signals>((resolve) => {
@@ -21,6 +25,19 @@ export function processIO(): CommandIO {
     };
     process.once('SIGINT', on('SIGINT'));
     process.once('SIGTERM', on('SIGTERM'));
+    process.once('SIGHUP', on('SIGHUP'));
+    // A wrapper that dies without passing its signal on (`npx codestorm` runs us under `sh -c`,
+    // which npx's SIGTERM kills and leaves us orphaned): our parent changing is our cue.
+    const parent = process.ppid;
+    if (parent > 1) {
+      const poll = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(poll);
+        process.stderr.write(`codestorm: its parent process (pid ${parent}) is gone; stopping as on SIGHUP\n`);
+        resolve('SIGHUP');
+      }, PARENT_POLL_MS);
+      poll.unref();
+    }
   });
   return {
     stdout: (text) => process.stdout.write(text),

@@ -95,6 +95,11 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (flags) => setExit(await (await import('./doctor.js')).doctorCommand(flags, io)));
 
   cli
+    .command('down')
+    .description('stop and remove what killed runs left behind: processes, temporary folders, Toxiproxy toxics')
+    .action(async () => setExit(await (await import('./down.js')).downCommand(io)));
+
+  cli
     .command('demo')
     .description('the morning of 4 January 2022 (scenarios/xian-2022-01-04.yaml) against the reference stack, fragile then hardened, and a page comparing them')
     .option('--profile <profile>', 'run this profile alone: fragile | hardened')

@@ -12,7 +12,7 @@ import { createRandom } from '../engine/random.js';
 import { clearStrayHolders } from '../faults/db-stall.js';
 import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
 import type { Controllers } from '../faults/types.js';
-import { ToxiproxyClient } from '../stack/toxiproxy-client.js';
+import { ToxiproxyControl } from '../stack/toxiproxy-control.js';
 import { scrapeEverySecond } from '../engine/scrape.js';
 import { compiled } from '../package-root.js';
 import { totalDurationOf } from '../engine/executors/index.js';
@@ -21,6 +21,7 @@ import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import { prepareCity, type PreparedCity } from '../stack/prepare.js';
 import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
+import { guardExternalToxiproxy } from '../stack/state.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
@@ -99,6 +100,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
         ? externalControllers(io.env)
         : { toxiproxy: stack.toxiproxy.client, redisUrl: stack.redis.url, databaseUrl: stack.postgres.url, server: stack.server };
     checkControllers(faults, controllers, file);
+    if (stack === undefined && controllers.toxiproxy !== undefined && faults.some((f) => f.spec.kind === 'network')) await guardExternalToxiproxy(controllers.toxiproxy.apiUrl, teardown, io.env, say);
     await clearLeftovers(faults, controllers, say);
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
     say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
@@ -271,7 +273,7 @@ function externalControllers(env: NodeJS.ProcessEnv): Controllers {
   const redisUrl = env['REDIS_URL'];
   const databaseUrl = env['DATABASE_URL'];
   return {
-    ...(toxiproxy === undefined || toxiproxy === '' ? {} : { toxiproxy: new ToxiproxyClient(toxiproxy) }),
+    ...(toxiproxy === undefined || toxiproxy === '' ? {} : { toxiproxy: new ToxiproxyControl(toxiproxy) }),
     ...(redisUrl === undefined || redisUrl === '' ? {} : { redisUrl }),
     ...(databaseUrl === undefined || databaseUrl === '' ? {} : { databaseUrl }),
   };

@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
-import type { ToxiproxyClient } from '../stack/toxiproxy-client.js';
+import type { ToxicAttributes, ToxicType } from '../stack/toxic-attributes.js';
+import type { ToxiproxyControl } from '../stack/toxiproxy-control.js';
 import type { networkFault } from './schema.js';
 import type { ActiveFault, FaultKind } from './types.js';
 import type { z } from 'zod';
@@ -11,13 +12,14 @@ import type { z } from 'zod';
  * pooled link it is the share of connections the toxic sits on, not of requests.
  *
  * Undo removes the toxic (or enables the proxy). Toxiproxy's control API can stall under load:
- * every call has a timeout, and an undo that fails falls back to POST /reset, which removes
- * every toxic and enables every proxy.
+ * every call has a deadline, and an undo that fails falls back to POST /reset, which removes
+ * every toxic and enables every proxy. A begin whose call got no answer may still take effect
+ * later, so it is undone the same way before the failure is reported.
  */
 type Spec = z.output<typeof networkFault>;
 
 /** Attributes each toxic gets unless the scenario says otherwise (Toxiproxy's names and units). */
-export const TOXIC_DEFAULTS: Readonly<Record<Exclude<Spec['toxic'], 'down'>, Readonly<Record<string, number>>>> = {
+export const TOXIC_DEFAULTS: { readonly [T in ToxicType]: ToxicAttributes[T] } = {
   latency: { latency: 1_000, jitter: 0 },
   timeout: { timeout: 0 },
   reset_peer: { timeout: 0 },
@@ -36,11 +38,10 @@ export const network: FaultKind<Spec> = {
   async begin(spec, controllers): Promise<ActiveFault> {
     const toxiproxy = controllers.toxiproxy!;
     if (spec.toxic === 'down') {
-      await toxiproxy.setEnabled(spec.link, false);
-      return {
-        details: { link: spec.link, toxic: 'down' },
-        undo: () => withReset(toxiproxy, () => toxiproxy.setEnabled(spec.link, true).then(() => ({ link: spec.link, enabled: true }))),
-      };
+      const undo = (): Promise<Record<string, unknown>> =>
+        withReset(toxiproxy, () => toxiproxy.setEnabled(spec.link, true).then(() => ({ link: spec.link, enabled: true })));
+      await orUndo(toxiproxy.setEnabled(spec.link, false), undo);
+      return { details: { link: spec.link, toxic: 'down' }, undo };
     }
     const name = `codestorm-${spec.toxic}-${++counter}`;
     const toxic = {
@@ -48,17 +49,30 @@ export const network: FaultKind<Spec> = {
       type: spec.toxic,
       stream: spec.stream ?? 'downstream',
       toxicity: spec.toxicity ?? 1,
-      attributes: { ...TOXIC_DEFAULTS[spec.toxic], ...spec.attributes },
+      // The scenario schema has checked the names against the toxic's (toxic-attributes.ts).
+      attributes: { ...TOXIC_DEFAULTS[spec.toxic], ...spec.attributes } as ToxicAttributes[typeof spec.toxic],
     };
-    await toxiproxy.addToxic(spec.link, toxic);
+    const undo = (): Promise<Record<string, unknown>> =>
+      withReset(toxiproxy, () => toxiproxy.removeToxic(spec.link, name).then(() => ({ link: spec.link, removed: name })));
+    await orUndo(toxiproxy.addToxic(spec.link, toxic), undo);
     return {
       details: { link: spec.link, toxic: toxic.type, name, stream: toxic.stream, toxicity: toxic.toxicity, attributes: toxic.attributes },
-      undo: () => withReset(toxiproxy, () => toxiproxy.removeToxic(spec.link, name).then(() => ({ link: spec.link, removed: name }))),
+      undo,
     };
   },
 };
 
-async function withReset(toxiproxy: ToxiproxyClient, undo: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+/** A begin that hit its deadline may yet land: undo it (best effort) before reporting the failure. */
+async function orUndo(begin: Promise<unknown>, undo: () => Promise<unknown>): Promise<void> {
+  try {
+    await begin;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'TOXIPROXY_DEADLINE') await undo().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function withReset(toxiproxy: ToxiproxyControl, undo: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
   try {
     return await undo();
   } catch (err) {

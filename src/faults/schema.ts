@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_EXPECTED, readDuration } from '../engine/executors/duration.js';
+import { TOXIC_ATTRIBUTE_NAMES, TOXIPROXY_NAME } from '../stack/toxic-attributes.js';
 
 /**
  * The `faults` section of a scenario: what to break, when, for how long. The zod schema here
@@ -31,7 +32,7 @@ export const networkFault = z.strictObject({
   kind: z.literal('network'),
   ...common,
   /** A Toxiproxy proxy: `postgres` or `redis` on the reference stack. */
-  link: z.string().min(1),
+  link: z.string().min(1).regex(TOXIPROXY_NAME, 'expected a Toxiproxy proxy name: letters, digits and . _ ~ - only'),
   /** A Toxiproxy toxic, or `down` (the proxy disabled: connections refused and cut). */
   toxic: z.enum(TOXICS),
   stream: z.enum(['downstream', 'upstream']).optional(),
@@ -39,6 +40,12 @@ export const networkFault = z.strictObject({
   toxicity: share.optional(),
   /** The toxic's attributes, in Toxiproxy's names (latency/jitter in ms, rate in KB/s, …). */
   attributes: z.record(z.string(), z.number()).optional(),
+}).superRefine((f, ctx) => {
+  if (f.toxic === 'down' || f.attributes === undefined) return;
+  const known: readonly string[] = TOXIC_ATTRIBUTE_NAMES[f.toxic];
+  for (const name of Object.keys(f.attributes)) {
+    if (!known.includes(name)) ctx.addIssue({ code: 'custom', path: ['attributes', name], message: `unknown attribute for ${f.toxic}: expected ${known.join(', ')}` });
+  }
 });
 
 export const CORRUPTIONS = ['garbage', 'truncate', 'swap', 'stale', 'expire', 'flush'] as const;

@@ -1,5 +1,5 @@
 import type { ReferenceServer } from '../stack/reference-server.js';
-import type { ToxiproxyClient } from '../stack/toxiproxy-client.js';
+import type { ToxiproxyControl } from '../stack/toxiproxy-control.js';
 import type { Random } from '../engine/random.js';
 import type { FaultSpec } from './schema.js';
 
@@ -10,7 +10,7 @@ import type { FaultSpec } from './schema.js';
  * keys may have been rewritten) and must leave no trace of the fault.
  */
 export interface Controllers {
-  readonly toxiproxy?: ToxiproxyClient;
+  readonly toxiproxy?: ToxiproxyControl;
   /** Direct connections (not through the proxies): faults must not suffer from each other. */
   readonly redisUrl?: string;
   readonly databaseUrl?: string;

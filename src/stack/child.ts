@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { CodestormError } from '../errors.js';
+import type { Ledger, StopSignal } from './ledger.js';
 
 /**
  * A child process the harness owns: its recent output is kept for error messages, its exit is
@@ -15,6 +16,10 @@ export interface StartChildOptions extends SpawnOptions {
   readonly name: string;
   /** Called with each line of stdout and stderr. */
   readonly onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+  /** The stack's state file: the child is recorded there while it runs, for the watchdog and reaper. */
+  readonly ledger?: Ledger | undefined;
+  /** How it is stopped politely if this process dies first (default SIGTERM). */
+  readonly stopSignal?: StopSignal;
 }
 
 const KEPT_LINES = 40;
@@ -58,7 +63,7 @@ export class ManagedChild {
   #stopping = false;
 
   constructor(command: string, args: readonly string[], options: StartChildOptions) {
-    const { name, onLine, ...spawnOptions } = options;
+    const { name, onLine, ledger, stopSignal, ...spawnOptions } = options;
     this.name = name;
     // Detached: a Ctrl-C at the terminal reaches only the harness, which then stops its
     // children in order (server before database) instead of all of them at once.
@@ -77,6 +82,11 @@ export class ManagedChild {
     };
     running.add(this);
     guardSignals();
+    const pid = this.process.pid;
+    if (pid !== undefined) ledger?.addProcess(name, pid, stopSignal ?? 'SIGTERM');
+    const forget = (): void => {
+      if (pid !== undefined) ledger?.removeProcess(pid);
+    };
     this.process.stdout?.on('data', collect('stdout'));
     this.process.stderr?.on('data', collect('stderr'));
     this.exited = new Promise((resolve) => {
@@ -84,11 +94,13 @@ export class ManagedChild {
         this.#recent.push(String(err));
         this.#exit ??= { code: null, signal: null };
         running.delete(this);
+        forget();
         resolve(this.#exit);
       });
       this.process.once('exit', (code, signal) => {
         this.#exit = { code, signal };
         running.delete(this);
+        forget();
         resolve(this.#exit);
       });
     });

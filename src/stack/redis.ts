@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ManagedChild } from './child.js';
 import { freePort } from './ports.js';
+import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
 import { CodestormError } from '../errors.js';
 
@@ -14,11 +15,15 @@ export interface RedisHandle {
   readonly child: ManagedChild | undefined;
 }
 
-/** A redis-server of our own, on a free loopback port, with persistence off. */
-export async function startRedis(teardown: Teardown, binary = 'redis-server'): Promise<RedisHandle> {
+/** A redis-server of our own, on a free loopback port, with persistence off; recorded in `ledger` when given. */
+export async function startRedis(teardown: Teardown, { binary = 'redis-server', ledger }: { binary?: string; ledger?: Ledger } = {}): Promise<RedisHandle> {
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'codestorm-redis-'));
-  teardown.add('remove redis directory', () => rm(dir, { recursive: true, force: true }));
+  ledger?.addDir(dir);
+  teardown.add('remove redis directory', async () => {
+    await rm(dir, { recursive: true, force: true });
+    ledger?.removeDir(dir);
+  });
   const child = new ManagedChild(
     binary,
     [
@@ -31,7 +36,7 @@ export async function startRedis(teardown: Teardown, binary = 'redis-server'): P
       '--protected-mode', 'yes',
       '--maxclients', '10000',
     ],
-    { name: 'redis-server' },
+    { name: 'redis-server', ledger },
   );
   teardown.add('stop redis-server', () => child.stop('SIGTERM').then(() => undefined));
   if (child.pid === undefined) {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import { ManagedChild } from './child.js';
 import { compiled } from '../package-root.js';
+import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
 import { CONFIG_ENV, type ServerConfig } from '../server/config.js';
 import { CodestormError } from '../errors.js';
@@ -27,14 +28,17 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
   readonly child: ManagedChild;
   readonly #workers = new Map<number, number>();
 
-  private constructor(readonly config: ServerConfig, child: ManagedChild) {
+  readonly #ledger: Ledger | undefined;
+
+  private constructor(readonly config: ServerConfig, child: ManagedChild, ledger: Ledger | undefined) {
     super();
     this.child = child;
+    this.#ledger = ledger;
     this.url = `http://${config.host}:${config.port}`;
     this.metricsUrl = config.metricsPort > 0 ? `http://${config.host}:${config.metricsPort}/metrics` : undefined;
   }
 
-  static async start(config: ServerConfig, teardown: Teardown): Promise<ReferenceServer> {
+  static async start(config: ServerConfig, teardown: Teardown, ledger?: Ledger): Promise<ReferenceServer> {
     const entry = compiled('src/server/primary.js');
     if (!existsSync(entry)) {
       throw new CodestormError('NOT_BUILT', `the reference server is not built (${entry} is missing)`, {
@@ -49,11 +53,12 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
       name: 'reference server',
       env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      ledger,
       onLine: (line, stream) => {
         if (stream === 'stdout' && line.startsWith('{')) onEvent(line);
       },
     });
-    const server = new ReferenceServer(config, child);
+    const server = new ReferenceServer(config, child, ledger);
     onEvent = (line) => server.#onEvent(line);
     teardown.add('stop reference server', () => child.stop('SIGTERM', 8_000).then(() => undefined));
     await child.waitForLine(/"event":"ready"/, 30_000);
@@ -89,8 +94,14 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     }
     if (event.event === 'worker-listening' && event.worker !== undefined && event.pid !== undefined) {
       this.#workers.set(event.worker, event.pid);
+      // Recorded on their own: a worker a fault stopped outlives the primary if we are killed.
+      this.#ledger?.addProcess(`server worker ${event.worker}`, event.pid, 'SIGTERM');
     }
-    if (event.event === 'worker-exit' && event.worker !== undefined) this.#workers.delete(event.worker);
+    if (event.event === 'worker-exit' && event.worker !== undefined) {
+      const pid = this.#workers.get(event.worker) ?? event.pid;
+      if (pid !== undefined) this.#ledger?.removeProcess(pid);
+      this.#workers.delete(event.worker);
+    }
     this.emit('event', event);
   }
 }

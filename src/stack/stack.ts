@@ -6,6 +6,8 @@ import { freePort } from './ports.js';
 import { ReferenceServer } from './reference-server.js';
 import { Teardown } from './teardown.js';
 import { describeExit, type ManagedChild } from './child.js';
+import { reapLeftovers } from './reap.js';
+import { openStateFile } from './state.js';
 import { serverConfig, type ProfileName, type ResilienceConfig } from '../server/config.js';
 import { seedResidents, type SeedResult } from '../server/db/seed.js';
 import { CodestormError, errorMessage } from '../errors.js';
@@ -85,13 +87,19 @@ async function bringUp(
   const givenRedis = redisUrl ? parseRedisUrl(redisUrl) : undefined;
   const givenToxiproxy = toxiproxyUrl ? connectToxiproxy(toxiproxyUrl) : undefined;
 
+  // What killed runs left goes first (said on stderr); then this stack's own state file and
+  // watchdog, before anything starts, so that whatever kills us from here on is reaped.
+  await reapLeftovers({ env, say });
+  const ledger = openStateFile(teardown, env);
+  if (toxiproxyUrl) ledger.addToxiproxy(toxiproxyUrl);
+
   say(givenPostgres ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');
   // Started side by side; all of them settle before we go on or give up, so that nothing is
   // still starting while the teardown runs.
   const [postgres, redis, toxiproxy] = await settleAll([
-    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env }),
-    givenRedis ?? startRedis(teardown),
-    givenToxiproxy ?? startToxiproxy(teardown, say),
+    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env, ledger }),
+    givenRedis ?? startRedis(teardown, { ledger }),
+    givenToxiproxy ?? startToxiproxy(teardown, say, ledger),
   ] as const);
   interrupted(teardown);
   say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
@@ -131,7 +139,7 @@ async function bringUp(
     ...(options.resilience !== undefined ? { resilience: options.resilience } : {}),
   });
   say(`codestorm: starting the reference server (${config.profile}, ${config.workers} worker${config.workers === 1 ? '' : 's'})`);
-  const server = await ReferenceServer.start(config, teardown);
+  const server = await ReferenceServer.start(config, teardown, ledger);
   // Listening is not ready: the workers' connections to Postgres and Redis may still be opening.
   await untilReady(server.url, 15_000);
 

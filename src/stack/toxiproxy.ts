@@ -1,13 +1,14 @@
 import { ManagedChild } from './child.js';
 import { freePort, waitForPort } from './ports.js';
+import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
-import { ToxiproxyClient } from './toxiproxy-client.js';
+import { ToxiproxyControl } from './toxiproxy-control.js';
 import { buildToxiproxy, findToxiproxy, toxiproxyInstallCommand } from './tools.js';
 import { CodestormError } from '../errors.js';
 
 export interface ToxiproxyHandle {
   readonly apiUrl: string;
-  readonly client: ToxiproxyClient;
+  readonly client: ToxiproxyControl;
   readonly child: ManagedChild | undefined;
 }
 
@@ -22,10 +23,10 @@ export async function resolveToxiproxyBinary(say: (line: string) => void): Promi
   return found.path;
 }
 
-export async function startToxiproxy(teardown: Teardown, say: (line: string) => void): Promise<ToxiproxyHandle> {
+export async function startToxiproxy(teardown: Teardown, say: (line: string) => void, ledger?: Ledger): Promise<ToxiproxyHandle> {
   const binary = await resolveToxiproxyBinary(say);
   const port = await freePort();
-  const child = new ManagedChild(binary, ['-host', '127.0.0.1', '-port', String(port)], { name: 'toxiproxy-server' });
+  const child = new ManagedChild(binary, ['-host', '127.0.0.1', '-port', String(port)], { name: 'toxiproxy-server', ledger });
   teardown.add('stop toxiproxy-server', () => child.stop('SIGTERM').then(() => undefined));
   await Promise.race([
     waitForPort(port, { what: 'toxiproxy-server', timeoutMs: 15_000 }),
@@ -34,11 +35,11 @@ export async function startToxiproxy(teardown: Teardown, say: (line: string) => 
     }),
   ]);
   const apiUrl = `http://127.0.0.1:${port}`;
-  return { apiUrl, client: new ToxiproxyClient(apiUrl), child };
+  return { apiUrl, client: new ToxiproxyControl(apiUrl), child };
 }
 
 export function connectToxiproxy(apiUrl: string): ToxiproxyHandle {
-  return { apiUrl, client: new ToxiproxyClient(apiUrl), child: undefined };
+  return { apiUrl, client: new ToxiproxyControl(apiUrl), child: undefined };
 }
 
 /** Puts a proxy in front of `upstream` on a free loopback port and removes it on teardown. */

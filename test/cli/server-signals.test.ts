@@ -32,7 +32,7 @@ function portsIn(text: string): number[] {
   return [...text.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
 }
 
-describe.each(['SIGINT', 'SIGTERM'] as const)('codestorm server stopped by %s', (signal) => {
+describe.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('codestorm server stopped by %s', (signal) => {
   it('leaves no process of the stack and frees its ports', async () => {
     const { child, stdout, stderr } = await runUntilReady();
     const pid = child.pid!;

@@ -6,7 +6,7 @@ import type { Controllers } from '../../src/faults/types.js';
 import { compileScenario } from '../../src/scenario/load.js';
 import { createRandom } from '../../src/engine/random.js';
 import { Teardown } from '../../src/stack/teardown.js';
-import { ToxiproxyClient } from '../../src/stack/toxiproxy-client.js';
+import { ToxiproxyControl } from '../../src/stack/toxiproxy-control.js';
 
 /** The timeline's arithmetic and its refusals, without a stack. */
 const spec = (raw: Record<string, unknown>): FaultSpec => faultSchema.parse(raw);
@@ -57,7 +57,7 @@ describe('checkControllers', () => {
   });
 
   it('passes when every controller is there', () => {
-    const all: Controllers = { toxiproxy: new ToxiproxyClient('http://127.0.0.1:1'), databaseUrl: 'postgres://x', redisUrl: 'redis://x' };
+    const all: Controllers = { toxiproxy: new ToxiproxyControl('http://127.0.0.1:1'), databaseUrl: 'postgres://x', redisUrl: 'redis://x' };
     expect(() => checkControllers(faults.slice(0, 2), all, 'x.yaml')).not.toThrow();
   });
 });
@@ -69,7 +69,7 @@ describe('the timeline', () => {
     const timeline = new Timeline({
       faults: planFaults([spec({ kind: 'network', link: 'postgres', toxic: 'latency', at: '+0s', duration: '1s' })], undefined),
       // Nothing listens there: the control call fails.
-      controllers: { toxiproxy: new ToxiproxyClient('http://127.0.0.1:9', 500) },
+      controllers: { toxiproxy: new ToxiproxyControl('http://127.0.0.1:9', 500) },
       random: createRandom(1),
       teardown,
       event: (name, fields) => events.push({ name, fields }),
