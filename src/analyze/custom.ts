@@ -38,7 +38,7 @@ export interface CustomMetricView {
    * share of passes, a gauge's latest value, a trend's p(95); null where a second had no samples.
    */
   readonly perSecond: readonly (number | null)[];
-  /** The highest point of perSecond (a gauge: its highest value), the first second it was reached. */
+  /** The highest point of perSecond (a gauge: its highest value), the first second it was reached; null without samples. */
   readonly peak: CustomPeak | null;
   readonly byTags: readonly { readonly tags: MetricTags; readonly values: K6Values }[];
   readonly tagsDropped: number;
@@ -101,7 +101,7 @@ export function customViews(run: RunDir, faults: readonly FaultSpan[]): CustomMe
         unit: unitOf(d),
         values: k6Values(total, pct(totalWindow), n),
         perSecond,
-        peak: found === null ? null : { ...found, fault: relationTo(found.atS, faults) },
+        peak: found === null || total.count === 0 ? null : { ...found, fault: relationTo(found.atS, faults) },
         byTags: [...series.entries()]
           .filter(([, s]) => Object.keys(s.acc.tags).length > 0)
           .sort(([a], [b]) => compareCodeUnits(a, b))

@@ -132,8 +132,9 @@ export const CUSTOM_CHART_ID = 'custom-metrics';
  * axis, %), when the run has any: what its people did, on the same clock as the load and faults.
  */
 function customChart(analysis: Analysis, time: TimeChart, line: Line): ChartSpec | undefined {
-  const counters = analysis.custom.filter((m) => m.type === 'counter');
-  const rates = analysis.custom.filter((m) => m.type === 'rate');
+  // A metric with no samples has no line to draw (the table says so).
+  const counters = analysis.custom.filter((m) => m.type === 'counter' && m.peak !== null);
+  const rates = analysis.custom.filter((m) => m.type === 'rate' && m.peak !== null);
   if (counters.length + rates.length === 0) return undefined;
   const datasets = [
     ...counters.map((m, i) => line(`${m.metric} per second`, m.perSecond, COLOURS[i % COLOURS.length]!, { yAxisID: 'y' })),

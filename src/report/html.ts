@@ -64,7 +64,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 header{padding:12px 16px;margin:16px 0;border-radius:6px}header.pass{background:#e8f5e9}header.fail{background:#fdecea}
 h1{margin:0;font-size:22px}h2{font-size:17px;margin:26px 0 8px}.meta{margin:4px 0 0;color:#555}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}
-#people td{text-align:left}#people tr.tags td{color:#555;font-size:13px}#people tr.tags td:first-child{padding-left:22px}
+#people td,#people th{text-align:left}#people tr.tags td{color:#555;font-size:13px}#people tr.tags td:first-child{padding-left:22px}
 .ok{color:#1b7f2a}.bad{color:#c62828;font-weight:600}
 .chart{margin:18px 0;border:1px solid #eee;border-radius:6px;padding:8px}canvas{max-width:100%}
 </style></head><body>
