@@ -131,7 +131,8 @@ function pointOf(type: MetricKind, acc: CustomAccumulator, window: LatencyWindow
 
 /** During a fault that was on at `atS`, else after the latest one that had ended by then. */
 export function relationTo(atS: number, faults: readonly FaultSpan[]): FaultRelation | null {
-  const during = faults.find((f) => f.startS !== null && f.startS <= atS + 1 && (f.endS === null || atS < f.endS));
+  // Second `atS` covers [atS, atS + 1): a fault that began within it was on during it.
+  const during = faults.find((f) => f.startS !== null && f.startS < atS + 1 && (f.endS === null || atS < f.endS));
   if (during !== undefined) return { name: during.name, relation: 'during', afterS: null };
   let latest: FaultSpan | undefined;
   for (const f of faults) if (f.endS !== null && f.endS <= atS && (latest === undefined || f.endS > latest.endS!)) latest = f;

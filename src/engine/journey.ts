@@ -103,6 +103,12 @@ export interface WorkerIdentity {
 
 export type JourneyFactory = (options: unknown, worker: WorkerIdentity) => readonly WeightedJourney[];
 
+/** What a journey module exports (`satisfies JourneyModule` checks one). */
+export interface JourneyModule {
+  readonly journeys: JourneyFactory;
+  readonly metrics?: MetricDeclarations;
+}
+
 /**
  * A mix that changes over the run: journey `journey` is picked in proportion to its own rate
  * plan's rate at the arrival's time (superposed arrival streams, each labelled by its share).

@@ -148,6 +148,7 @@ describe('custom metrics in the analysis', () => {
       { name: 'never', startS: null, endS: null },
     ];
     expect(relationTo(5, faults)).toBeNull();
+    expect(relationTo(9, faults)).toBeNull(); // second 9 ends as fault a begins
     expect(relationTo(9.5, faults)).toEqual({ name: 'a', relation: 'during', afterS: null });
     expect(relationTo(19, faults)).toEqual({ name: 'a', relation: 'during', afterS: null });
     expect(relationTo(20, faults)).toEqual({ name: 'a', relation: 'after', afterS: 0 });
