@@ -67,6 +67,8 @@ export interface CustomMetricsInScope {
   readonly metrics: MetricDeclarations;
   /** e.g. the journey module's path. */
   readonly from: string;
+  /** The module could not be loaded (reported on its own): thresholds on metrics that are not built in go unchecked. */
+  readonly unavailable?: boolean;
 }
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
@@ -169,6 +171,7 @@ export function parseThresholds(raw: unknown, where = 'thresholds', custom?: Cus
   } else {
     for (const [key, entries] of Object.entries(raw)) {
       const at = `${where}.${key}`;
+      if (custom?.unavailable === true && !Object.hasOwn(METRIC_TYPES, key.split('{')[0]!.trim())) continue;
       const target = parseMetricKey(key, custom, (p) => problems.push(`${at}: ${p}`));
       if (!Array.isArray(entries)) {
         problems.push(`${at}: expected a list of thresholds, got ${describe(entries)}`);

@@ -93,8 +93,9 @@ export function compileScenario(text: string, file: string, options: LoadOptions
   const module = journeyModuleOf(raw, file);
   for (const message of options.moduleProblems ?? []) problems.push({ path: module?.field ?? 'module', message, line: lineOf([module?.field ?? 'module']) });
   const metrics = options.metrics ?? {};
-  const from = options.metricsFrom ?? (module === undefined ? '' : path.relative(process.cwd(), module.file) || module.file);
-  const custom: CustomMetricsInScope | undefined = options.metrics === undefined && module === undefined ? undefined : { metrics, from };
+  const from = options.metricsFrom ?? (module === undefined ? '' : module.field === 'city' ? 'sim/journeys' : shortPath(module.file));
+  const unavailable = (options.moduleProblems ?? []).length > 0;
+  const custom: CustomMetricsInScope | undefined = options.metrics === undefined && module === undefined ? undefined : { metrics, from, ...(unavailable ? { unavailable } : {}) };
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) problems.push(...problemsOf(result.error, lineOf));
   // The executor and the thresholds check their own fields: their problems join the list.
@@ -120,6 +121,12 @@ export function compileScenario(text: string, file: string, options: LoadOptions
     ...(city === undefined ? {} : { city }),
     ...(module === undefined ? {} : { module: module.file }),
   });
+}
+
+/** Relative to the working directory when under it, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) => number | undefined, check: () => T): T | undefined {

@@ -148,6 +148,19 @@ describe('scenario files: journeys in a module, and thresholds on its custom met
     expect(lines).toEqual(['scenarios/x.yaml:12: thresholds.order{shop:north}: unknown metric "order" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, or a custom metric shop.js declares: orders)']);
   });
 
+  it('a module that cannot be loaded is one problem, not one more for each threshold on its metrics', () => {
+    let lines: string[] = [];
+    try {
+      compileScenario(`${MODULE}  orders: ["count>10"]\n  http_reqs: ["count>x"]\n`, 'scenarios/x.yaml', { moduleProblems: ['/tmp/shop.js: cannot load the journey module (no such file)'] });
+    } catch (err) {
+      lines = (err as Error).message.split('\n');
+    }
+    expect(lines).toEqual([
+      'scenarios/x.yaml:8: module: /tmp/shop.js: cannot load the journey module (no such file)',
+      'scenarios/x.yaml:13: thresholds.http_reqs[0]: bad value "x" (expected a number) in "count>x"',
+    ]);
+  });
+
   it('reports a tagged built-in threshold\'s problem with its line (it used to vanish)', () => {
     expect(problems(PING.replace('http_req_duration: ["p(95)<500"]', '"http_req_duration{name:get-thing}": ["p95<500"]'))).toEqual([
       'scenarios/x.yaml:15: thresholds.http_req_duration{name:get-thing}[0]: unknown aggregation "p95" (expected p(N), avg, med, min, max) in "p95<500"',
