@@ -1,6 +1,7 @@
 import { matches } from '../engine/aggregate.js';
 import { OUTCOMES, type Outcome } from '../engine/second.js';
-import { evaluate, type CounterAggregate, type MetricSource, type RateAggregate, type Tags, type Threshold, type TrendAggregate } from '../engine/thresholds.js';
+import { evaluate, type CounterAggregate, type GaugeAggregate, type MetricSource, type RateAggregate, type Tags, type Threshold, type TrendAggregate } from '../engine/thresholds.js';
+import { CustomWindow, customViews, type CustomMetricView } from './custom.js';
 import type { RunDir, RunSecond } from './read.js';
 import type { Slo } from './slo.js';
 import { decodeSparse, LatencyWindow, type Sparse } from './window.js';
@@ -19,6 +20,7 @@ import { decodeSparse, LatencyWindow, type Sparse } from './window.js';
  *   it ended the SLOs held again (recoveryS).
  * - Metastable failure: a trigger (a fault, or the load once it fell back below capacity) gone,
  *   and the SLOs still not holding `metastableAfter` seconds later.
+ * - The journeys' custom metrics: each one's run values, per-second series and peak (custom.ts).
  */
 export interface SecondPoint {
   readonly t: number;
@@ -90,6 +92,8 @@ export interface Analysis {
   readonly metastable: { readonly flagged: boolean; readonly triggers: readonly Trigger[] };
   readonly series: readonly SecondPoint[];
   readonly names: readonly string[];
+  /** The custom metrics the run's journeys declared, in name order; [] without any. */
+  readonly custom: readonly CustomMetricView[];
 }
 
 interface Cell {
@@ -110,10 +114,13 @@ class FilterWindow {
 class WindowSource implements MetricSource {
   readonly #filters = new Map<string, FilterWindow>();
   readonly #ring: { cells: Cell[]; dropped: number; iterations: number }[] = [];
+  readonly #custom: CustomWindow;
   dropped = 0;
   iterations = 0;
   constructor(readonly windowS: number, thresholds: readonly Threshold[]) {
+    this.#custom = new CustomWindow(windowS, thresholds);
     for (const t of thresholds) {
+      if (t.custom) continue;
       const key = JSON.stringify(t.tags);
       if (!this.#filters.has(key)) this.#filters.set(key, new FilterWindow(t.tags));
     }
@@ -124,6 +131,7 @@ class WindowSource implements MetricSource {
   }
 
   push(cells: Cell[], second: RunSecond): void {
+    this.#custom.push(second.custom);
     this.#apply(cells, 1);
     this.dropped += second.dropped;
     this.iterations += second.iterations;
@@ -151,7 +159,8 @@ class WindowSource implements MetricSource {
     }
   }
 
-  trend(_metric: string, tags: Tags): TrendAggregate | undefined {
+  trend(metric: string, tags: Tags): TrendAggregate | undefined {
+    if (metric !== 'http_req_duration') return this.#custom.trend(metric, tags);
     const f = this.#filters.get(JSON.stringify(tags));
     if (f === undefined || f.latency.count <= 0) return undefined;
     const w = f.latency;
@@ -171,15 +180,21 @@ class WindowSource implements MetricSource {
     };
   }
 
-  rate(_metric: string, tags: Tags): RateAggregate | undefined {
+  rate(metric: string, tags: Tags): RateAggregate | undefined {
+    if (metric !== 'http_req_failed') return this.#custom.rate(metric, tags);
     const f = this.#filters.get(JSON.stringify(tags));
     return f === undefined || f.total <= 0 ? undefined : { passes: f.failed, total: f.total };
   }
 
   counter(metric: string, tags: Tags): CounterAggregate | undefined {
+    if (metric !== 'http_reqs' && metric !== 'dropped_iterations' && metric !== 'iterations') return this.#custom.counter(metric, tags);
     const f = this.#filters.get(JSON.stringify(tags));
     const count = metric === 'dropped_iterations' ? this.dropped : metric === 'iterations' ? this.iterations : (f?.total ?? 0);
     return { count, perSecond: this.seconds === 0 ? 0 : count / this.seconds };
+  }
+
+  gauge(metric: string, tags: Tags): GaugeAggregate | undefined {
+    return this.#custom.gauge(metric, tags);
   }
 }
 
@@ -352,6 +367,7 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
     metastable: { flagged: triggers.some((t) => t.metastable === true), triggers },
     series,
     names: run.names,
+    custom: customViews(run, faultWindows),
   };
 }
 

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { invalidInput } from '../errors.js';
-import { OUTCOMES, type Outcome, type SecondTotals } from '../engine/second.js';
+import { isCustomMetricLine, OUTCOMES, readCustomLine, type CustomLine, type Outcome, type SecondTotals } from '../engine/second.js';
 import type { LatencySummary } from '../engine/histogram.js';
+import type { MetricDeclaration, MetricDeclarations } from '../engine/journey.js';
 
 /**
  * A run directory read back: the per-second lines of metrics.ndjson (histograms left encoded
@@ -21,6 +22,8 @@ export interface RequestSecond {
 
 export interface RunSecond extends SecondTotals {
   readonly requests: readonly RequestSecond[];
+  /** Custom metrics' lines of this second (histograms encoded), in file order. */
+  readonly custom: readonly CustomLine[];
 }
 
 export interface RunEvent {
@@ -41,6 +44,8 @@ export interface RunDir {
   /** Every second from 0 to the last one written, empty seconds included. */
   readonly seconds: readonly RunSecond[];
   readonly names: readonly string[];
+  /** The custom metrics metrics.ndjson declares (none for a run without them). */
+  readonly metrics: MetricDeclarations;
   readonly events: readonly RunEvent[];
   readonly server: readonly Scrape[];
   /** summary.json as the run wrote it, if it did. */
@@ -54,13 +59,29 @@ export function readRunDir(dir: string): RunDir {
   const scenarioFile = path.join(dir, 'scenario.yaml');
   if (!existsSync(metricsFile)) throw invalidInput('RUN_DIR_INVALID', `${dir}: not a run directory (no metrics.ndjson)`);
   if (!existsSync(scenarioFile)) throw invalidInput('RUN_DIR_INVALID', `${dir}: not a run directory (no scenario.yaml)`);
-  const byT = new Map<number, { totals?: Omit<RunSecond, 'requests' | 't'>; requests: RequestSecond[] }>();
+  const byT = new Map<number, { totals?: Omit<RunSecond, 'requests' | 'custom' | 't'>; requests: RequestSecond[]; custom: CustomLine[] }>();
   const names = new Set<string>();
+  const metrics: Record<string, MetricDeclaration> = {};
   lines(metricsFile).forEach(({ line, where }) => {
     const raw = json(line, where);
+    // Custom metrics' lines are checked against their one schema, in src/engine/second.ts.
+    if (isCustomMetricLine(raw)) {
+      const read = readCustomLine(raw, where);
+      if (read.kind === 'metric') {
+        metrics[read.metric] = read.declaration;
+        return;
+      }
+      const { t, metric } = read.line;
+      if (!Object.hasOwn(metrics, metric)) throw bad(where, `metric: "${metric}" is not declared earlier in the file`);
+      if (metrics[metric]!.type !== read.line.type) throw bad(where, `type: "${metric}" is declared a ${metrics[metric]!.type}`);
+      const entry = byT.get(t) ?? { requests: [], custom: [] };
+      byT.set(t, entry);
+      entry.custom.push(read.line);
+      return;
+    }
     const t = raw['t'];
     if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw bad(where, 't: expected a whole number >= 0');
-    const entry = byT.get(t) ?? { requests: [] };
+    const entry = byT.get(t) ?? { requests: [], custom: [] };
     byT.set(t, entry);
     if (raw['name'] === TOTALS) {
       const n = (k: string) => {
@@ -93,13 +114,13 @@ export function readRunDir(dir: string): RunDir {
   const seconds: RunSecond[] = [];
   for (let t = 0; t <= last; t++) {
     const e = byT.get(t);
-    seconds.push({ t, ...(e?.totals ?? { offered: 0, started: 0, dropped: 0, iterations: 0, inFlightMax: 0 }), requests: e?.requests ?? [] });
+    seconds.push({ t, ...(e?.totals ?? { offered: 0, started: 0, dropped: 0, iterations: 0, inFlightMax: 0 }), requests: e?.requests ?? [], custom: e?.custom ?? [] });
   }
   const events = optionalLines(path.join(dir, 'events.ndjson')).map(({ line, where }) => json(line, where) as unknown as RunEvent);
   const server = optionalLines(path.join(dir, 'server.ndjson')).map(({ line, where }) => json(line, where) as unknown as Scrape);
   const summaryFile = path.join(dir, 'summary.json');
   const summary = existsSync(summaryFile) ? json(readFileSync(summaryFile, 'utf8'), summaryFile) : undefined;
-  return { dir, scenarioFile, seconds, names: [...names].sort(), events, server, summary };
+  return { dir, scenarioFile, seconds, names: [...names].sort(), metrics: Object.freeze(metrics), events, server, summary };
 }
 
 function lines(file: string): { line: string; where: string }[] {

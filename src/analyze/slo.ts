@@ -1,5 +1,5 @@
 import { parseDuration } from '../engine/executors/duration.js';
-import { parseThresholds, type ThresholdSet } from '../engine/thresholds.js';
+import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, invalidInput } from '../errors.js';
 
 /**
@@ -26,7 +26,8 @@ export interface Slo {
 const SETTINGS = ['window', 'sustain', 'metastableAfter'] as const;
 export const DEFAULT_SLO_TEXT = { http_req_duration: ['p(99)<1000'], http_req_failed: ['rate<0.05'] } as const;
 
-export function parseSlo(raw: unknown, where = 'slo'): Slo {
+/** `custom`: the journeys' custom metrics, which an SLO may name as thresholds do. */
+export function parseSlo(raw: unknown, where = 'slo', custom?: CustomMetricsInScope): Slo {
   if (raw === undefined) {
     return { windowS: 10, sustainS: 5, metastableAfterS: 30, thresholds: parseThresholds(DEFAULT_SLO_TEXT, where), source: 'default' };
   }
@@ -55,7 +56,7 @@ export function parseSlo(raw: unknown, where = 'slo'): Slo {
   const metrics = Object.fromEntries(Object.entries(raw).filter(([k]) => !(SETTINGS as readonly string[]).includes(k)));
   let thresholds: ThresholdSet = [];
   try {
-    thresholds = parseThresholds(metrics, where);
+    thresholds = parseThresholds(metrics, where, custom);
     if (thresholds.length === 0) problems.push(`${where}: expected at least one metric, e.g. http_req_duration: ["p(99)<1000"]`);
   } catch (err) {
     if (!(err instanceof CodestormError)) throw err;

@@ -1,6 +1,6 @@
 import { inflateSync } from 'node:zlib';
 import { decodeFromCompressedBase64, JsHistogram } from 'hdr-histogram-js';
-import { createLatencyHistogram, type LatencyHistogram } from '../engine/histogram.js';
+import { createHistogram, LATENCY_LAYOUT, VALUE_LAYOUT, type LatencyHistogram } from '../engine/histogram.js';
 import { invalidInput } from '../errors.js';
 
 /**
@@ -11,9 +11,11 @@ import { invalidInput } from '../errors.js';
  * percentile reads the dense counts exactly as hdr-histogram-js's getValueAtPercentile does, so
  * a window's p(99) is the p(99) of one histogram of all its samples.
  *
- * Every histogram the engine writes has the same layout (src/engine/histogram.ts); one that
- * does not (another tool's) is decoded by the library and its values re-bucketed.
+ * The engine writes two layouts (src/engine/histogram.ts): latency (µs) and custom trends'
+ * values (thousandths of their unit); both read back in thousandths as ms or units. A histogram
+ * of another layout (another tool's) is decoded by the library and its values re-bucketed.
  */
+export type LayoutKind = 'latency' | 'value';
 const COMPRESSED_COOKIE_BASE = 0x1c849304;
 const ENCODING_COOKIE_BASE = 0x1c849303;
 
@@ -31,8 +33,8 @@ class Layout {
   readonly median: Float64Array;
   readonly template: LatencyHistogram;
 
-  constructor() {
-    const h = createLatencyHistogram();
+  constructor(kind: LayoutKind) {
+    const h = createHistogram(kind === 'latency' ? LATENCY_LAYOUT : VALUE_LAYOUT);
     this.template = h;
     this.length = h.countsArrayLength;
     this.lowest = new Float64Array(this.length);
@@ -47,11 +49,11 @@ class Layout {
   }
 }
 
-let layout: Layout | undefined;
-const layoutOf = (): Layout => (layout ??= new Layout());
+const layouts: Partial<Record<LayoutKind, Layout>> = {};
+const layoutOf = (kind: LayoutKind = 'latency'): Layout => (layouts[kind] ??= new Layout(kind));
 
-export function decodeSparse(encoded: string): Sparse {
-  const fast = tryDecodeWire(encoded);
+export function decodeSparse(encoded: string, kind: LayoutKind = 'latency'): Sparse {
+  const fast = tryDecodeWire(encoded, layoutOf(kind));
   if (fast !== undefined) return fast;
   // Another layout: decode with the library and re-bucket each value into ours.
   let decoded: unknown;
@@ -62,7 +64,7 @@ export function decodeSparse(encoded: string): Sparse {
   }
   if (!(decoded instanceof JsHistogram)) throw invalidInput('METRICS_BAD_HISTOGRAM', 'not an encoded HDR histogram of integers');
   const h = decoded;
-  const l = layoutOf();
+  const l = layoutOf(kind);
   const byIndex = new Map<number, number>();
   for (let i = 0; i < h.countsArrayLength; i++) {
     const c = h.getCountAtIndex(i);
@@ -80,7 +82,7 @@ function toSparse(byIndex: Map<number, number>): Sparse {
   return { index, count, total: count.reduce((s, c) => s + c, 0) };
 }
 
-function tryDecodeWire(encoded: string): Sparse | undefined {
+function tryDecodeWire(encoded: string, layout: Layout): Sparse | undefined {
   const outer = Buffer.from(encoded, 'base64');
   if (outer.length < 8 || (outer.readInt32BE(0) & ~0xf0) !== COMPRESSED_COOKIE_BASE) return undefined;
   const length = outer.readInt32BE(4);
@@ -90,7 +92,7 @@ function tryDecodeWire(encoded: string): Sparse | undefined {
   } catch {
     return undefined;
   }
-  const t = layoutOf().template;
+  const t = layout.template;
   if (
     b.length < 40 ||
     (b.readInt32BE(0) & ~0xf0) !== ENCODING_COOKIE_BASE ||
@@ -140,10 +142,12 @@ function tryDecodeWire(encoded: string): Sparse | undefined {
 /** The samples of a window of seconds: add a second's histograms, take them away again. */
 export class LatencyWindow {
   readonly #counts: Float64Array;
+  readonly #layout: Layout;
   #total = 0;
 
-  constructor() {
-    this.#counts = new Float64Array(layoutOf().length);
+  constructor(kind: LayoutKind = 'latency') {
+    this.#layout = layoutOf(kind);
+    this.#counts = new Float64Array(this.#layout.length);
   }
 
   get count(): number {
@@ -160,7 +164,7 @@ export class LatencyWindow {
   percentiles(ps: readonly number[]): number[] {
     const out = ps.map(() => 0);
     if (this.#total <= 0 || ps.length === 0) return out;
-    const l = layoutOf();
+    const l = this.#layout;
     const targets = ps.map((p) => {
       const fp = (Math.min(p, 100) / 100) * this.#total;
       return Math.max(Math.ceil(fp - ulp(fp)), 1);
@@ -180,7 +184,7 @@ export class LatencyWindow {
   /** In ms, as hdr-histogram-js's getValueAtPercentile (and src/engine/histogram.ts) give it. */
   percentile(p: number): number {
     if (this.#total <= 0) return 0;
-    const l = layoutOf();
+    const l = this.#layout;
     const requested = Math.min(p, 100);
     const fp = (requested / 100) * this.#total;
     const target = Math.max(Math.ceil(fp - ulp(fp)), 1);
@@ -194,7 +198,7 @@ export class LatencyWindow {
 
   get avg(): number {
     if (this.#total <= 0) return 0;
-    const l = layoutOf();
+    const l = this.#layout;
     let sum = 0;
     for (let i = 0; i < l.length; i++) {
       const c = this.#counts[i]!;

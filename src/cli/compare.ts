@@ -33,7 +33,7 @@ export async function compareCommand(dirA: string, dirB: string, flags: { out?: 
 
 async function load(dir: string) {
   const run = readRunDir(dir);
-  const loaded = await loadScenario(run.scenarioFile);
+  const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: path.join(dir, 'metrics.ndjson') });
   if (run.summary === undefined) throw invalidInput('RUN_DIR_INVALID', `${path.join(dir, 'summary.json')}: missing; the run did not finish`);
   return { run, summary: run.summary as unknown as Summary, analysis: analyze(run, loaded.slo) };
 }

@@ -15,7 +15,7 @@ import type { CommandIO } from './io.js';
  */
 export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCode> {
   const run = readRunDir(dir);
-  const loaded = await loadScenario(run.scenarioFile);
+  const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: path.join(dir, 'metrics.ndjson') });
   if (run.summary === undefined) {
     throw invalidInput('RUN_DIR_INVALID', `${path.join(dir, 'summary.json')}: missing; the run did not finish, so its verdict is unknown`);
   }
@@ -28,6 +28,8 @@ export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCod
     slo: analysis.slo,
     capacity: analysis.capacity,
     metastable: analysis.metastable,
+    // Runs from before custom metrics have none.
+    metrics: before.metrics ?? {},
   };
   writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const written = writeReports(dir, run, summary, analysis);

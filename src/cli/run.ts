@@ -6,6 +6,7 @@ import { cityJourneyOptions, simClockOf } from '../../sim/plan.js';
 import { analyze } from '../analyze/analyze.js';
 import { readRunDir } from '../analyze/read.js';
 import { appendStepSummary } from '../report/ci.js';
+import { describeValues } from '../report/custom.js';
 import { writeReports } from '../report/render.js';
 import { defaultWorkers, runEngine, START_DELAY_MS } from '../engine/engine.js';
 import { createRandom } from '../engine/random.js';
@@ -123,12 +124,14 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       origin,
       load: loaded.load,
       journeys: scenario.journeys,
-      ...(loaded.city === undefined
-        ? {}
-        : {
-            module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared?.sessions) },
+      ...(loaded.city !== undefined
+        ? {
+            module: { file: loaded.module ?? compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared?.sessions) },
             ...(loaded.city.mix === undefined ? {} : { mix: loaded.city.mix }),
-          }),
+          }
+        : loaded.module !== undefined
+          ? { module: { file: loaded.module, options: {} } }
+          : {}),
       thresholds: loaded.thresholds,
       seed,
       workers,
@@ -156,6 +159,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       stopped: result.stopped,
       faults: timeline.outcomes(),
       analysis,
+      metrics: result.metrics,
     });
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
     writeReports(dir, runDir, summary, analysis);
@@ -316,6 +320,7 @@ function describe(s: Summary, dir: string): string {
         ? `  fault      ${f.name} (${f.kind} on ${f.target}) never began${f.failed === null ? '' : `: ${f.failed}`}`
         : `  fault      ${f.name} (${f.kind} on ${f.target}) +${f.startS}s → +${f.endS ?? '?'}s${f.failed === null ? '' : `, ${f.failed}`}`,
     ),
+    ...Object.entries(s.metrics).map(([name, m]) => `  metric     ${name}: ${describeValues(m.type, m.unit, m.values)}`),
     ...s.thresholds.map((t) => `  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expr} (${t.value ?? 'no data'})`),
     `  results in ${dir}`,
   ];

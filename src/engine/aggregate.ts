@@ -1,14 +1,19 @@
-import { createLatencyHistogram, mergeInto, percentileMs, summarize, type LatencyHistogram, type LatencySummary } from './histogram.js';
+import { accumulate, compareCodeUnits, frozenCell, newAccumulator, seriesKey, tagsInclude, trendPercentile, withinExtremes, type CustomAccumulator, type MergedCustom } from './custom-metrics.js';
+import { createHistogram, createLatencyHistogram, mergeInto, percentileMs, summarize, VALUE_LAYOUT, type LatencyHistogram, type LatencySummary } from './histogram.js';
 import { OUTCOMES, type MergedSecond, type Outcome } from './second.js';
-import type { CounterAggregate, MetricSource, RateAggregate, Tags, TrendAggregate } from './thresholds.js';
+import { METRIC_TYPES, type CounterAggregate, type GaugeAggregate, type MetricSource, type RateAggregate, type Tags, type TrendAggregate } from './thresholds.js';
 
 /**
  * The whole run so far, built from merged seconds: per request name and outcome, one latency
- * histogram and a count; and the arrival totals. It answers the thresholds (MetricSource) and
- * the summary. Tags a threshold may filter on: `name` and `outcome`.
+ * histogram and a count; the arrival totals; and per custom metric and tag set, its samples summed
+ * (custom-metrics.ts). It answers the thresholds (MetricSource) and the summary. Tags a threshold
+ * may filter on: `name` and `outcome` for the built-in metrics, a custom metric's own tags for it.
  */
 export class RunAggregate implements MetricSource {
   readonly #cells = new Map<string, { count: number; latency: LatencyHistogram }>();
+  /** By seriesKey; histograms are this aggregate's own copies. */
+  readonly #custom = new Map<string, CustomAccumulator>();
+  readonly #customCache = new Map<string, CustomAccumulator>();
   offered = 0;
   started = 0;
   dropped = 0;
@@ -22,6 +27,17 @@ export class RunAggregate implements MetricSource {
 
   add(second: MergedSecond): void {
     this.#trendCache.clear();
+    this.#customCache.clear();
+    for (const c of second.custom) {
+      const key = seriesKey(c.metric, c.tags);
+      let acc = this.#custom.get(key);
+      if (acc === undefined) {
+        acc = newAccumulator(c);
+        if (c.type === 'trend') acc.histogram = createHistogram(VALUE_LAYOUT);
+        this.#custom.set(key, acc);
+      }
+      accumulate(acc, c, c.histogram);
+    }
     this.offered += second.offered;
     this.started += second.started;
     this.dropped += second.dropped;
@@ -69,7 +85,13 @@ export class RunAggregate implements MetricSource {
     return h === undefined ? undefined : summarize(h);
   }
 
-  trend(_metric: string, tags: Tags): TrendAggregate | undefined {
+  trend(metric: string, tags: Tags): TrendAggregate | undefined {
+    if (metric !== 'http_req_duration') {
+      const c = this.#customOver(metric, tags);
+      const h = c?.histogram;
+      if (c === undefined || c.count === 0 || h === undefined) return undefined;
+      return { percentile: withinExtremes((p) => trendPercentile(h, p), c.min, c.max), avg: c.sum / c.count, min: c.min, max: c.max, count: c.count };
+    }
     const key = JSON.stringify(tags);
     if (this.#trendCache.has(key)) return this.#trendCache.get(key);
     const h = this.latency(tags);
@@ -81,17 +103,53 @@ export class RunAggregate implements MetricSource {
     return trend;
   }
 
-  rate(_metric: string, tags: Tags): RateAggregate | undefined {
+  rate(metric: string, tags: Tags): RateAggregate | undefined {
+    if (metric !== 'http_req_failed') {
+      const c = this.#customOver(metric, tags);
+      return c === undefined || c.count === 0 ? undefined : { passes: c.sum, total: c.count };
+    }
     const counts = this.counts(tags);
     const total = OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
     return total === 0 ? undefined : { passes: total - counts.ok, total };
   }
 
   counter(metric: string, tags: Tags): CounterAggregate | undefined {
+    if (!Object.hasOwn(METRIC_TYPES, metric)) {
+      const count = this.#customOver(metric, tags)?.sum ?? 0;
+      return { count, perSecond: this.seconds === 0 ? 0 : count / this.seconds };
+    }
     const counts = this.counts(tags);
     const count =
       metric === 'dropped_iterations' ? this.dropped : metric === 'iterations' ? this.iterations : OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
     return { count, perSecond: this.seconds === 0 ? 0 : count / this.seconds };
+  }
+
+  gauge(metric: string, tags: Tags): GaugeAggregate | undefined {
+    const c = this.#customOver(metric, tags);
+    return c === undefined || c.count === 0 ? undefined : { value: c.value, min: c.min, max: c.max };
+  }
+
+  /** Every custom series so far (metric, then tag set, in code-unit order), histograms included. */
+  customSeries(): MergedCustom[] {
+    return [...this.#custom.keys()].sort(compareCodeUnits).map((k) => frozenCell(this.#custom.get(k)!));
+  }
+
+  /** A custom metric's series whose tags include `tags`, summed; cached until the next second. */
+  #customOver(metric: string, tags: Tags): CustomAccumulator | undefined {
+    const key = seriesKey(metric, tags);
+    const cached = this.#customCache.get(key);
+    if (cached !== undefined) return cached;
+    let acc: CustomAccumulator | undefined;
+    for (const c of this.#custom.values()) {
+      if (c.metric !== metric || !tagsInclude(c.tags, tags)) continue;
+      if (acc === undefined) {
+        acc = newAccumulator(c);
+        if (c.type === 'trend') acc.histogram = createHistogram(VALUE_LAYOUT);
+      }
+      accumulate(acc, c, c.histogram === undefined ? undefined : c.histogram);
+    }
+    if (acc !== undefined) this.#customCache.set(key, acc);
+    return acc;
   }
 }
 

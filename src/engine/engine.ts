@@ -4,12 +4,14 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compiled } from '../package-root.js';
 import { invalidInput } from '../errors.js';
+import { MetricMisuse } from './custom-metrics.js';
 import type { Journey as JourneySpec } from '../scenario/schema.js';
 import { RunAggregate } from './aggregate.js';
-import type { JourneyModuleRef, MixEntry } from './journey.js';
+import type { JourneyModuleRef, MetricDeclarations, MixEntry } from './journey.js';
 import { planOf, type ExecutorConfig } from './executors/index.js';
 import type { Spacing } from './executors/rate-plan.js';
-import { mergeWire, SecondMetrics, toNdjsonLine, type MergedSecond, type WireSecond } from './second.js';
+import { loadDeclarations } from './metric-declarations.js';
+import { declarationLines, mergeWire, SecondMetrics, toNdjsonLine, type MergedSecond, type WireSecond } from './second.js';
 import { evaluate, type ThresholdResult, type ThresholdSet } from './thresholds.js';
 import type { FromWorker, WorkerLoad, WorkerPlan } from './worker-plan.js';
 
@@ -49,6 +51,8 @@ export interface EngineResult {
   readonly stopped: 'threshold' | 'signal' | undefined;
   readonly startedAt: Date;
   readonly durationS: number;
+  /** The custom metrics the journey module declared (none without a module). */
+  readonly metrics: MetricDeclarations;
 }
 
 const TAGS = new Set(['name', 'outcome']);
@@ -60,6 +64,8 @@ export function defaultWorkers(): number {
 
 export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   for (const t of options.thresholds) {
+    // A custom metric's tags are whatever its journeys record.
+    if (t.custom) continue;
     const unknown = Object.keys(t.tags).filter((k) => !TAGS.has(k));
     if (unknown.length > 0) {
       throw invalidInput('BAD_THRESHOLD', `thresholds.${t.key}: requests are tagged by name and outcome only, not ${unknown.join(', ')}`);
@@ -75,9 +81,13 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
           spacing: options.spacing ?? options.load.spacing,
           maxInFlight: Math.max(1, Math.ceil(options.load.maxInFlight / count)),
         };
+  // The workers load the same module; its declarations open metrics.ndjson, so the file says
+  // what each custom metric is without the module.
+  const declared = options.module === undefined ? {} : await loadDeclarations(options.module.file);
   const startedAt = options.startAt ?? new Date(Date.now() + START_DELAY_MS);
   const file = compiled('src/engine/worker.js');
   const out = createWriteStream(options.metricsFile, { flags: 'a' });
+  out.write(declarationLines(declared));
   const aggregate = new RunAggregate();
   const pending = new Map<number, WireSecond[]>();
   const upTo = new Array<number>(count).fill(0);
@@ -116,7 +126,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     workers.forEach((worker, index) => {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'failed') {
-          failure ??= new Error(`engine worker ${index} failed: ${message.message}`);
+          failure ??= message.invalidInput === true ? new MetricMisuse(message.message) : new Error(`engine worker ${index} failed: ${message.message}`);
           done[index] = true;
           stopAll('signal');
           check();
@@ -170,6 +180,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     stopped,
     startedAt,
     durationS: aggregate.seconds,
+    metrics: declared,
   };
 }
 

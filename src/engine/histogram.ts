@@ -18,7 +18,7 @@ export type LatencyHistogram = JsHistogram;
 
 export const LOWEST_US = 1;
 export const HIGHEST_US = 120_000_000;
-export const SIGNIFICANT_DIGITS = 3;
+export const SIGNIFICANT_DIGITS = 3 as const;
 
 export interface LatencySummary {
   readonly count: number;
@@ -33,17 +33,60 @@ export interface LatencySummary {
   readonly p999: number;
 }
 
+/** The range and precision of a family of histograms; histograms of one layout merge exactly. */
+export interface HistogramLayout {
+  readonly lowest: number;
+  readonly highest: number;
+  readonly digits: 1 | 2 | 3 | 4 | 5;
+  /** What it holds, for error messages. */
+  readonly what: string;
+}
+
+export const LATENCY_LAYOUT: HistogramLayout = Object.freeze({ lowest: LOWEST_US, highest: HIGHEST_US, digits: SIGNIFICANT_DIGITS, what: 'a latency histogram' });
+
+/**
+ * Custom trends (k6's Trend) hold any number a journey records: a time in ms, a time of day in
+ * seconds, a plain quantity. HDR keeps whole numbers, so a value is recorded in thousandths of its
+ * unit (µs for a trend in ms), rounded: the resolution is 0.001 of the unit or 0.1 % of the value,
+ * whichever is coarser, up to 2^40 thousandths (about 1.1e9 of the unit: 12.7 days in ms). A value
+ * outside [0, that] is recorded at the nearer edge and counted as clamped; the trend's count, sum,
+ * min and max are kept exactly beside the histogram, so avg, min and max are exact and only
+ * percentiles carry the histogram's resolution (held inside the exact min and max; for a time of
+ * day, 0.1 % is about 30 s at 09:00). 32,768 counters (128 KB) a histogram.
+ */
+export const VALUE_SCALE = 1000;
+export const HIGHEST_VALUE = 2 ** 40;
+export const VALUE_LAYOUT: HistogramLayout = Object.freeze({ lowest: 1, highest: HIGHEST_VALUE, digits: SIGNIFICANT_DIGITS, what: 'a custom trend histogram' });
+
 export function createLatencyHistogram(): LatencyHistogram {
+  return createHistogram(LATENCY_LAYOUT);
+}
+
+export function createHistogram(layout: HistogramLayout): LatencyHistogram {
   const h = build({
     bitBucketSize: 32,
     autoResize: false,
-    lowestDiscernibleValue: LOWEST_US,
-    highestTrackableValue: HIGHEST_US,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    lowestDiscernibleValue: layout.lowest,
+    highestTrackableValue: layout.highest,
+    numberOfSignificantValueDigits: layout.digits,
     useWebAssembly: false,
   });
   if (!(h instanceof JsHistogram)) throw new Error('hdr-histogram-js built a WASM histogram without being asked to');
   return h;
+}
+
+/**
+ * Records a custom trend's value (in its unit) into a VALUE_LAYOUT histogram; returns true when
+ * it was out of range and recorded at the edge (a negative, or above HIGHEST_VALUE thousandths).
+ */
+export function recordValue(h: LatencyHistogram, value: number): boolean {
+  const scaled = Math.round(value * VALUE_SCALE);
+  if (scaled >= 0 && scaled <= HIGHEST_VALUE) {
+    h.recordValue(scaled);
+    return false;
+  }
+  h.recordValue(scaled > HIGHEST_VALUE ? HIGHEST_VALUE : 0);
+  return true;
 }
 
 /**
@@ -67,7 +110,7 @@ export function encodeHistogram(h: LatencyHistogram): string {
  * The inverse of encodeHistogram. Throws METRICS_BAD_HISTOGRAM (exit 2) for a string that is not a
  * V2 HDR histogram or one with another range or precision, which mergeInto could not add exactly.
  */
-export function decodeHistogram(encoded: string): LatencyHistogram {
+export function decodeHistogram(encoded: string, layout: HistogramLayout = LATENCY_LAYOUT): LatencyHistogram {
   let h: Histogram;
   try {
     h = decodeFromCompressedBase64(encoded);
@@ -76,14 +119,14 @@ export function decodeHistogram(encoded: string): LatencyHistogram {
   }
   if (
     !(h instanceof JsHistogram) ||
-    h.lowestDiscernibleValue !== LOWEST_US ||
-    h.highestTrackableValue !== HIGHEST_US ||
-    h.numberOfSignificantValueDigits !== SIGNIFICANT_DIGITS
+    h.lowestDiscernibleValue !== layout.lowest ||
+    h.highestTrackableValue !== layout.highest ||
+    h.numberOfSignificantValueDigits !== layout.digits
   ) {
     const shape = h instanceof JsHistogram ? `${h.lowestDiscernibleValue}..${h.highestTrackableValue}` : '?';
     throw invalidInput(
       'METRICS_BAD_HISTOGRAM',
-      `expected a latency histogram of ${LOWEST_US}..${HIGHEST_US} µs at ${SIGNIFICANT_DIGITS} digits, got ${shape} at ${h.numberOfSignificantValueDigits}`,
+      `expected ${layout.what} of ${layout.lowest}..${layout.highest} at ${layout.digits} digits, got ${shape} at ${h.numberOfSignificantValueDigits}`,
     );
   }
   return h;

@@ -31,6 +31,36 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Custom metrics, as k6 has them (Counter, Gauge, Rate, Trend): a journey module declares them
+ * (`export const metrics: MetricDeclarations`) and records samples through `ctx.metrics`. They go
+ * through the same per-second files, thresholds, summary and report as the built-in metrics.
+ * Names follow k6's rule (src/engine/metric-declarations.ts); recording an undeclared name, or
+ * with the wrong kind, fails the run.
+ */
+export type MetricKind = 'counter' | 'gauge' | 'rate' | 'trend';
+export interface MetricDeclaration {
+  readonly type: MetricKind;
+  /** One line for people reading the report: "residents who re-installed the app and signed in again". */
+  readonly description: string;
+  /** How values read: 'count' (default for counter/rate), 'ms' (a time, k6's isTime trend), 'clock' (seconds since midnight, shown as HH:MM:SS), or '' for plain numbers. */
+  readonly unit?: 'count' | 'ms' | 'clock' | '';
+}
+export type MetricUnit = NonNullable<MetricDeclaration['unit']>;
+export type MetricDeclarations = Readonly<Record<string, MetricDeclaration>>;
+export type MetricTags = Readonly<Record<string, string>>;
+
+export interface CustomMetrics {
+  /** k6 Counter.add: adds `value` (default 1). */
+  counter(name: string, value?: number, tags?: MetricTags): void;
+  /** k6 Gauge.add: the latest value wins; min and max are kept. */
+  gauge(name: string, value: number, tags?: MetricTags): void;
+  /** k6 Rate.add: a true (or non-zero) sample passes. */
+  rate(name: string, value: boolean | number, tags?: MetricTags): void;
+  /** k6 Trend.add. */
+  trend(name: string, value: number, tags?: MetricTags): void;
+}
+
 export interface JourneyContext {
   /** Sends one request, named for the metrics; latency counts from when it was meant to go. */
   request(name: string, spec: RequestSpec, options?: RequestOptions): Promise<StepResponse>;
@@ -40,6 +70,9 @@ export interface JourneyContext {
   readonly faker: Faker;
   /** The arrival's data (from the simulator: a resident, a site…); empty for plain scenarios. */
   readonly data: Readonly<Record<string, unknown>>;
+  readonly metrics: CustomMetrics;
+  /** Milliseconds since the run's second 0 (the engine's monotonic clock): what a journey needs to compute, say, a simulated time of day. */
+  elapsedMs(): number;
 }
 
 export type Journey = (ctx: JourneyContext) => Promise<void>;
@@ -53,9 +86,10 @@ export interface WeightedJourney {
 /**
  * Journeys written in code, loaded by each worker thread from a module (as k6 loads a script):
  * the module's `journeys(options, worker)` returns them. `options` is plain data from the run.
+ * The module may also export `metrics` (MetricDeclarations): the custom metrics it records.
  */
 export interface JourneyModuleRef {
-  /** Absolute path of an ES module exporting `journeys`. */
+  /** Absolute path of an ES module exporting `journeys` (and, optionally, `metrics`). */
   readonly file: string;
   readonly options: unknown;
 }
@@ -68,6 +102,12 @@ export interface WorkerIdentity {
 }
 
 export type JourneyFactory = (options: unknown, worker: WorkerIdentity) => readonly WeightedJourney[];
+
+/** What a journey module exports (`satisfies JourneyModule` checks one). */
+export interface JourneyModule {
+  readonly journeys: JourneyFactory;
+  readonly metrics?: MetricDeclarations;
+}
 
 /**
  * A mix that changes over the run: journey `journey` is picked in proportion to its own rate

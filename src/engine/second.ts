@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { invalidInput } from '../errors.js';
+import { CustomSecond, mergeCustom, trendPercentile, withinExtremes, type MergedCustom, type Series, type WireCustom } from './custom-metrics.js';
 import {
   createLatencyHistogram,
   decodeHistogram,
@@ -7,16 +8,20 @@ import {
   mergeInto,
   recordLatency,
   summarize,
+  VALUE_LAYOUT,
   type LatencyHistogram,
   type LatencySummary,
 } from './histogram.js';
+import type { MetricDeclaration, MetricDeclarations, MetricKind, MetricUnit } from './journey.js';
+import { METRIC_KINDS, METRIC_NAME, METRIC_UNITS, containsOf, unitOf } from './metric-declarations.js';
 
 /**
  * One second of measurements: a worker records into a SecondMetrics, posts its toWire() to the
  * main thread, which merges every worker's copy of that second (mergeWire) and appends it to
  * metrics.ndjson (toNdjsonLine). Nothing here keeps samples: per (request name, outcome) a count
  * and two histograms — `latency`, from the moment the request was *scheduled* (so a stall cannot
- * hide behind a busy connection), and `service`, from send to last byte.
+ * hide behind a busy connection), and `service`, from send to last byte — and the journeys'
+ * custom metrics of the second (src/engine/custom-metrics.ts).
  */
 
 /**
@@ -65,6 +70,8 @@ export interface WireRequest {
 /** Plain data (strings and numbers) so it survives postMessage and JSON unchanged. */
 export interface WireSecond extends SecondTotals {
   readonly requests: readonly WireRequest[];
+  /** Custom metrics: one cell per (metric, tag set) with samples in this second. */
+  readonly custom: readonly WireCustom[];
 }
 
 export interface MergedCell {
@@ -83,6 +90,8 @@ export interface MergedRequest {
 export interface MergedSecond extends SecondTotals {
   /** By request name, in name order. */
   readonly requests: ReadonlyMap<string, MergedRequest>;
+  /** By metric name, then tag set (as its sorted JSON), in code-unit order. */
+  readonly custom: readonly MergedCustom[];
 }
 
 interface Cell {
@@ -103,6 +112,7 @@ export class SecondMetrics {
   #dropped = 0;
   #iterations = 0;
   #inFlightMax = 0;
+  #custom: CustomSecond | undefined;
 
   /** `second`: whole seconds from the run's start, the `t` of every line it becomes. */
   constructor(readonly second: number) {
@@ -145,6 +155,11 @@ export class SecondMetrics {
     this.#iterations += n;
   }
 
+  /** A custom metric's sample (see CustomRecorder); `atMs` from the run's second 0. */
+  custom(series: Series, value: number, atMs: number): void {
+    (this.#custom ??= new CustomSecond()).add(series, value, atMs);
+  }
+
   /** The current number of requests in flight; the second keeps the highest. */
   inFlight(n: number): void {
     if (n > this.#inFlightMax) this.#inFlightMax = n;
@@ -174,6 +189,7 @@ export class SecondMetrics {
       iterations: this.#iterations,
       inFlightMax: this.#inFlightMax,
       requests,
+      custom: this.#custom?.toWire() ?? [],
     };
   }
 }
@@ -234,7 +250,7 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
     }
     requests.set(name, { name, clamped: acc.clamped, outcomes });
   }
-  return { t: first.t, offered, started, dropped, iterations, inFlightMax, requests };
+  return { t: first.t, offered, started, dropped, iterations, inFlightMax, requests, custom: mergeCustom(seconds.map((s) => s.custom)) };
 }
 
 /*
@@ -257,7 +273,49 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
  *   hdr          per outcome, an HDR histogram (compressed base64 V2, µs) of latency from the
  *                scheduled time; its total count equals counts[outcome]
  *   serviceHdr   the same for service time (send to last byte)
+ *
+ * Custom metrics (src/engine/custom-metrics.ts). A run whose journeys declare any starts with one
+ * declaration line per declared metric, in name order, before second 0's lines (it has no `t`):
+ *
+ *   {"metric":"people_sampled","type":"counter","contains":"default","unit":"count","description":"residents sampled"}
+ *
+ * and each second, after its request lines, one line per (metric, tag set) with samples in that
+ * second, by metric name, then by the tag set's sorted JSON, in code-unit order:
+ *
+ *   {"t":12,"metric":"people_sampled","type":"counter","tags":{"method":"manual"},"count":200,"sum":212}
+ *   {"t":12,"metric":"queue_depth","type":"gauge","tags":{},"count":5,"value":3,"at":12873.5,"min":1,"max":9}
+ *   {"t":12,"metric":"codes_green","type":"rate","tags":{},"count":52,"passes":40}
+ *   {"t":12,"metric":"time_to_code","type":"trend","tags":{},"count":52,"sum":8123.4,"min":20.1,"max":950.3,
+ *    "clamped":0,"p50":..,"p90":..,"p95":..,"p99":..,"hdr":"HISTFAAA..."}
+ *
+ * Field by field:
+ *   metric       the declared name (k6's rule: [a-zA-Z_][a-zA-Z0-9_]{0,127})
+ *   type         counter | gauge | rate | trend
+ *   contains     (declaration) k6's: "time" for a metric in ms, else "default"
+ *   unit         (declaration) count | ms | clock (seconds since midnight) | "" (a plain number)
+ *   tags         the sample's tags, keys sorted; {} for untagged samples
+ *   count        samples recorded (add() calls)
+ *   sum          counter: the total added; trend: the sum of the values
+ *   passes       rate: the samples that were true (non-zero), of `count`
+ *   value, at    gauge: the latest value and when it was recorded (ms from second 0)
+ *   min, max     gauge and trend: the extremes, exact
+ *   clamped      trend: values outside the histogram's range, recorded at its edge
+ *   p50…p99      trend: derived from `hdr`, in the metric's unit, for readers without HDR
+ *   hdr          trend: an HDR histogram (compressed base64 V2) of the values in thousandths of
+ *                the unit (VALUE_LAYOUT in src/engine/histogram.ts); its count equals `count`
+ *   tagsDropped  only when > 0, on an untagged line: samples recorded here without their tags,
+ *                because their metric already had MAX_TAG_SETS tag sets in a worker
  */
+
+/** The declaration lines that open metrics.ndjson when journeys declare custom metrics. */
+export function declarationLines(declared: MetricDeclarations): string {
+  let out = '';
+  for (const metric of Object.keys(declared).sort(compareNames)) {
+    const d = declared[metric]!;
+    out += JSON.stringify({ metric, type: d.type, contains: containsOf(d), unit: unitOf(d), description: d.description }) + '\n';
+  }
+  return out;
+}
 
 /** The lines for one merged second, each ending in "\n", ready to append to metrics.ndjson. */
 export function toNdjsonLine(merged: MergedSecond): string {
@@ -283,12 +341,39 @@ export function toNdjsonLine(merged: MergedSecond): string {
     };
     out += JSON.stringify(line) + '\n';
   }
+  for (const c of merged.custom) out += JSON.stringify(customLineOf(t, c)) + '\n';
   return out;
+}
+
+function customLineOf(t: number, c: MergedCustom): Record<string, unknown> {
+  const head = { t, metric: c.metric, type: c.type, tags: c.tags, count: c.count };
+  const dropped = c.tagsDropped > 0 ? { tagsDropped: c.tagsDropped } : {};
+  switch (c.type) {
+    case 'counter':
+      return { ...head, sum: c.sum, ...dropped };
+    case 'gauge':
+      return { ...head, value: c.value, at: c.at, min: c.min, max: c.max, ...dropped };
+    case 'rate':
+      return { ...head, passes: c.sum, ...dropped };
+    case 'trend': {
+      const h = c.histogram!;
+      const p = withinExtremes((n: number) => trendPercentile(h, n), c.min, c.max);
+      return { ...head, sum: c.sum, min: c.min, max: c.max, clamped: c.clamped, p50: p(50), p90: p(90), p95: p(95), p99: p(99), hdr: encodeHistogram(h), ...dropped };
+    }
+  }
 }
 
 export type NdjsonRecord =
   | ({ readonly kind: 'totals' } & SecondTotals)
-  | ({ readonly kind: 'request'; readonly t: number; readonly latency: LatencySummary } & MergedRequest);
+  | ({ readonly kind: 'request'; readonly t: number; readonly latency: LatencySummary } & MergedRequest)
+  | { readonly kind: 'metric'; readonly metric: string; readonly declaration: MetricDeclaration }
+  | { readonly kind: 'custom'; readonly t: number; readonly cell: MergedCustom };
+
+/** A custom metric's line as read, its histogram still encoded (what src/analyze/ reads). */
+export interface CustomLine extends Omit<MergedCustom, 'histogram'> {
+  readonly t: number;
+  readonly hdr?: string;
+}
 
 const whole = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -314,6 +399,81 @@ const requestLine = z.strictObject({
   serviceHdr: z.partialRecord(outcomeKey, z.string()),
 });
 
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+const metricName = z.string().regex(METRIC_NAME, 'expected a metric name (k6\'s rule)');
+const tagsField = z.record(z.string().min(1), z.string());
+const dropped = { tagsDropped: whole.optional() };
+
+const declarationLine = z.strictObject({
+  metric: metricName,
+  type: z.enum(METRIC_KINDS as [MetricKind, ...MetricKind[]]),
+  contains: z.enum(['default', 'time']),
+  unit: z.enum(METRIC_UNITS as [MetricUnit, ...MetricUnit[]]),
+  description: z.string(),
+});
+
+const customHead = { t: whole, metric: metricName, tags: tagsField, count: whole, ...dropped };
+const customLine = z.discriminatedUnion('type', [
+  z.strictObject({ ...customHead, type: z.literal('counter'), sum: z.number().nonnegative().refine(Number.isFinite, 'expected a finite number') }),
+  z.strictObject({ ...customHead, type: z.literal('gauge'), value: finite, at: finite, min: finite, max: finite }),
+  z.strictObject({ ...customHead, type: z.literal('rate'), passes: whole }),
+  z.strictObject({
+    ...customHead,
+    type: z.literal('trend'),
+    sum: finite,
+    min: finite,
+    max: finite,
+    clamped: whole,
+    p50: finite,
+    p90: finite,
+    p95: finite,
+    p99: finite,
+    hdr: z.string(),
+  }),
+]);
+
+/** Whether a parsed line of metrics.ndjson is a custom metric's (declaration or second). */
+export function isCustomMetricLine(raw: unknown): raw is Record<string, unknown> {
+  return typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.hasOwn(raw, 'metric');
+}
+
+/**
+ * A custom metric's line (declaration or second) checked against the one schema above, the
+ * histogram left encoded; throws METRICS_BAD_LINE naming `where` and every problem.
+ */
+export function readCustomLine(raw: Record<string, unknown>, where: string): { readonly kind: 'metric'; readonly metric: string; readonly declaration: MetricDeclaration } | { readonly kind: 'custom'; readonly line: CustomLine } {
+  if (!Object.hasOwn(raw, 't')) {
+    const parsed = declarationLine.safeParse(raw);
+    if (!parsed.success) throw badLine(where, issuesOf(parsed.error));
+    const { metric, type, unit, description } = parsed.data;
+    return { kind: 'metric', metric, declaration: Object.freeze({ type, unit, description }) };
+  }
+  const parsed = customLine.safeParse(raw);
+  if (!parsed.success) throw badLine(where, issuesOf(parsed.error));
+  const d = parsed.data;
+  const problems: string[] = [];
+  if (d.tagsDropped !== undefined && Object.keys(d.tags).length > 0) problems.push('tagsDropped: only an untagged line ({} tags) holds samples that lost their tags');
+  const base = { t: d.t, metric: d.metric, type: d.type, tags: d.tags, count: d.count, clamped: 0, tagsDropped: d.tagsDropped ?? 0 };
+  let line: CustomLine;
+  switch (d.type) {
+    case 'counter':
+      line = { ...base, sum: d.sum, min: 0, max: 0, value: 0, at: 0 };
+      break;
+    case 'gauge':
+      line = { ...base, sum: 0, min: d.min, max: d.max, value: d.value, at: d.at };
+      break;
+    case 'rate':
+      if (d.passes > d.count) problems.push(`passes: ${d.passes} is more than count (${d.count})`);
+      line = { ...base, sum: d.passes, min: 0, max: 0, value: 0, at: 0 };
+      break;
+    case 'trend':
+      line = { ...base, sum: d.sum, min: d.min, max: d.max, value: 0, at: 0, clamped: d.clamped, hdr: d.hdr };
+      break;
+  }
+  if (problems.length > 0) throw badLine(where, problems);
+  return { kind: 'custom', line };
+}
+
 /**
  * Reads one line of metrics.ndjson back, histograms decoded. Throws METRICS_BAD_LINE (exit 2)
  * listing every problem, each prefixed by `where` (e.g. "run/metrics.ndjson:12").
@@ -324,6 +484,20 @@ export function parseNdjsonLine(line: string, where = 'metrics.ndjson'): NdjsonR
     raw = JSON.parse(line);
   } catch (err) {
     throw invalidInput('METRICS_BAD_LINE', `${where}: not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (isCustomMetricLine(raw)) {
+    const read = readCustomLine(raw, where);
+    if (read.kind === 'metric') return read;
+    const { t, hdr, ...values } = read.line;
+    if (hdr === undefined) return { kind: 'custom', t, cell: values };
+    let histogram: LatencyHistogram;
+    try {
+      histogram = decodeHistogram(hdr, VALUE_LAYOUT);
+    } catch (err) {
+      throw badLine(where, [`hdr: ${err instanceof Error ? err.message : String(err)}`]);
+    }
+    if (histogram.totalCount !== values.count) throw badLine(where, [`hdr: holds ${histogram.totalCount} values, but count says ${values.count}`]);
+    return { kind: 'custom', t, cell: { ...values, histogram } };
   }
   const isTotals = typeof raw === 'object' && raw !== null && (raw as { name?: unknown }).name === TOTALS_NAME;
   if (isTotals) {

@@ -1,6 +1,27 @@
 import type { Analysis, BreakingPoint } from '../analyze/analyze.js';
 import type { RunAggregate } from './aggregate.js';
+import { accumulate, newAccumulator, trendPercentile, k6Values, type K6Values, type MergedCustom } from './custom-metrics.js';
+import { createHistogram, VALUE_LAYOUT } from './histogram.js';
+import type { MetricDeclarations, MetricKind, MetricTags, MetricUnit } from './journey.js';
+import { containsOf, unitOf } from './metric-declarations.js';
 import type { ThresholdResult } from './thresholds.js';
+
+/**
+ * A custom metric in summary.json, in the shape of k6's handleSummary data.metrics entry (type,
+ * contains, values, thresholds), plus its description and unit, its values per tag set, and how
+ * many samples lost their tags to the tag-set cap.
+ */
+export interface SummaryMetric {
+  readonly type: MetricKind;
+  readonly contains: 'default' | 'time';
+  readonly description: string;
+  readonly unit: MetricUnit;
+  readonly values: K6Values;
+  /** As k6: each threshold on this metric by its expression (tag-filtered ones under their key). */
+  readonly thresholds?: Readonly<Record<string, { readonly ok: boolean }>>;
+  readonly byTags: readonly { readonly tags: MetricTags; readonly values: K6Values }[];
+  readonly tagsDropped: number;
+}
 
 /** A fault as it happened (src/faults/); recoveryS comes from the analysis (issue #6). */
 export interface FaultSummary {
@@ -35,6 +56,8 @@ export interface Summary {
   readonly slo: Analysis['slo'] | null;
   readonly capacity: Analysis['capacity'];
   readonly metastable: Analysis['metastable'] | null;
+  /** The journeys' custom metrics by name, k6's handleSummary shape (SummaryMetric); {} without any. */
+  readonly metrics: Readonly<Record<string, SummaryMetric>>;
   /** Why the run ended before its schedule did, if it did. */
   readonly stopped: 'threshold' | 'signal' | null;
   readonly interrupted: boolean;
@@ -52,6 +75,8 @@ export interface SummaryInput {
   readonly stopped: 'threshold' | 'signal' | undefined;
   readonly faults?: readonly Omit<FaultSummary, 'recoveryS'>[];
   readonly analysis?: Analysis;
+  /** The journeys' custom-metric declarations (EngineResult.metrics). */
+  readonly metrics?: MetricDeclarations;
 }
 
 const round = (value: number, digits = 3): number => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -79,8 +104,44 @@ export function buildSummary(input: SummaryInput): Summary {
     slo: input.analysis?.slo ?? null,
     capacity: input.analysis?.capacity ?? null,
     metastable: input.analysis?.metastable ?? null,
+    metrics: customMetrics(input.metrics ?? {}, a, input.thresholds),
     stopped: input.stopped ?? null,
     interrupted: input.stopped === 'signal',
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
   };
+}
+
+/** Every declared metric, recorded or not, with its run totals and its values per tag set. */
+function customMetrics(declared: MetricDeclarations, a: RunAggregate, thresholds: readonly ThresholdResult[]): Record<string, SummaryMetric> {
+  const series = a.customSeries();
+  const seconds = a.seconds;
+  const out: Record<string, SummaryMetric> = {};
+  for (const [name, d] of Object.entries(declared)) {
+    const mine = series.filter((c) => c.metric === name);
+    const total = newAccumulator({ metric: name, type: d.type, tags: {} });
+    if (d.type === 'trend') total.histogram = createHistogram(VALUE_LAYOUT);
+    for (const c of mine) accumulate(total, c, c.histogram);
+    const valuesOf = (c: Pick<MergedCustom, 'histogram'> & Parameters<typeof k6Values>[0]): K6Values => {
+      const h = c.histogram;
+      return rounded(k6Values(c, h === undefined ? undefined : (p) => trendPercentile(h, p), seconds));
+    };
+    const own = thresholds.filter((t) => t.threshold.metric === name);
+    out[name] = {
+      type: d.type,
+      contains: containsOf(d),
+      description: d.description,
+      unit: unitOf(d),
+      values: valuesOf(total),
+      ...(own.length === 0
+        ? {}
+        : { thresholds: Object.fromEntries(own.map((t) => [t.threshold.key === name ? t.threshold.expr : `${t.threshold.key}: ${t.threshold.expr}`, { ok: t.ok }])) }),
+      byTags: mine.filter((c) => Object.keys(c.tags).length > 0).map((c) => ({ tags: c.tags, values: valuesOf(c) })),
+      tagsDropped: mine.reduce((sum, c) => sum + c.tagsDropped, 0),
+    };
+  }
+  return out;
+}
+
+function rounded(values: K6Values): K6Values {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v === null ? null : round(v)]));
 }

@@ -13,27 +13,39 @@
  *   metric     = "http_req_duration"                     trend, milliseconds
  *              | "http_req_failed"                       rate
  *              | "dropped_iterations" | "iterations" | "http_reqs"      counter
+ *              | a custom metric the journeys declare    its declared type (src/engine/journey.ts)
  *   expr       = agg op value
  *   agg        = "p(" N ")" | "avg" | "med" | "min" | "max"   on a trend; 0 < N <= 100, e.g. p(99.9)
  *              | "rate"                                        on a rate: fraction of non-zero samples
  *              | "count" | "rate"                              on a counter: total, and per second
+ *              | "value" | "min" | "max"                       on a gauge: the latest value, the extremes
  *   op         = "<" | "<=" | ">" | ">=" | "==" | "===" | "!="  ("===" means "==", as in k6)
- *   value      = number [ "ms" | "s" ]                   a unit only on a trend; none means ms
+ *   value      = number [ "ms" | "s" ]                   a unit only on a metric in ms (http_req_duration,
+ *                                                        or a custom one with unit ms); none means ms
+ *              | clock                                   on a custom metric with unit clock
+ *   clock      = hh ":" mm [ ":" ss ]                    a time of day, as seconds since midnight
  *   number     = [ "+" | "-" ] ( digits [ "." [ digits ] ] | "." digits ) [ ( "e" | "E" ) exponent ]
  *   duration   = ( decimal ( "ms" | "s" | "m" | "h" ) )+   e.g. "500ms", "10s", "1m", "1m30s"
  *
  * Meaning:
  *   - med is p(50); percentiles are given to the source as percent (95, 99.9), not fractions.
  *   - A tag filter selects the samples whose tags include every listed pair; none selects all.
+ *     Built-in metrics are tagged by name and outcome; a custom metric by what its journeys record.
+ *   - A custom metric's values are in its unit; a trend's percentiles are to its histogram's
+ *     resolution (src/engine/histogram.ts, VALUE_LAYOUT), its avg, min and max exact.
+ *   - A metric neither built in nor declared is invalid input, naming the key and the declared ones.
  *   - No data: a trend or rate threshold with no samples passes, with value null, as in k6 (a
  *     filter nothing was tagged with cannot fail a run). A counter with no samples counts 0 and
  *     is compared as such, so dropped_iterations: ["count==0"] holds and iterations: ["count>0"]
  *     fails. (k6 skips empty counters too; a count of nothing is a real zero, so we do not.)
+ *     A gauge with no samples passes, as a trend does.
  *   - delayAbortEval without abortOnFail is accepted and has no effect, as in k6.
  *   - A failed threshold asks to abort only when abortOnFail is set and the run has been going
  *     for at least delayAbortEval (default 0).
  */
 import { invalidInput } from '../errors.js';
+import type { MetricDeclarations, MetricUnit } from './journey.js';
+import { unitOf } from './metric-declarations.js';
 
 export const METRIC_TYPES = Object.freeze({
   http_req_duration: 'trend',
@@ -44,24 +56,31 @@ export const METRIC_TYPES = Object.freeze({
 } as const);
 
 export type MetricName = keyof typeof METRIC_TYPES;
-export type MetricType = (typeof METRIC_TYPES)[MetricName];
-type MetricOfType<T extends MetricType> = {
-  [K in MetricName]: (typeof METRIC_TYPES)[K] extends T ? K : never;
-}[MetricName];
-export type TrendMetric = MetricOfType<'trend'>;
-export type RateMetric = MetricOfType<'rate'>;
-export type CounterMetric = MetricOfType<'counter'>;
+export type MetricType = (typeof METRIC_TYPES)[MetricName] | 'gauge';
 
 export type Aggregation =
   | { readonly kind: 'percentile'; readonly p: number }
-  | { readonly kind: 'avg' | 'med' | 'min' | 'max' | 'rate' | 'count' };
+  | { readonly kind: 'avg' | 'med' | 'min' | 'max' | 'rate' | 'count' | 'value' };
+
+/** The custom metrics thresholds may name, and where they were declared (for messages). */
+export interface CustomMetricsInScope {
+  readonly metrics: MetricDeclarations;
+  /** e.g. the journey module's path. */
+  readonly from: string;
+  /** The module could not be loaded (reported on its own): thresholds on metrics that are not built in go unchecked. */
+  readonly unavailable?: boolean;
+}
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
 
 export type Tags = Readonly<Record<string, string>>;
 
 export interface Threshold {
-  readonly metric: MetricName;
+  /** A built-in MetricName, or a custom metric's declared name. */
+  readonly metric: string;
+  readonly type: MetricType;
+  /** Declared by the journeys rather than built in. */
+  readonly custom: boolean;
   readonly tags: Tags;
   /** The metric key as written, e.g. `http_req_duration{name:register}`. */
   readonly key: string;
@@ -69,7 +88,7 @@ export interface Threshold {
   readonly expr: string;
   readonly aggregation: Aggregation;
   readonly op: Operator;
-  /** In milliseconds for http_req_duration. */
+  /** In milliseconds for http_req_duration; in its unit for a custom metric (seconds for clock). */
   readonly value: number;
   readonly abortOnFail: boolean;
   readonly delayAbortEvalMs: number;
@@ -97,14 +116,23 @@ export interface CounterAggregate {
   readonly perSecond: number;
 }
 
+/** A gauge's latest value (by time) and its extremes. */
+export interface GaugeAggregate {
+  readonly value: number;
+  readonly min: number;
+  readonly max: number;
+}
+
 /**
  * What the engine offers evaluation: aggregates over the samples whose tags include every pair in
- * `tags` (an empty filter means all samples). `undefined` means no samples.
+ * `tags` (an empty filter means all samples). `undefined` means no samples. `metric` is a
+ * built-in name or a custom metric's; the two never share a name (metric-declarations.ts).
  */
 export interface MetricSource {
-  trend(metric: TrendMetric, tags: Tags): TrendAggregate | undefined;
-  rate(metric: RateMetric, tags: Tags): RateAggregate | undefined;
-  counter(metric: CounterMetric, tags: Tags): CounterAggregate | undefined;
+  trend(metric: string, tags: Tags): TrendAggregate | undefined;
+  rate(metric: string, tags: Tags): RateAggregate | undefined;
+  counter(metric: string, tags: Tags): CounterAggregate | undefined;
+  gauge(metric: string, tags: Tags): GaugeAggregate | undefined;
 }
 
 export interface ThresholdResult {
@@ -122,9 +150,11 @@ const AGGREGATIONS: Readonly<Record<MetricType, readonly string[]>> = {
   trend: ['p(N)', 'avg', 'med', 'min', 'max'],
   rate: ['rate'],
   counter: ['count', 'rate'],
+  gauge: ['value', 'min', 'max'],
 };
-const NAMED_AGGREGATIONS = new Set(['avg', 'med', 'min', 'max', 'rate', 'count'] as const);
-const ALL_AGGREGATIONS = ['p(N)', 'avg', 'med', 'min', 'max', 'rate', 'count'];
+const NAMED_AGGREGATIONS = new Set(['avg', 'med', 'min', 'max', 'rate', 'count', 'value'] as const);
+const ALL_AGGREGATIONS = ['p(N)', 'avg', 'med', 'min', 'max', 'rate', 'count', 'value'];
+const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?$/;
 const ENTRY_FIELDS = new Set(['threshold', 'abortOnFail', 'delayAbortEval']);
 const NUMBER = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?\s*([A-Za-z]*)$/;
 const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
@@ -133,7 +163,7 @@ const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m:
  * Checks every threshold in `raw` and returns them frozen, or throws one BAD_THRESHOLD error
  * listing every problem, one per line, each prefixed by its path under `where`.
  */
-export function parseThresholds(raw: unknown, where = 'thresholds'): ThresholdSet {
+export function parseThresholds(raw: unknown, where = 'thresholds', custom?: CustomMetricsInScope): ThresholdSet {
   const problems: string[] = [];
   const out: Threshold[] = [];
   if (!isPlainObject(raw)) {
@@ -141,14 +171,18 @@ export function parseThresholds(raw: unknown, where = 'thresholds'): ThresholdSe
   } else {
     for (const [key, entries] of Object.entries(raw)) {
       const at = `${where}.${key}`;
-      const target = parseMetricKey(key, (p) => problems.push(`${at}: ${p}`));
+      if (custom?.unavailable === true && !Object.hasOwn(METRIC_TYPES, key.split('{')[0]!.trim())) continue;
+      const target = parseMetricKey(key, custom, (p) => problems.push(`${at}: ${p}`));
       if (!Array.isArray(entries)) {
         problems.push(`${at}: expected a list of thresholds, got ${describe(entries)}`);
         continue;
       }
       entries.forEach((entry: unknown, i) => {
         const t = parseEntry(entry, target, `${at}[${i}]`, problems);
-        if (t !== undefined && target !== undefined) out.push(Object.freeze({ ...target, key, ...t }));
+        if (t !== undefined && target !== undefined) {
+          const { unit: _unit, ...rest } = target;
+          out.push(Object.freeze({ ...rest, key, ...t }));
+        }
       });
     }
   }
@@ -174,9 +208,9 @@ export function evaluate(set: ThresholdSet, source: MetricSource, elapsedMs: num
 
 function observe(t: Threshold, source: MetricSource): number | null {
   const { aggregation: agg, tags } = t;
-  switch (METRIC_TYPES[t.metric]) {
+  switch (t.type) {
     case 'trend': {
-      const trend = source.trend(t.metric as TrendMetric, tags);
+      const trend = source.trend(t.metric, tags);
       if (trend === undefined || trend.count === 0) return null;
       switch (agg.kind) {
         case 'percentile':
@@ -192,13 +226,25 @@ function observe(t: Threshold, source: MetricSource): number | null {
       }
     }
     case 'rate': {
-      const rate = source.rate(t.metric as RateMetric, tags);
+      const rate = source.rate(t.metric, tags);
       if (rate === undefined || rate.total === 0) return null;
       return rate.passes / rate.total;
     }
     case 'counter': {
-      const counter = source.counter(t.metric as CounterMetric, tags) ?? { count: 0, perSecond: 0 };
+      const counter = source.counter(t.metric, tags) ?? { count: 0, perSecond: 0 };
       return agg.kind === 'rate' ? counter.perSecond : counter.count;
+    }
+    case 'gauge': {
+      const gauge = source.gauge(t.metric, tags);
+      if (gauge === undefined) return null;
+      switch (agg.kind) {
+        case 'value':
+        case 'min':
+        case 'max':
+          return gauge[agg.kind];
+        default:
+          throw new Error(`aggregation ${agg.kind} on gauge ${t.key} got past parsing`);
+      }
     }
   }
 }
@@ -222,22 +268,42 @@ function compare(observed: number, op: Operator, limit: number): boolean {
 }
 
 interface Target {
-  readonly metric: MetricName;
+  readonly metric: string;
+  readonly type: MetricType;
+  readonly custom: boolean;
+  /** How values read: 'ms' for http_req_duration. Not kept on the Threshold. */
+  readonly unit: MetricUnit;
   readonly tags: Tags;
 }
 
 /** `metric{k:v,...}`; returns undefined (after reporting) when the key is unusable. */
-function parseMetricKey(key: string, report: (problem: string) => void): Target | undefined {
+function parseMetricKey(key: string, custom: CustomMetricsInScope | undefined, report: (problem: string) => void): Target | undefined {
   const open = key.indexOf('{');
   const nameEnd = key.search(/[{}]/);
   const name = (nameEnd === -1 ? key : key.slice(0, nameEnd)).trim();
   let ok = true;
   let tags: [string, string][] = [];
+  let type: MetricType | undefined;
+  let unit: MetricUnit = '';
+  const declared = custom !== undefined && Object.hasOwn(custom.metrics, name) ? custom.metrics[name] : undefined;
   if (name === '') {
     report('missing metric name');
     ok = false;
-  } else if (!Object.hasOwn(METRIC_TYPES, name)) {
-    report(`unknown metric "${name}" (expected ${Object.keys(METRIC_TYPES).join(', ')})`);
+  } else if (Object.hasOwn(METRIC_TYPES, name)) {
+    type = METRIC_TYPES[name as MetricName];
+    unit = name === 'http_req_duration' ? 'ms' : 'count';
+  } else if (declared !== undefined) {
+    type = declared.type;
+    unit = unitOf(declared);
+  } else {
+    const names = custom === undefined ? [] : Object.keys(custom.metrics);
+    const theirs =
+      custom === undefined
+        ? ''
+        : names.length === 0
+          ? `; ${custom.from} declares no custom metrics`
+          : `, or a custom metric ${custom.from} declares: ${names.join(', ')}`;
+    report(`unknown metric "${name}" (expected ${Object.keys(METRIC_TYPES).join(', ')}${theirs})`);
     ok = false;
   }
   if (open === -1) {
@@ -250,8 +316,8 @@ function parseMetricKey(key: string, report: (problem: string) => void): Target 
     if (filter === undefined) ok = false;
     else tags = filter;
   }
-  if (!ok) return undefined;
-  return Object.freeze({ metric: name as MetricName, tags: Object.freeze(Object.fromEntries(tags)) });
+  if (!ok || type === undefined) return undefined;
+  return Object.freeze({ metric: name, type, custom: declared !== undefined, unit, tags: Object.freeze(Object.fromEntries(tags)) });
 }
 
 function parseTagFilter(text: string, report: (problem: string) => void): [string, string][] | undefined {
@@ -289,7 +355,7 @@ function parseTagFilter(text: string, report: (problem: string) => void): [strin
   return ok ? pairs : undefined;
 }
 
-type ParsedEntry = Omit<Threshold, 'metric' | 'tags' | 'key'>;
+type ParsedEntry = Omit<Threshold, 'metric' | 'type' | 'custom' | 'tags' | 'key'>;
 
 /** A string or an object entry. Parses the expression even when the key was bad, to report all. */
 function parseEntry(
@@ -352,7 +418,7 @@ function parseExpression(
     report(`missing operator (expected AGG OP VALUE with OP one of ${OPERATOR_LIST})`);
     return undefined;
   }
-  const type = target === undefined ? undefined : METRIC_TYPES[target.metric];
+  const type = target?.type;
   let ok = true;
   const op = OPERATORS.find((o) => o === opMatch[0]);
   if (op === undefined) {
@@ -360,7 +426,9 @@ function parseExpression(
     ok = false;
   }
   const aggregation = parseAggregation(expr.slice(0, opMatch.index).trim(), target, type, report);
-  const value = parseValue(expr.slice(opMatch.index + opMatch[0].length).trim(), target, type, report);
+  // A per-second rate has no unit of its own, whatever the metric's values are in.
+  const unit = target === undefined ? undefined : aggregation?.kind === 'rate' ? 'count' : target.unit;
+  const value = parseValue(expr.slice(opMatch.index + opMatch[0].length).trim(), target, unit, report);
   if (!ok || op === undefined || aggregation === undefined || value === undefined) return undefined;
   return { aggregation, op, value };
 }
@@ -404,24 +472,35 @@ function parseAggregation(
   return Object.freeze(aggregation);
 }
 
+/** `metricUnit`: the unit the compared value is in; undefined when the metric is unknown. */
 function parseValue(
   text: string,
   target: Target | undefined,
-  type: MetricType | undefined,
+  metricUnit: MetricUnit | undefined,
   report: (problem: string) => void,
 ): number | undefined {
   if (text === '') {
     report('missing value after the operator');
     return undefined;
   }
+  const clock = metricUnit === 'clock' ? CLOCK.exec(text) : null;
+  if (clock !== null) {
+    const [, h = '0', m = '0', sec = '0'] = clock;
+    if (Number(h) > 24 || Number(m) > 59 || Number(sec) >= 60) {
+      report(`bad time of day "${text}" (expected hh:mm or hh:mm:ss)`);
+      return undefined;
+    }
+    return Number(h) * 3600 + Number(m) * 60 + Number(sec);
+  }
   const m = NUMBER.exec(text);
   if (m === null) {
-    report(`bad value "${text}" (expected a number${type === 'trend' || type === undefined ? ', optionally with ms or s' : ''})`);
+    const hint = metricUnit === 'ms' || metricUnit === undefined ? ', optionally with ms or s' : metricUnit === 'clock' ? ' of seconds since midnight, or a time of day hh:mm[:ss]' : '';
+    report(`bad value "${text}" (expected a number${hint})`);
     return undefined;
   }
   const [, mantissa = '', exponent = '0', unit = ''] = m;
-  if (unit !== '' && type !== undefined && type !== 'trend') {
-    report(`value "${text}" takes no unit (${target?.metric ?? 'the metric'} is a ${type})`);
+  if (unit !== '' && metricUnit !== undefined && metricUnit !== 'ms') {
+    report(`value "${text}" takes no unit (${target?.metric ?? 'the metric'} is a ${target?.type ?? 'metric'}${metricUnit === '' || metricUnit === 'count' ? '' : ` in ${metricUnit}`})`);
     return undefined;
   }
   if (unit !== '' && unit !== 'ms' && unit !== 's') {

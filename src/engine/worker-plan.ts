@@ -37,4 +37,5 @@ export type FromWorker =
   /** Every second before `upTo` is complete in this worker; `seconds` are those with data. */
   | { readonly type: 'seconds'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
   | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
-  | { readonly type: 'failed'; readonly message: string };
+  /** `invalidInput`: the journeys misused their custom metrics (exit 2), not a harness failure. */
+  | { readonly type: 'failed'; readonly message: string; readonly invalidInput?: boolean };

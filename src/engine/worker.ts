@@ -5,6 +5,7 @@ import { constantVus } from './executors/constant-vus.js';
 import { totalDurationOf } from './executors/index.js';
 import { rampingVus } from './executors/ramping-vus.js';
 import { planArrivals } from './executors/rate-plan.js';
+import { CustomRecorder } from './custom-metrics.js';
 import { Client } from './http/client.js';
 import {
   compileJourneys,
@@ -12,8 +13,10 @@ import {
   mixPicker,
   type JourneyContext,
   type JourneyFactory,
+  type MetricDeclarations,
   type WeightedJourney,
 } from './journey.js';
+import { checkDeclarations } from './metric-declarations.js';
 import { createRandom, type Random } from './random.js';
 import { SecondMetrics, type WireSecond } from './second.js';
 import type { FromWorker, ToWorker, WorkerPlan } from './worker-plan.js';
@@ -43,20 +46,37 @@ class WorkerRun {
   #timer: NodeJS.Timeout | undefined;
   readonly #flusher: NodeJS.Timeout;
   #finished = false;
+  /** `ctx.metrics`, the same object for every iteration of this worker. */
+  readonly #metrics: CustomRecorder;
 
   /** Loads the plan's journey module, if it names one, before anything starts. */
   static async create(plan: WorkerPlan): Promise<WorkerRun> {
     let journeys: readonly WeightedJourney[] | undefined;
+    let declared: MetricDeclarations = {};
     if (plan.module !== undefined) {
-      const mod = (await import(pathToFileURL(plan.module.file).href)) as { journeys?: JourneyFactory };
+      const mod = (await import(pathToFileURL(plan.module.file).href)) as { journeys?: JourneyFactory; metrics?: unknown };
       if (typeof mod.journeys !== 'function') throw new Error(`${plan.module.file} does not export a journeys() function`);
+      declared = checkDeclarations(mod.metrics, plan.module.file);
       journeys = mod.journeys(plan.module.options, { seed: plan.seed, index: plan.index, of: plan.of });
     }
-    return new WorkerRun(plan, journeys);
+    return new WorkerRun(plan, journeys, declared);
   }
 
-  private constructor(plan: WorkerPlan, journeys: readonly WeightedJourney[] | undefined) {
+  private constructor(plan: WorkerPlan, journeys: readonly WeightedJourney[] | undefined, declared: MetricDeclarations) {
     this.#plan = plan;
+    this.#metrics = new CustomRecorder(
+      declared,
+      plan.module?.file ?? 'the scenario\'s journeys',
+      (series, value) => {
+        const now = this.#elapsed();
+        this.#second(now).custom(series, value, now);
+      },
+      // A journey's misuse of its metrics is a bug in it: the whole run stops, loudly.
+      (message) => {
+        send({ type: 'failed', message, invalidInput: true });
+        this.stop();
+      },
+    );
     this.#client = new Client(plan.origin, { connections: plan.connections, timeoutMs: plan.timeoutMs });
     this.#random = createRandom(plan.seed).fork(`worker-${plan.index}`);
     this.#faker = new Faker({ locale: [en] });
@@ -219,6 +239,8 @@ class WorkerRun {
       random: this.#random,
       faker: this.#faker,
       data: {},
+      metrics: this.#metrics.metrics,
+      elapsedMs: () => this.#elapsed(),
     };
   }
 

@@ -119,8 +119,39 @@ export function chartSpecs(run: RunDir, analysis: Analysis, label = ''): ChartSp
       line('dropped arrivals', s.map((p) => p.dropped), '#d62728'),
     ]),
   ];
+  const custom = customChart(analysis, time, line);
+  if (custom !== undefined) charts.splice(1, 0, custom);
   charts.push(...serverCharts(run.server, t, time, line));
   return charts;
+}
+
+export const CUSTOM_CHART_ID = 'custom-metrics';
+
+/**
+ * The journeys' counters per second (left axis) and rates as a share of their samples (right
+ * axis, %), when the run has any: what its people did, on the same clock as the load and faults.
+ */
+function customChart(analysis: Analysis, time: TimeChart, line: Line): ChartSpec | undefined {
+  // A metric with no samples has no line to draw (the table says so).
+  const counters = analysis.custom.filter((m) => m.type === 'counter' && m.peak !== null);
+  const rates = analysis.custom.filter((m) => m.type === 'rate' && m.peak !== null);
+  if (counters.length + rates.length === 0) return undefined;
+  const datasets = [
+    ...counters.map((m, i) => line(`${m.metric} per second`, m.perSecond, COLOURS[i % COLOURS.length]!, { yAxisID: 'y' })),
+    ...rates.map((m, i) =>
+      line(`${m.metric} (% of samples)`, m.perSecond.map((v) => (v === null ? null : Math.round(v * 1000) / 10)), COLOURS[(counters.length + i) % COLOURS.length]!, {
+        yAxisID: 'y1',
+        borderDash: [5, 3],
+      }),
+    ),
+  ];
+  const spec = time(CUSTOM_CHART_ID, 'Custom metrics: counters per second and rates', 'per second', datasets);
+  const options = spec.config['options'] as { scales: Record<string, Record<string, unknown>> };
+  if (counters.length === 0) delete options.scales['y'];
+  if (rates.length > 0) {
+    options.scales['y1'] = { position: 'right', min: 0, max: 100, title: { display: true, text: '% of samples' }, grid: { drawOnChartArea: false } };
+  }
+  return spec;
 }
 
 function perName(spec: ChartSpec, names: readonly string[]): ChartSpec {

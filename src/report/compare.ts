@@ -1,4 +1,5 @@
 import type { Analysis } from '../analyze/analyze.js';
+import type { MetricKind } from '../engine/journey.js';
 import type { Summary } from '../engine/summary.js';
 import type { ChartSpec } from './charts.js';
 import { esc } from './escape.js';
@@ -50,14 +51,34 @@ export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
     const fb = b.analysis.faults.find((f) => f.name === name);
     rows.push(row(`fault ${name}: recovered after (s)`, fa?.recoveryS ?? (fa === undefined ? '–' : 'not within the run'), fb?.recoveryS ?? (fb === undefined ? '–' : 'not within the run')));
   }
+  // The journeys' custom metrics side by side: each by the value k6's summary leads with.
+  const metrics = [...new Set([...a.analysis.custom, ...b.analysis.custom].map((m) => m.metric))].sort();
+  for (const metric of metrics) {
+    const ma = a.analysis.custom.find((m) => m.metric === metric);
+    const mb = b.analysis.custom.find((m) => m.metric === metric);
+    const type = (ma ?? mb)!.type;
+    for (const key of LEADING_VALUES[type]) {
+      const round3 = (v: number | null | undefined) => (v === null || v === undefined ? v : Math.round(v * 1000) / 1000);
+      rows.push(row(`${metric} ${key}`, ma === undefined ? '–' : round3(ma.values[key]), mb === undefined ? '–' : round3(mb.values[key])));
+    }
+  }
   return rows;
 }
+
+const LEADING_VALUES: Readonly<Record<MetricKind, readonly string[]>> = {
+  counter: ['count', 'rate'],
+  rate: ['rate'],
+  gauge: ['value', 'max'],
+  trend: ['p(95)', 'avg'],
+};
 
 /** The charts of A and B with B's datasets dashed and both labelled, one chart per kind. */
 export function overlay(a: readonly ChartSpec[], b: readonly ChartSpec[], labels: readonly [string, string]): ChartSpec[] {
   const out: ChartSpec[] = [];
-  for (const ca of a) {
-    const cb = b.find((c) => c.id === ca.id);
+  // A chart only one run has (its custom metrics, its server's) is drawn with that run alone.
+  for (const base of [...a, ...b.filter((cb) => !a.some((ca) => ca.id === cb.id))]) {
+    const ca = a.find((c) => c.id === base.id) ?? { ...base, config: { ...base.config, data: { labels: [], datasets: [] } } };
+    const cb = b.find((c) => c.id === base.id);
     const dataA = (ca.config['data'] ?? {}) as { labels: number[]; datasets: Record<string, unknown>[] };
     const dataB = (cb?.config['data'] ?? { labels: [], datasets: [] }) as { labels: number[]; datasets: Record<string, unknown>[] };
     const length = Math.max(dataA.labels.length, dataB.labels.length);

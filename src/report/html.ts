@@ -3,14 +3,16 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../engine/summary.js';
-import type { ChartSpec } from './charts.js';
+import { CUSTOM_CHART_ID, type ChartSpec } from './charts.js';
+import { customRows, SECTION_TITLE } from './custom.js';
 import { esc } from './escape.js';
 import { story } from './markdown.js';
 
 /**
  * report.html: one self-contained page (Chart.js and chartjs-plugin-annotation inlined, the data
  * inlined as JSON) that opens offline from disk. The verdict and the story first — what broke,
- * when, at what rate, how long it took to recover — then the tables, then the charts.
+ * when, at what rate, how long it took to recover — then what the journeys' custom metrics say
+ * (when they have any), then the tables, then the charts.
  */
 const require = createRequire(import.meta.url);
 
@@ -43,10 +45,11 @@ export function renderHtml(run: HtmlRun): string {
     '<section><h2>What happened</h2><ul>',
     ...story(summary, analysis).map((line) => `<li>${esc(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`),
     '</ul></section>',
+    people(analysis, run.charts),
     numbers(summary),
     verdicts(summary, analysis),
     faults(analysis),
-    chartsHtml(run.charts),
+    chartsHtml(run.charts.filter((c) => c.id !== CUSTOM_CHART_ID)),
   ].join('\n');
   return page(`codestorm: ${summary.scenario}`, body, run.charts);
 }
@@ -61,6 +64,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;
 header{padding:12px 16px;margin:16px 0;border-radius:6px}header.pass{background:#e8f5e9}header.fail{background:#fdecea}
 h1{margin:0;font-size:22px}h2{font-size:17px;margin:26px 0 8px}.meta{margin:4px 0 0;color:#555}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f6f6f6}td:first-child,th:first-child{text-align:left}
+#people td,#people th{text-align:left}#people tr.tags td{color:#555;font-size:13px}#people tr.tags td:first-child{padding-left:22px}
 .ok{color:#1b7f2a}.bad{color:#c62828;font-weight:600}
 .chart{margin:18px 0;border:1px solid #eee;border-radius:6px;padding:8px}canvas{max-width:100%}
 </style></head><body>
@@ -99,6 +103,16 @@ ${inlineLibraries()}
 `;
 }
 
+/** The custom metrics' table and chart; nothing when the journeys declared none. */
+function people(a: Analysis, charts: readonly ChartSpec[]): string {
+  if (a.custom.length === 0) return '';
+  const rows = customRows(a).map(
+    (r) => `<tr${r.tagRow ? ' class="tags"' : ''}><td><code>${esc(r.metric)}</code></td><td>${esc(r.description)}</td><td>${esc(r.value)}</td><td>${esc(r.peak)}</td></tr>`,
+  );
+  const chart = charts.find((c) => c.id === CUSTOM_CHART_ID);
+  return `<section id="people"><h2>${esc(SECTION_TITLE)}</h2><table><tr><th>metric</th><th>what</th><th>over the run</th><th>peak second</th></tr>${rows.join('')}</table>${chart === undefined ? '' : chartsHtml([chart], '')}</section>`;
+}
+
 function numbers(s: Summary): string {
   const l = s.latencyMs;
   return `<section><h2>Numbers</h2><table><tr><th>requests</th><th>ok</th><th>failed</th><th>dropped arrivals</th><th>offered avg</th><th>achieved avg</th><th>peak offered</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr>
@@ -126,8 +140,10 @@ function faults(a: Analysis): string {
   return `<section><h2>Faults</h2><table><tr><th>fault</th><th>kind</th><th>target</th><th>from</th><th>to</th><th>goodput before</th><th>during</th><th>errors during</th><th>p99 during</th><th>recovered after</th></tr>${rows.join('')}</table></section>`;
 }
 
-export function chartsHtml(charts: readonly ChartSpec[]): string {
-  return `<section><h2>Over time</h2>${charts
+/** The charts' canvases, in a section titled `title` ('' for bare canvases inside another section). */
+export function chartsHtml(charts: readonly ChartSpec[], title = 'Over time'): string {
+  const canvases = charts
     .map((c) => `<div class="chart"><canvas id="chart-${esc(c.id)}" width="1120" height="320" aria-label="${esc(c.title)}" role="img"></canvas></div>`)
-    .join('\n')}</section>`;
+    .join('\n');
+  return title === '' ? canvases : `<section><h2>${esc(title)}</h2>${canvases}</section>`;
 }

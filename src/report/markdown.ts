@@ -1,5 +1,6 @@
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../engine/summary.js';
+import { customRows, SECTION_TITLE } from './custom.js';
 
 /**
  * summary.md: the verdict and the key numbers in GitHub-flavoured Markdown, for a CI step
@@ -13,6 +14,11 @@ export function renderMarkdown(summary: Summary, analysis: Analysis, charts: rea
   out.push('');
   out.push(...story(summary, analysis).map((line) => `- ${line}`));
   out.push('');
+  if (analysis.custom.length > 0) {
+    out.push(`## ${SECTION_TITLE}`, '', '| metric | what | over the run | peak second |', '| --- | --- | --- | --- |');
+    for (const r of customRows(analysis)) out.push(`| ${r.tagRow ? '↳ ' : ''}\`${cell(r.metric)}\` | ${cell(r.description)} | ${cell(r.value)} | ${cell(r.peak)} |`);
+    out.push('');
+  }
   out.push('| requests | ok | failed | dropped | offered avg | achieved avg | p50 | p95 | p99 | max |');
   out.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const l = summary.latencyMs;
@@ -68,4 +74,9 @@ export function story(summary: Summary, analysis: Analysis): string[] {
   }
   if (summary.interrupted) lines.push('The run was interrupted: these are partial results.');
   return lines;
+}
+
+/** Text for a Markdown table cell: a pipe would end the cell. */
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|');
 }

@@ -1,9 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
 import { validateExecutor, type ExecutorConfig } from '../engine/executors/index.js';
-import { parseThresholds, type ThresholdSet } from '../engine/thresholds.js';
+import type { MetricDeclarations } from '../engine/journey.js';
+import { loadDeclarations } from '../engine/metric-declarations.js';
+import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, invalidInput } from '../errors.js';
+import { compiled } from '../package-root.js';
 import { cityModel, type CityModel } from '../../sim/plan.js';
 import { parseSlo, type Slo } from '../analyze/slo.js';
 import { scenarioSchema, type Scenario } from './schema.js';
@@ -19,6 +23,28 @@ export interface LoadedScenario {
   readonly city?: CityModel;
   /** What failing means for the analysis (the scenario's `slo`, or the default). */
   readonly slo: Slo;
+  /** The journey module the workers load (absolute path): a city's simulator, or `module`. */
+  readonly module?: string;
+  /** The custom metrics its journeys declare, which thresholds and the SLO may name. */
+  readonly metrics: MetricDeclarations;
+}
+
+export interface LoadOptions {
+  /**
+   * The custom-metric declarations, when they are known without importing the module: a run
+   * directory's metrics.ndjson holds them (`codestorm report`, `compare`). `from` names them in messages.
+   */
+  readonly metrics?: MetricDeclarations;
+  readonly metricsFrom?: string;
+}
+
+/** Where a scenario's journeys come from, if from a module: the path, and the field that says so. */
+export function journeyModuleOf(raw: unknown, file: string): { readonly file: string; readonly field: 'city' | 'module' } | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r['module'] === 'string' && r['module'] !== '') return { file: path.resolve(path.dirname(file), r['module']), field: 'module' };
+  if (r['city'] !== undefined) return { file: compiled('sim/journeys/index.js'), field: 'city' };
+  return undefined;
 }
 
 /**
@@ -33,7 +59,7 @@ export interface Problem {
   readonly line: number | undefined;
 }
 
-export async function loadScenario(file: string): Promise<LoadedScenario> {
+export async function loadScenario(file: string, options: LoadOptions = {}): Promise<LoadedScenario> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -41,30 +67,66 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
     const code = (err as NodeJS.ErrnoException).code;
     throw invalidInput('SCENARIO_UNREADABLE', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(err)})`}`);
   }
-  return compileScenario(text, file);
+  if (options.metrics !== undefined) return compileScenario(text, file, options);
+  // The journey module's declarations are needed to check thresholds on custom metrics: the
+  // module is imported here (as the workers will), and its problems join the scenario's.
+  const module = journeyModuleOf(parseYaml(text, file).doc.toJS(), file);
+  if (module === undefined) return compileScenario(text, file);
+  try {
+    return compileScenario(text, file, { metrics: await loadDeclarations(module.file) });
+  } catch (err) {
+    if (!(err instanceof CodestormError) || err.exitCode !== 2 || (err.code !== 'BAD_JOURNEY_MODULE' && err.code !== 'BAD_METRICS')) throw err;
+    return compileScenario(text, file, { moduleProblems: err.message.split('\n') });
+  }
 }
 
-/** Parses and checks everything the engine will need, reporting all problems together. */
-export function compileScenario(text: string, file: string): LoadedScenario {
+/**
+ * Parses and checks everything the engine will need, reporting all problems together. `metrics`:
+ * the journey module's declarations (loadScenario imports the module for them); `moduleProblems`:
+ * why the module could not give them.
+ */
+export function compileScenario(text: string, file: string, options: LoadOptions & { readonly moduleProblems?: readonly string[] } = {}): LoadedScenario {
   const { doc, lines } = parseYaml(text, file);
   const lineOf = lineFinder(doc, lines);
   const raw = doc.toJS() as Record<string, unknown> | null;
   const problems: Problem[] = [];
+  const module = journeyModuleOf(raw, file);
+  for (const message of options.moduleProblems ?? []) problems.push({ path: module?.field ?? 'module', message, line: lineOf([module?.field ?? 'module']) });
+  const metrics = options.metrics ?? {};
+  const from = options.metricsFrom ?? (module === undefined ? '' : module.field === 'city' ? 'sim/journeys' : shortPath(module.file));
+  const unavailable = (options.moduleProblems ?? []).length > 0;
+  const custom: CustomMetricsInScope | undefined = options.metrics === undefined && module === undefined ? undefined : { metrics, from, ...(unavailable ? { unavailable } : {}) };
   const result = scenarioSchema.safeParse(raw);
   if (!result.success) problems.push(...problemsOf(result.error, lineOf));
   // The executor and the thresholds check their own fields: their problems join the list.
   const isCity = raw !== null && typeof raw === 'object' && raw['city'] !== undefined;
   const hasLoad = raw !== null && typeof raw === 'object' && raw['load'] !== undefined;
   const load = isCity && !hasLoad ? undefined : collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
-  const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds'));
-  const slo = collect(problems, lineOf, () => parseSlo(raw?.['slo'], 'slo'));
+  const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds', custom));
+  const slo = collect(problems, lineOf, () => parseSlo(raw?.['slo'], 'slo', custom));
   const city = isCity && result.success && result.data.city !== undefined && (!hasLoad || load !== undefined) ? collect(problems, lineOf, () => cityModel(result.data.city!, result.data.journeys, load)) : undefined;
   const runs = city?.load ?? load;
   if (problems.length > 0 || !result.success || runs === undefined || thresholds === undefined || slo === undefined) {
     throw invalidInput('SCENARIO_INVALID', formatProblems(file, problems));
   }
   const scenario = deepFreeze(result.data);
-  return Object.freeze(city === undefined ? { file, text, scenario, load: runs, thresholds, slo } : { file, text, scenario, load: runs, thresholds, slo, city });
+  return Object.freeze({
+    file,
+    text,
+    scenario,
+    load: runs,
+    thresholds,
+    slo,
+    metrics,
+    ...(city === undefined ? {} : { city }),
+    ...(module === undefined ? {} : { module: module.file }),
+  });
+}
+
+/** Relative to the working directory when under it, else absolute. */
+function shortPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative === '' || relative.startsWith('..') || path.isAbsolute(relative) ? file : relative;
 }
 
 function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) => number | undefined, check: () => T): T | undefined {
@@ -73,7 +135,8 @@ function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) 
   } catch (err) {
     if (!(err instanceof CodestormError) || err.exitCode !== 2) throw err;
     for (const line of err.message.split('\n')) {
-      const m = /^([A-Za-z_$][\w$]*(?:\.[^.:\s\[]+|\[\d+\])*): (.*)$/.exec(line);
+      // A threshold key may carry a tag filter, `thresholds.http_req_duration{name:code}[0]`.
+      const m = /^([A-Za-z_$][\w$]*(?:\.[^.:\s\[{]+(?:\{[^}]*\})?|\[\d+\])*): (.*)$/.exec(line);
       if (m === null) continue; // a header such as "3 problems in load:"
       const path = parsePath(m[1] ?? '');
       problems.push({ path: m[1] ?? '', message: m[2] ?? '', line: lineOf(path) ?? lineOf(path.slice(0, -1)) ?? lineOf(path.slice(0, 1)) });
@@ -84,7 +147,7 @@ function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) 
 
 /** "load.stages[1].target" → ["load", "stages", 1, "target"] */
 function parsePath(text: string): PropertyKey[] {
-  return [...text.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? '')));
+  return [...text.matchAll(/([^.[\]{]+(?:\{[^}]*\})?)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? '')));
 }
 
 export function parseScenario(text: string, file: string): Scenario {

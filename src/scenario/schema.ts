@@ -168,7 +168,13 @@ export const scenarioSchema = z.strictObject({
   load: z.unknown().optional(),
   /** A simulated city's morning (sim/): the load comes from its curves. Either this or load. */
   city: citySchema.optional(),
-  journeys: z.array(journeySchema).min(1),
+  /** What each arrival does: declarative steps, or built-in journeys of a city. Either this or module. */
+  journeys: z.array(journeySchema).default([]),
+  /**
+   * Journeys in code: the path (from this file) of an ES module exporting journeys(options, worker)
+   * and, optionally, metrics (custom-metric declarations); as k6 runs a script. Either this or journeys.
+   */
+  module: z.string().min(1).optional(),
   // Checked expression by expression by src/engine/thresholds.ts.
   thresholds: z.unknown().optional(),
   // What "failing" means for the analysis, in threshold syntax over a sliding window (src/analyze/slo.ts).
@@ -180,6 +186,15 @@ export const scenarioSchema = z.strictObject({
 }).superRefine((s, ctx) => {
   if (s.load === undefined && s.city === undefined) {
     ctx.addIssue({ code: 'custom', path: [], message: 'give load (an executor), city (a simulated morning), or both (a city\'s people at the rate load gives)' });
+  }
+  if (s.module === undefined && s.journeys.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['journeys'], message: 'expected at least one journey (or a module of journeys in code)' });
+  }
+  if (s.module !== undefined && s.journeys.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['module'], message: 'give journeys or module, not both: the module\'s journeys() are the journeys' });
+  }
+  if (s.module !== undefined && s.city !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['module'], message: 'a city scenario runs the simulator\'s journeys; module is for other targets' });
   }
   if (s.city !== undefined && (s.load === undefined) === (s.city.clock === undefined)) {
     ctx.addIssue({

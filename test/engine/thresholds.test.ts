@@ -4,6 +4,7 @@ import {
   evaluate,
   parseThresholds,
   type CounterAggregate,
+  type GaugeAggregate,
   type MetricSource,
   type RateAggregate,
   type Tags,
@@ -37,6 +38,7 @@ function fakeSource(data: {
   trend?: Record<string, TrendAggregate>;
   rate?: Record<string, RateAggregate>;
   counter?: Record<string, CounterAggregate>;
+  gauge?: Record<string, GaugeAggregate>;
 }): MetricSource {
   const id = (metric: string, tags: Tags): string => {
     const pairs = Object.entries(tags)
@@ -48,6 +50,7 @@ function fakeSource(data: {
     trend: (metric, tags) => data.trend?.[id(metric, tags)],
     rate: (metric, tags) => data.rate?.[id(metric, tags)],
     counter: (metric, tags) => data.counter?.[id(metric, tags)],
+    gauge: (metric, tags) => data.gauge?.[id(metric, tags)],
   };
 }
 
@@ -85,6 +88,8 @@ describe('parseThresholds: valid', () => {
     expect(set).toEqual([
       {
         metric: 'http_req_duration',
+        type: 'trend',
+        custom: false,
         tags: {},
         key: 'http_req_duration',
         expr: 'p(95)<500',
@@ -96,6 +101,8 @@ describe('parseThresholds: valid', () => {
       },
       {
         metric: 'http_req_failed',
+        type: 'rate',
+        custom: false,
         tags: {},
         key: 'http_req_failed',
         expr: 'rate<0.01',
@@ -330,7 +337,7 @@ describe('parseThresholds: invalid', () => {
   it('still checks the entries of an unknown metric against every aggregation', () => {
     expect(problemLines({ http_req_durration: ['p(95)<500', 'p95<500'] })).toEqual([
       'thresholds.http_req_durration: unknown metric "http_req_durration" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs)',
-      'thresholds.http_req_durration[1]: unknown aggregation "p95" (expected p(N), avg, med, min, max, rate, count) in "p95<500"',
+      'thresholds.http_req_durration[1]: unknown aggregation "p95" (expected p(N), avg, med, min, max, rate, count, value) in "p95<500"',
     ]);
   });
 
@@ -412,6 +419,7 @@ describe('evaluate', () => {
       trend: () => ({ ...TREND, percentile: (p) => (asked.push(p), 0) }),
       rate: () => undefined,
       counter: () => undefined,
+      gauge: () => undefined,
     };
     evaluate(parseThresholds({ http_req_duration: ['p(95)<1', 'p(99.9)<1', 'med<1', 'p(100)<1'] }), source, 0);
     expect(asked).toEqual([95, 99.9, 50, 100]);
@@ -423,6 +431,7 @@ describe('evaluate', () => {
       trend: (m, tags) => (asked.push(`trend ${m} ${JSON.stringify(tags)}`), undefined),
       rate: (m, tags) => (asked.push(`rate ${m} ${JSON.stringify(tags)}`), undefined),
       counter: (m, tags) => (asked.push(`counter ${m} ${JSON.stringify(tags)}`), undefined),
+      gauge: (m, tags) => (asked.push(`gauge ${m} ${JSON.stringify(tags)}`), undefined),
     };
     evaluate(
       parseThresholds({

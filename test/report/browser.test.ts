@@ -6,7 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { mergeWire, SecondMetrics, toNdjsonLine } from '../../src/engine/second.js';
+import { CustomRecorder } from '../../src/engine/custom-metrics.js';
+import { checkDeclarations } from '../../src/engine/metric-declarations.js';
+import { declarationLines, mergeWire, SecondMetrics, toNdjsonLine } from '../../src/engine/second.js';
 import { which } from '../../src/stack/tools.js';
 import { captureIO } from '../helpers/io.js';
 
@@ -20,13 +22,29 @@ let browser: Browser;
 
 const io = captureIO;
 
-/** A run directory with a surge, a fault and a server scrape: every kind of chart has data. */
+const DECLARED = checkDeclarations(
+  {
+    people_served: { type: 'counter', description: 'people who got what they came for' },
+    served_first_time: { type: 'rate', description: 'share served at the first try' },
+    wait: { type: 'trend', description: 'how long a person waited', unit: 'ms' },
+  },
+  'synthetic.js',
+);
+
+/** A run directory with a surge, a fault, a server scrape and custom metrics: every kind of chart has data. */
 function syntheticRun(dir: string): void {
   mkdirSync(dir, { recursive: true });
-  const lines: string[] = [];
+  const lines: string[] = [declarationLines(DECLARED)];
   const scrapes: string[] = [];
   for (let t = 0; t < 60; t++) {
     const m = new SecondMetrics(t);
+    const custom = new CustomRecorder(DECLARED, 'synthetic.js', (series, value) => m.custom(series, value, t * 1000), (message) => {
+      throw new Error(message);
+    }).metrics;
+    const served = t >= 25 && t < 40 ? 20 : t === 44 ? 212 : 90;
+    custom.counter('people_served', served, { via: t % 2 === 0 ? 'app' : 'desk' });
+    for (let i = 0; i < 10; i++) custom.rate('served_first_time', i < (t >= 25 && t < 40 ? 3 : 9));
+    custom.trend('wait', t >= 25 && t < 40 ? 2_500 : 30);
     const offered = t >= 20 && t < 35 ? 400 : 100;
     m.offered(offered);
     m.started(offered);
@@ -110,8 +128,13 @@ describe('report.html in headless Chromium', () => {
     );
     expect(problems).toEqual([]);
     expect(canvases.map((c) => c.id).sort()).toEqual(
-      ['chart-errors', 'chart-in-flight', 'chart-latency', 'chart-latency-by-name', 'chart-latency-per-name', 'chart-server-cache', 'chart-server-lag', 'chart-server-pool', 'chart-throughput'].sort(),
+      ['chart-custom-metrics', 'chart-errors', 'chart-in-flight', 'chart-latency', 'chart-latency-by-name', 'chart-latency-per-name', 'chart-server-cache', 'chart-server-lag', 'chart-server-pool', 'chart-throughput'].sort(),
     );
+    // What the custom metrics meant, near the top: after the story, before the numbers.
+    const headings = await page.$$eval('h2', (list) => list.map((h) => h.textContent));
+    expect(headings.slice(0, 3)).toEqual(['What happened', 'What it meant for people', 'Numbers']);
+    expect(await page.textContent('#people')).toContain('212/s at +44 s, 4 s after slow-db ended');
+    expect(await page.$('#people canvas#chart-custom-metrics')).not.toBeNull();
     for (const c of canvases) expect(c.painted, c.id).toBeGreaterThan(2_000);
     // One request name at a time: the menu shows another name's percentiles.
     const shown = () =>
@@ -127,7 +150,7 @@ describe('report.html in headless Chromium', () => {
     expect(existsSync(path.join(dir, 'report.png'))).toBe(true);
     await page.close();
     // The same charts as images, and the CI renderings.
-    for (const f of ['throughput', 'latency', 'errors']) expect(statSync(path.join(dir, 'charts', `${f}.png`)).size).toBeGreaterThan(5_000);
+    for (const f of ['throughput', 'latency', 'errors', 'custom-metrics']) expect(statSync(path.join(dir, 'charts', `${f}.png`)).size).toBeGreaterThan(5_000);
     expect(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).toMatch(/<testcase classname="slo" name="http_req_duration: p\(99\)&lt;1000 \(5 s windows\)">\s*<failure/);
     expect(readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('![throughput.png](charts/throughput.png)');
   }, 60_000);

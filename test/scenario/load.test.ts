@@ -113,3 +113,57 @@ describe('scenario files: the executor and the thresholds join the same report',
     expect(loaded.thresholds.map((t) => t.expr)).toEqual(['p(95)<500', 'rate<0.01']);
   });
 });
+
+describe('scenario files: journeys in a module, and thresholds on its custom metrics', () => {
+  const MODULE = PING.replace(/journeys:\n(.*\n)*?thresholds:/, 'module: ./shop.js\nthresholds:');
+  const SHOP = { metrics: { orders: { type: 'counter' as const, description: 'orders placed' } }, metricsFrom: 'shop.js' };
+
+  it('takes a module instead of journeys, resolved from the scenario file, and its declared metrics in thresholds', () => {
+    const loaded = compileScenario(`${MODULE}  "orders{shop:north}": ["count>10"]\n`, '/tmp/scenarios/x.yaml', SHOP);
+    expect(loaded.module).toBe('/tmp/scenarios/shop.js');
+    expect(loaded.scenario.journeys).toEqual([]);
+    expect(loaded.metrics).toEqual(SHOP.metrics);
+    expect(loaded.thresholds.map((t) => [t.key, t.type, t.custom])).toEqual([
+      ['http_req_duration', 'trend', false],
+      ['http_req_failed', 'rate', false],
+      ['orders{shop:north}', 'counter', true],
+    ]);
+  });
+
+  it('refuses neither or both of journeys and module, and a module beside a city', () => {
+    expect(problems(MODULE.replace('module: ./shop.js\n', ''))).toEqual([expect.stringMatching(/^scenarios\/x\.yaml(:\d+)?: journeys: expected at least one journey \(or a module/)]);
+    expect(problems(PING.replace('journeys:', 'module: ./shop.js\njourneys:'))).toEqual([expect.stringMatching(/^scenarios\/x\.yaml:8: module: give journeys or module, not both/)]);
+    expect(problems(`${MODULE}city:\n  population: { scale: 0.001 }\n`)).toContainEqual(expect.stringMatching(/^scenarios\/x\.yaml:8: module: a city scenario runs the simulator's journeys/));
+  });
+
+  it('names an undeclared metric, with its line, under a tag filter too', () => {
+    const lines = (() => {
+      try {
+        compileScenario(`${MODULE}  "order{shop:north}": ["count>10"]\n`, 'scenarios/x.yaml', SHOP);
+      } catch (err) {
+        return (err as Error).message.split('\n');
+      }
+      return [];
+    })();
+    expect(lines).toEqual(['scenarios/x.yaml:12: thresholds.order{shop:north}: unknown metric "order" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, or a custom metric shop.js declares: orders)']);
+  });
+
+  it('a module that cannot be loaded is one problem, not one more for each threshold on its metrics', () => {
+    let lines: string[] = [];
+    try {
+      compileScenario(`${MODULE}  orders: ["count>10"]\n  http_reqs: ["count>x"]\n`, 'scenarios/x.yaml', { moduleProblems: ['/tmp/shop.js: cannot load the journey module (no such file)'] });
+    } catch (err) {
+      lines = (err as Error).message.split('\n');
+    }
+    expect(lines).toEqual([
+      'scenarios/x.yaml:8: module: /tmp/shop.js: cannot load the journey module (no such file)',
+      'scenarios/x.yaml:13: thresholds.http_reqs[0]: bad value "x" (expected a number) in "count>x"',
+    ]);
+  });
+
+  it('reports a tagged built-in threshold\'s problem with its line (it used to vanish)', () => {
+    expect(problems(PING.replace('http_req_duration: ["p(95)<500"]', '"http_req_duration{name:get-thing}": ["p95<500"]'))).toEqual([
+      'scenarios/x.yaml:15: thresholds.http_req_duration{name:get-thing}[0]: unknown aggregation "p95" (expected p(N), avg, med, min, max) in "p95<500"',
+    ]);
+  });
+});

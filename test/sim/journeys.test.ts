@@ -36,6 +36,9 @@ function contextFor(client: Client, sent: Sent[], seed: number): JourneyContext 
     random: createRandom(seed),
     faker,
     data: {},
+    // These tests look at requests only; the journeys' custom metrics are not recorded here.
+    metrics: { counter: () => {}, gauge: () => {}, rate: () => {}, trend: () => {} },
+    elapsedMs: () => performance.now(),
   };
 }
 
