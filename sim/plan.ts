@@ -315,8 +315,10 @@ export function cityPlan(model: CityModel, seed: number): CityPlan {
 
 /** What the engine's journey module needs, for one seed (and the sessions the stack prepared). */
 export function cityJourneyOptions(model: CityModel, seed: number, priorSessions?: PriorSessions): CityJourneyOptions {
+  const startS = model.clock === null ? undefined : parseClockTime(model.clock.start);
   return {
     ...(priorSessions === undefined ? {} : { priorSessions }),
+    ...(startS === undefined || model.clock === null ? {} : { clock: { startS, compress: model.clock.compress } }),
     seed,
     residents: model.population.residents,
     people: model.people,

@@ -1,4 +1,4 @@
-import type { JourneyContext, WeightedJourney, WorkerIdentity } from '../../src/engine/journey.js';
+import type { JourneyContext, MetricDeclarations, WeightedJourney, WorkerIdentity } from '../../src/engine/journey.js';
 import type { StreamName } from '../city/morning.js';
 import { createIdentityGenerator, type Identity, type IdentityGenerator } from '../identity/generator.js';
 import { priorToken, type PriorSessions } from '../city/prior.js';
@@ -31,7 +31,22 @@ export interface CityJourneyOptions {
   readonly journeys: readonly { readonly name: string; readonly use: StreamName; readonly weight: number; readonly retry: RetryPolicy }[];
   /** Sessions the residents' phones hold at the start (prepared by the stack); none: everyone signs in first. */
   readonly priorSessions?: PriorSessions;
+  /** The city clock, to tell the time of day an outcome happened; none when `load` gives the rate. */
+  readonly clock?: { readonly startS: number; readonly compress: number };
 }
+
+/**
+ * What the morning meant for people, as custom metrics beside the HTTP ones (k6's kinds). Each
+ * is recorded where the person's journey decides it.
+ */
+export const metrics: MetricDeclarations = {
+  people_sampled: { type: 'counter', description: 'people swabbed and bound to a tube (method: scan, or the ID number typed by hand)' },
+  last_sampled_at: { type: 'gauge', unit: 'clock', description: 'the city time of the last person sampled' },
+  code_shown: { type: 'rate', description: 'share of code opens that ended with a code on the screen' },
+  codes_not_loaded: { type: 'counter', description: 'code opens that ended with no code to show (the app gave up, or the session was refused)' },
+  reinstalls: { type: 'counter', description: 'residents who re-installed the app and signed in again (the re-install storm)' },
+  turned_away: { type: 'counter', description: 'people turned away at a gate because no code could be shown or checked (gate: hospital, metro, shop)' },
+};
 
 /** Sessions this worker's clients hold; bounded, oldest forgotten first. */
 const MAX_SESSIONS = 200_000;
@@ -135,17 +150,21 @@ const BUILT_IN: Readonly<Record<StreamName, (ctx: JourneyContext, env: Env) => P
     const tube = state.tube(site, table);
     const where = { tube: tube.id, site: `site-${site}`, table };
     const qr = await openCode(ctx, env, index);
-    let bound = false;
+    let bound: 'scan' | 'manual' | undefined;
     if (qr !== undefined && ctx.random.next() >= state.options.people.scanFailure) {
       const scan = await attempt(ctx, 'sample.scan', post('/api/v1/samples/scan', { ...where, qr }), env.retry, env.budget, patience(env));
-      bound = scan.response.outcome === 'ok';
+      if (scan.response.outcome === 'ok') bound = 'scan';
     }
-    if (!bound) {
+    if (bound === undefined) {
       // The fallback: the sampler types the ID number from the resident's card.
       const manual = await attempt(ctx, 'sample.manual', post('/api/v1/samples/manual', { ...where, idNumber: who.idNumber }), env.retry, env.budget, patience(env));
-      bound = manual.response.outcome === 'ok';
+      if (manual.response.outcome === 'ok') bound = 'manual';
     }
-    if (bound && tube.last) state.tubeFilled(tube.id);
+    if (bound === undefined) return;
+    ctx.metrics.counter('people_sampled', 1, { method: bound });
+    const clock = state.options.clock;
+    if (clock !== undefined) ctx.metrics.gauge('last_sampled_at', clock.startS + (ctx.elapsedMs() / 1000) * clock.compress);
+    if (tube.last) state.tubeFilled(tube.id);
   },
   'lab.result': async (ctx, env) => {
     const tube = env.state.nextFilled();
@@ -155,11 +174,14 @@ const BUILT_IN: Readonly<Record<StreamName, (ctx: JourneyContext, env: Env) => P
   },
   'checkpoint.verify': async (ctx, env) => {
     const index = ctx.random.int(env.state.options.residents);
-    const qr = await openCode(ctx, env, index);
-    if (qr === undefined) return; // no code to show: turned away at the gate
     const hospital = ctx.random.next() < env.state.options.people.hospitalShare;
     const kind = hospital ? 'hospital' : ctx.random.next() < 0.7 ? 'metro' : 'shop';
-    await attempt(ctx, 'checkpoint.verify', post('/api/v1/checkpoints/verify', { qr, checkpoint: `${kind}-${index % 97}`, kind }), env.retry, env.budget, patience(env));
+    const qr = await openCode(ctx, env, index);
+    // No code to show, or one the gate could not check: turned away.
+    const checked =
+      qr !== undefined &&
+      (await attempt(ctx, 'checkpoint.verify', post('/api/v1/checkpoints/verify', { qr, checkpoint: `${kind}-${index % 97}`, kind }), env.retry, env.budget, patience(env))).response.outcome === 'ok';
+    if (!checked) ctx.metrics.counter('turned_away', 1, { gate: kind });
   },
 };
 
@@ -173,6 +195,7 @@ export async function openCode(ctx: JourneyContext, env: Env, index: number): Pr
   const who = state.people.identity(index);
   const reinstall = state.takeBroken(index);
   let token = reinstall ? undefined : state.session(index);
+  if (reinstall) ctx.metrics.counter('reinstalls');
   if (token === undefined) {
     const signIn = await attempt(
       ctx,
@@ -185,7 +208,7 @@ export async function openCode(ctx: JourneyContext, env: Env, index: number): Pr
     token = signIn.gaveUp ? undefined : field(signIn.response.body, 'token');
     if (token === undefined) {
       gaveUp(ctx, env, who);
-      return undefined;
+      return notShown(ctx);
     }
     state.signedIn(index, token);
   }
@@ -199,11 +222,21 @@ export async function openCode(ctx: JourneyContext, env: Env, index: number): Pr
   );
   if (code.response.status === 401) {
     state.forget(index); // expired or refused: sign in next time
-    return undefined;
+    return notShown(ctx);
   }
   const payload = code.gaveUp ? undefined : field(code.response.body, 'qr', 'payload');
-  if (payload === undefined) gaveUp(ctx, env, who);
+  if (payload === undefined) {
+    gaveUp(ctx, env, who);
+    return notShown(ctx);
+  }
+  ctx.metrics.rate('code_shown', true);
   return payload;
+}
+
+function notShown(ctx: JourneyContext): undefined {
+  ctx.metrics.rate('code_shown', false);
+  ctx.metrics.counter('codes_not_loaded');
+  return undefined;
 }
 
 function gaveUp(ctx: JourneyContext, env: Env, who: Identity): void {
