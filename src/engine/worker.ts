@@ -29,6 +29,12 @@ import type { FromWorker, ToWorker, WorkerPlan } from './worker-plan.js';
 const FLUSH_EVERY_MS = 250;
 /** After the schedule ends, iterations still running get this long beyond the request timeout. */
 const GRACE_MS = 1_000;
+/**
+ * A run stopped early (a signal, an abortOnFail threshold) gives iterations in flight this long:
+ * a journey of patient people can go on retrying for a minute, and a stop must not wait for it.
+ * What they do after that is not counted.
+ */
+const STOP_GRACE_MS = 500;
 
 class WorkerRun {
   readonly #plan: WorkerPlan;
@@ -101,6 +107,7 @@ class WorkerRun {
     this.#stopping = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#endOfSchedule();
+    if (!this.#finished) setTimeout(() => this.#finish(), STOP_GRACE_MS).unref();
   }
 
   #elapsed(): number {
