@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { CodestormError } from '../errors.js';
 import type { Ledger, StopSignal } from './ledger.js';
@@ -20,6 +21,8 @@ export interface StartChildOptions extends SpawnOptions {
   readonly ledger?: Ledger | undefined;
   /** How it is stopped politely if this process dies first (default SIGTERM). */
   readonly stopSignal?: StopSignal;
+  /** Its niceness (and so that of everything it forks): the stack yields the CPU to the load generator. */
+  readonly nice?: number | undefined;
 }
 
 const KEPT_LINES = 40;
@@ -63,11 +66,19 @@ export class ManagedChild {
   #stopping = false;
 
   constructor(command: string, args: readonly string[], options: StartChildOptions) {
-    const { name, onLine, ledger, stopSignal, ...spawnOptions } = options;
+    const { name, onLine, ledger, stopSignal, nice, ...spawnOptions } = options;
     this.name = name;
     // Detached: a Ctrl-C at the terminal reaches only the harness, which then stops its
     // children in order (server before database) instead of all of them at once.
     this.process = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
+    // Set before the child has had time to fork its own workers, which inherit it.
+    if (nice !== undefined && nice !== 0 && this.process.pid !== undefined) {
+      try {
+        os.setPriority(this.process.pid, nice);
+      } catch {
+        // not allowed here (a lower niceness needs privileges): it runs at ours
+      }
+    }
     const collect = (stream: 'stdout' | 'stderr') => {
       let partial = '';
       return (chunk: Buffer) => {

@@ -57,6 +57,8 @@ export interface EmbeddedPostgresOptions {
   /** Progress for a person (stderr in the CLI): a one-time copy of the binaries is announced. */
   readonly say?: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
+  /** Niceness of initdb and the postmaster (its backends inherit it). */
+  readonly nice?: number;
   /** Binaries to run instead of the installed package's (tests start a copy in a mode-700 folder). */
   readonly binaries?: PostgresBinaries;
   /** The stack's state file: the folder and the processes are recorded there. */
@@ -89,7 +91,7 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const initdb = new ManagedChild(
     binaries.initdb,
     [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
-    { name: 'initdb', ...spawnIds, env: { ...process.env, LC_ALL: 'C' }, ledger },
+    { name: 'initdb', nice: options.nice, ...spawnIds, env: { ...process.env, LC_ALL: 'C' }, ledger },
   );
   const init = await initdb.exited;
   if (init.code !== 0) throw initdb.failure(`failed (exit code ${init.code ?? init.signal})`);
@@ -97,6 +99,7 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const settings = Object.entries(POSTGRES_SETTINGS).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
   const postgres = new ManagedChild(binaries.postgres, ['-D', dataDir, '-p', String(port), ...settings], {
     name: 'postgres',
+    nice: options.nice,
     ...spawnIds,
     env: { ...process.env, LC_ALL: 'C' },
     ledger,

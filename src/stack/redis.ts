@@ -16,7 +16,10 @@ export interface RedisHandle {
 }
 
 /** A redis-server of our own, on a free loopback port, with persistence off; recorded in `ledger` when given. */
-export async function startRedis(teardown: Teardown, { binary = 'redis-server', ledger }: { binary?: string; ledger?: Ledger } = {}): Promise<RedisHandle> {
+export async function startRedis(
+  teardown: Teardown,
+  { binary = 'redis-server', ledger, nice }: { binary?: string; ledger?: Ledger; nice?: number } = {},
+): Promise<RedisHandle> {
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'codestorm-redis-'));
   ledger?.addDir(dir);
@@ -36,7 +39,7 @@ export async function startRedis(teardown: Teardown, { binary = 'redis-server', 
       '--protected-mode', 'yes',
       '--maxclients', '10000',
     ],
-    { name: 'redis-server', ledger },
+    { name: 'redis-server', ledger, nice },
   );
   teardown.add('stop redis-server', () => child.stop('SIGTERM').then(() => undefined));
   if (child.pid === undefined) {

@@ -33,6 +33,12 @@ export interface StackOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Progress for a person, one line each (stderr in the CLI). */
   readonly say?: (line: string) => void;
+  /**
+   * Niceness of every process of the stack (default STACK_NICE, or CODESTORM_STACK_NICE): on a
+   * machine it shares with the load generator, the stack yields the CPU first, so that what
+   * saturates is the system under test, never the generator measuring it.
+   */
+  readonly nice?: number;
   /** The caller's teardown, so a signal during start-up can undo what has started so far. */
   readonly teardown?: Teardown;
 }
@@ -90,6 +96,7 @@ async function bringUp(
   // What killed runs left goes first (said on stderr); then this stack's own state file and
   // watchdog, before anything starts, so that whatever kills us from here on is reaped.
   await reapLeftovers({ env, say });
+  const nice = stackNice(options, env);
   const ledger = openStateFile(teardown, env);
   if (toxiproxyUrl) ledger.addToxiproxy(toxiproxyUrl);
 
@@ -97,9 +104,9 @@ async function bringUp(
   // Started side by side; all of them settle before we go on or give up, so that nothing is
   // still starting while the teardown runs.
   const [postgres, redis, toxiproxy] = await settleAll([
-    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env, ledger }),
-    givenRedis ?? startRedis(teardown, { ledger }),
-    givenToxiproxy ?? startToxiproxy(teardown, say, ledger),
+    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env, ledger, nice }),
+    givenRedis ?? startRedis(teardown, { ledger, nice }),
+    givenToxiproxy ?? startToxiproxy(teardown, say, ledger, nice),
   ] as const);
   interrupted(teardown);
   say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
@@ -139,7 +146,7 @@ async function bringUp(
     ...(options.resilience !== undefined ? { resilience: options.resilience } : {}),
   });
   say(`codestorm: starting the reference server (${config.profile}, ${config.workers} worker${config.workers === 1 ? '' : 's'})`);
-  const server = await ReferenceServer.start(config, teardown, ledger);
+  const server = await ReferenceServer.start(config, teardown, ledger, nice);
   // Listening is not ready: the workers' connections to Postgres and Redis may still be opening.
   await untilReady(server.url, 15_000);
 
@@ -168,6 +175,19 @@ async function bringUp(
     died,
     stop: () => teardown.run(),
   };
+}
+
+export const STACK_NICE = 10;
+
+function stackNice(options: StackOptions, env: NodeJS.ProcessEnv): number {
+  if (options.nice !== undefined) return options.nice;
+  const raw = env['CODESTORM_STACK_NICE'];
+  if (raw === undefined || raw === '') return STACK_NICE;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < -20 || n > 19) {
+    throw new CodestormError('BAD_STACK_NICE', `CODESTORM_STACK_NICE: expected a whole number from -20 to 19, got "${raw}"`, { exitCode: 2 });
+  }
+  return n;
 }
 
 function interrupted(teardown: Teardown): void {

@@ -23,10 +23,10 @@ export async function resolveToxiproxyBinary(say: (line: string) => void): Promi
   return found.path;
 }
 
-export async function startToxiproxy(teardown: Teardown, say: (line: string) => void, ledger?: Ledger): Promise<ToxiproxyHandle> {
+export async function startToxiproxy(teardown: Teardown, say: (line: string) => void, ledger?: Ledger, nice?: number): Promise<ToxiproxyHandle> {
   const binary = await resolveToxiproxyBinary(say);
   const port = await freePort();
-  const child = new ManagedChild(binary, ['-host', '127.0.0.1', '-port', String(port)], { name: 'toxiproxy-server', ledger });
+  const child = new ManagedChild(binary, ['-host', '127.0.0.1', '-port', String(port)], { name: 'toxiproxy-server', ledger, nice });
   teardown.add('stop toxiproxy-server', () => child.stop('SIGTERM').then(() => undefined));
   await Promise.race([
     waitForPort(port, { what: 'toxiproxy-server', timeoutMs: 15_000 }),

@@ -503,3 +503,31 @@ describe('Client', () => {
     expect((await c.request(get('/'))).outcome).toBe('ok');
   });
 });
+
+describe('Client local addresses', () => {
+  it('spreads the sockets to a 127.x target over loopback addresses in turn, so port exhaustion takes 32 times longer', async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.socket.remoteAddress ?? '');
+      res.setHeader('connection', 'close');
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const client = new Client(`http://127.0.0.1:${port}`, { connections: 1 });
+      for (let i = 0; i < 34; i++) expect((await client.request({ method: 'GET', path: '/' })).status).toBe(200);
+      await client.close();
+      expect(seen.slice(0, 3)).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+      expect(seen[31]).toBe('127.0.0.32');
+      expect(seen[32]).toBe('127.0.0.1');
+      const named = new Client(`http://127.0.0.1:${port}`, { connections: 1, localAddresses: [] });
+      seen.length = 0;
+      expect((await named.request({ method: 'GET', path: '/' })).status).toBe(200);
+      await named.close();
+      expect(seen).toEqual(['127.0.0.1']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

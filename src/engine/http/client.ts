@@ -17,6 +17,22 @@ export interface ClientOptions {
   readonly sweepMs?: number;
   /** Milliseconds, monotonic; `scheduledAt` is on this clock. Default performance.now. */
   readonly now?: () => number;
+  /**
+   * Local addresses new sockets are spread over, in turn. Every closed socket waits out TIME_WAIT
+   * (60 s) on its local port; one address has ~28,000 of them, so a storm of timed-out requests
+   * (each closes its socket) runs out, and connect() then spends its time searching for a free
+   * port. Real clients each have an address of their own. Default: for a 127.x.x.x target,
+   * LOOPBACK_SOURCES of them; otherwise the system's choice.
+   */
+  readonly localAddresses?: readonly string[];
+}
+
+/** How many loopback addresses (127.0.0.1, 127.0.0.2, …) a client to a 127.x.x.x target uses. */
+export const LOOPBACK_SOURCES = 32;
+
+function defaultLocalAddresses(host: string): readonly string[] {
+  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)) return [];
+  return Array.from({ length: LOOPBACK_SOURCES }, (_, i) => `127.0.0.${i + 1}`);
 }
 
 export interface RequestOptions {
@@ -108,6 +124,8 @@ class Connection {
   current: Exchange | null = null;
   /** The server ended its side: nothing more can be sent on it. */
   ended = false;
+  /** Taken out of service; an idle list may still hold it, and skips it (no search on close). */
+  gone = false;
   served = 0;
   errorCode: string | undefined = undefined;
 }
@@ -125,6 +143,7 @@ class Connection {
  */
 export class Client {
   readonly #host: string;
+  readonly #local: readonly string[];
   readonly #port: number;
   readonly #max: number;
   readonly #timeoutMs: number;
@@ -157,6 +176,7 @@ export class Client {
       throw invalidInput('HTTP_BAD_CONNECTIONS', `connections must be a positive integer, got ${options.connections}`);
     }
     this.#host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    this.#local = options.localAddresses ?? defaultLocalAddresses(this.#host);
     this.#port = url.port === '' ? 80 : Number(url.port);
     this.#max = options.connections;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -188,7 +208,7 @@ export class Client {
     // Deadlines mostly come in increasing order: re-arm only for one clearly earlier.
     if (exchange.deadline < this.#armedAt - this.#sweepMs) this.#arm(exchange.deadline, now);
     if (this.#queueHead === this.#queue.length) {
-      const idle = this.#idle.pop();
+      const idle = this.#takeIdle();
       if (idle !== undefined) {
         this.#send(idle, exchange, now);
         return promise;
@@ -209,7 +229,7 @@ export class Client {
     for (let i = this.#queueHead; i < this.#queue.length; i++) if (this.#queue[i]?.settled === false) queued++;
     let inFlight = 0;
     for (const connection of this.#connections) if (connection.current !== null) inFlight++;
-    return { open: this.#connections.size, idle: this.#idle.length, inFlight, queued, opened: this.#opened };
+    return { open: this.#connections.size, idle: this.#idle.filter((c) => !c.gone).length, inFlight, queued, opened: this.#opened };
   }
 
   /** Settles everything pending as `other` ("client closed") and closes every socket. */
@@ -243,9 +263,11 @@ export class Client {
     this.#opened++;
     this.#connections.add(connection);
     const buffer = this.#readBuffer;
+    const local = this.#local.length === 0 ? undefined : this.#local[(this.#opened - 1) % this.#local.length];
     const socket = net.connect({
       host: this.#host,
       port: this.#port,
+      ...(local === undefined ? {} : { localAddress: local }),
       noDelay: true,
       onread: {
         buffer,
@@ -305,9 +327,14 @@ export class Client {
 
   /** Takes a socket out of service now; its 'close' event finishes the bookkeeping. */
   #discard(connection: Connection): void {
-    const at = this.#idle.indexOf(connection);
-    if (at >= 0) this.#idle.splice(at, 1);
+    connection.gone = true;
     connection.socket.destroy();
+  }
+
+  /** The warmest idle socket still in service. */
+  #takeIdle(): Connection | undefined {
+    for (let c = this.#idle.pop(); c !== undefined; c = this.#idle.pop()) if (!c.gone) return c;
+    return undefined;
   }
 
   #complete(exchange: Exchange, parser: ResponseParser): void {
@@ -329,8 +356,7 @@ export class Client {
 
   #onClose(connection: Connection): void {
     this.#connections.delete(connection);
-    const at = this.#idle.indexOf(connection);
-    if (at >= 0) this.#idle.splice(at, 1);
+    connection.gone = true;
     const exchange = connection.current;
     connection.current = null;
     if (exchange !== null && !exchange.settled) {
@@ -364,10 +390,13 @@ export class Client {
   #pump(): void {
     if (this.#closed) return;
     for (;;) {
-      if (this.#idle.length === 0 && this.#connections.size >= this.#max) return;
+      const idle = this.#takeIdle();
+      if (idle === undefined && this.#connections.size >= this.#max) return;
       const next = this.#nextQueued();
-      if (next === undefined) return;
-      const idle = this.#idle.pop();
+      if (next === undefined) {
+        if (idle !== undefined) this.#idle.push(idle);
+        return;
+      }
       if (idle !== undefined) this.#send(idle, next);
       else this.#open(next);
     }
