@@ -24,7 +24,7 @@ export function createContext(config: ServerConfig, labels: Record<string, strin
   const db = new Database(config.databaseUrl, config.resilience);
   const cache = new CodeCache(config.redisUrl, config.resilience, signer);
   const slots = new RequestSlots(config.resilience.requestSlots);
-  const metrics = createMetrics(db, slots, { profile: config.profile, ...labels });
+  const metrics = createMetrics(db, slots, { profile: config.profile, ...labels }, () => cache.queues);
   const codes = new CodeService(db, cache, config.resilience, { cache: (outcome) => metrics.cache(outcome) });
   return { config, db, cache, codes, signer, qr: new QrIssuer(signer, config.qrTtlS), metrics, slots };
 }
@@ -66,27 +66,38 @@ export function buildApp(ctx: AppContext): FastifyInstance {
 
   const resilience = ctx.config.resilience;
   const maxInFlight = resilience.maxInFlight;
+  // Shedding must cost as little as possible: one error each, made once (no stack to capture).
+  const atCapacity = new ApiError('OVERLOADED', 'the server is at capacity', resilience.retryAfterS);
+  const waitedTooLong = new ApiError('OVERLOADED', `waited ${resilience.slotWaitMs} ms for the server to take the request up`, resilience.retryAfterS);
+  app.decorateRequest('arrivedAt', 0);
   let inFlight = 0;
   app.addHook('onRequest', (request, reply, done) => {
+    request.arrivedAt = Date.now();
     const route = request.routeOptions.url;
     if (route === undefined || UNSHEDDABLE.has(route)) return done();
     if (maxInFlight > 0) {
       if (inFlight >= maxInFlight) {
         ctx.metrics.shed('in-flight');
-        done(new ApiError('OVERLOADED', 'the server is at capacity', resilience.retryAfterS));
+        done(atCapacity);
         return;
       }
       inFlight++;
       reply.raw.once('close', () => inFlight--);
     }
-    // A slot, as a thread-per-request server's thread: held until the answer is handed over.
+    done();
+  });
+  // A slot, as a thread-per-request server's thread: held from when the handler is given the
+  // request (its body read, as a connector buffers it) until the answer is handed over.
+  app.addHook('preHandler', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || UNSHEDDABLE.has(route)) return done();
     let timer: NodeJS.Timeout | undefined;
     let onHangUp: (() => void) | undefined;
     const socket = request.raw.socket;
     const ticket = ctx.slots.take(() => {
-      (request as SlottedRequest)[SLOT] = { released: false };
       if (timer !== undefined) clearTimeout(timer);
       if (onHangUp !== undefined) socket.off('close', onHangUp);
+      (request as SlottedRequest)[SLOT] = { released: false };
       done();
     });
     if (ticket === undefined) return;
@@ -95,7 +106,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
         if (!ticket.leave()) return;
         if (onHangUp !== undefined) socket.off('close', onHangUp);
         ctx.metrics.shed('slot-wait');
-        done(new ApiError('OVERLOADED', `waited ${resilience.slotWaitMs} ms for the server to take the request up`, resilience.retryAfterS));
+        done(waitedTooLong);
       }, resilience.slotWaitMs);
     }
     if (resilience.dropAbandoned) {
@@ -157,10 +168,17 @@ const SLOT = Symbol('codestorm.slot');
 type SlottedRequest = FastifyRequest & { [SLOT]?: { released: boolean } };
 
 function releaseSlot(ctx: AppContext, request: FastifyRequest): void {
-  const taken = (request as SlottedRequest)[SLOT];
-  if (taken === undefined || taken.released) return;
-  taken.released = true;
+  const held = (request as SlottedRequest)[SLOT];
+  if (held === undefined || held.released) return;
+  held.released = true;
   ctx.slots.give();
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Epoch ms when the request arrived: deadlines count from here (deadlineFor). */
+    arrivedAt: number;
+  }
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {

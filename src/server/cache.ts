@@ -101,6 +101,12 @@ export class CodeCache {
     return record;
   }
 
+  /** Commands waiting for an answer or to be sent, and whether the connection is ready. */
+  get queues(): { pending: number; ready: boolean } {
+    const r = this.redis as unknown as { commandQueue?: { length: number }; offlineQueue?: { length: number } };
+    return { pending: (r.commandQueue?.length ?? 0) + (r.offlineQueue?.length ?? 0), ready: this.redis.status === 'ready' };
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect();
   }

@@ -18,9 +18,13 @@ export interface AppContext {
   readonly slots: RequestSlots;
 }
 
-export function deadlineFor(ctx: AppContext): Deadline {
+/**
+ * When a request's database work must be done by: its deadline counts from when it arrived, so
+ * that time spent waiting for a slot is spent from the same budget.
+ */
+export function deadlineFor(ctx: AppContext, request: { readonly arrivedAt: number }): Deadline {
   const ms = ctx.config.resilience.requestDeadlineMs;
-  return ms > 0 ? Date.now() + ms : 0;
+  return ms > 0 ? (request.arrivedAt > 0 ? request.arrivedAt : Date.now()) + ms : 0;
 }
 
 /** "张三丰" → "张**": enough for a tester to recognise, not enough to identify. */

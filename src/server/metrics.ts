@@ -14,7 +14,13 @@ export interface ServerMetrics {
   shed(reason: string): void;
 }
 
-export function createMetrics(db: Database, slots: RequestSlots, labels: Record<string, string>): ServerMetrics {
+/** What the metrics read of the Redis client: commands sent and not answered, or not sent yet. */
+export interface RedisQueues {
+  readonly pending: number;
+  readonly ready: boolean;
+}
+
+export function createMetrics(db: Database, slots: RequestSlots, labels: Record<string, string>, redis: () => RedisQueues = () => ({ pending: 0, ready: true })): ServerMetrics {
   const registry = new client.Registry();
   registry.setDefaultLabels(labels);
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
@@ -60,6 +66,22 @@ export function createMetrics(db: Database, slots: RequestSlots, labels: Record<
     registers: [registry],
     collect() {
       this.set(slots.waiting);
+    },
+  });
+  new client.Gauge({
+    name: 'redis_pending_commands',
+    help: 'Redis commands sent and not answered yet, or waiting to be sent (while disconnected)',
+    registers: [registry],
+    collect() {
+      this.set(redis().pending);
+    },
+  });
+  new client.Gauge({
+    name: 'redis_ready',
+    help: '1 while the connection to Redis is up and ready',
+    registers: [registry],
+    collect() {
+      this.set(redis().ready ? 1 : 0);
     },
   });
   new client.Gauge({

@@ -14,6 +14,10 @@ const say = (event: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
 };
 
+// Workers accept from the shared socket themselves (the kernel's queue), rather than the primary
+// accepting every connection and handing it over: under a connection storm the primary's
+// hand-over became the bottleneck, and connections waited in it unseen.
+cluster.schedulingPolicy = cluster.SCHED_NONE;
 cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)) });
 let stopping = false;
 const listening = new Set<number>();

@@ -64,6 +64,21 @@ interface Pending {
   abort(): void;
 }
 
+/** One POST with a JSON body on a connection of its own. */
+function post(url: string, body: unknown): Pending {
+  const started = performance.now();
+  const req = http.request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } });
+  const done = new Promise<{ status: number; ms: number }>((resolve, reject) => {
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+  });
+  req.end(JSON.stringify(body));
+  return { done, abort: () => req.destroy() };
+}
+
 /** One GET on a connection of its own, so that aborting it hangs up that connection. */
 function get(url: string, token: string): Pending {
   const started = performance.now();
@@ -158,6 +173,36 @@ describe('two slots, every slot held by a miss waiting on the database (fragile)
     await until(async () => (await metric(t, 'request_slots_busy')) === 0 && (await metric(t, 'request_slots_waiting')) === 0);
     expect(await metric(t, 'cache_requests_total{outcome="miss"')).toBe(missesBefore + 3);
     expect((await t.request('GET', '/api/v1/code', { token: cached })).status).toBe(200);
+  });
+});
+
+describe('two slots, a POST whose client hung up while it waited (fragile)', () => {
+  let t: TestStack;
+  beforeAll(async () => {
+    t = await startTestStack({ profile: 'fragile', residents: 600, resilience: { requestSlots: 2 } });
+  });
+  afterAll(() => t?.stop());
+
+  it('is still taken up in turn and worked on, and every slot comes back (its body was read before it queued)', async () => {
+    const code = `${t.stack.url}/api/v1/code`;
+    const [a, b] = [await t.signIn(1), await t.signIn(2)];
+    const unlock = await lockResidents(t);
+    const misses = [get(code, a), get(code, b)];
+    await until(async () => (await metric(t, 'request_slots_busy')) === 2);
+    const who = t.people.identity(3);
+    const queued = Array.from({ length: 5 }, () => post(`${t.stack.url}/api/v1/session`, { idNumber: who.idNumber, phone: who.phone }));
+    await until(async () => (await metric(t, 'request_slots_waiting')) === 5);
+    for (const q of queued) {
+      q.abort();
+      void q.done.catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    await unlock();
+    await Promise.all(misses.map((m) => m.done));
+    // When slots were taken before the body was read, each hung-up POST held one for ever,
+    // waiting for a body its closed socket could no longer give.
+    await until(async () => (await metric(t, 'request_slots_busy')) === 0 && (await metric(t, 'request_slots_waiting')) === 0);
+    expect((await t.request('GET', '/api/v1/code', { token: a })).status).toBe(200);
   });
 });
 

@@ -13,7 +13,7 @@ export function checkpointRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: VerifyBody }>('/api/v1/checkpoints/verify', { schema: { body: verifyBody } }, async (request) => {
     const { qr, checkpoint, kind } = request.body;
     const { residentId, version } = residentOfQr(qr, ctx.signer);
-    const deadline = deadlineFor(ctx);
+    const deadline = deadlineFor(ctx, request);
     const { record, stale } = await ctx.codes.current(residentId, deadline);
     await ctx.db.query(
       deadline,

@@ -23,7 +23,7 @@ export function codeRoutes(app: FastifyInstance, ctx: AppContext): void {
   const rendered = new Memo<number, Rendered>(100_000);
   app.get('/api/v1/code', async (request, reply) => {
     const residentId = residentOf(request, ctx.signer);
-    const { record, stale } = await ctx.codes.current(residentId, deadlineFor(ctx));
+    const { record, stale } = await ctx.codes.current(residentId, deadlineFor(ctx, request));
     const qr = ctx.qr.issue(record.residentId, record.colour, record.version, Date.now());
     reply.type('application/json; charset=utf-8');
     const known = rendered.get(residentId);

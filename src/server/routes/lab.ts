@@ -18,7 +18,7 @@ const REASONS = {
 export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: LabBody }>('/api/v1/lab/results', { schema: { body: labBody } }, async (request) => {
     const { tube, result, lab } = request.body;
-    const changed = await ctx.db.transaction(deadlineFor(ctx), async (client) => {
+    const changed = await ctx.db.transaction(deadlineFor(ctx, request), async (client) => {
       const found = await client.query<{ result: string | null }>('SELECT result FROM tubes WHERE id = $1 FOR UPDATE', [tube]);
       const row = found.rows[0];
       if (row === undefined) throw new ApiError('TUBE_NOT_FOUND', `no tube ${tube}`);

@@ -20,7 +20,7 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: ScanBody }>('/api/v1/samples/scan', { schema: { body: scanBody } }, async (request, reply) => {
     const { tube, site, table, qr } = request.body;
     const { residentId } = residentOfQr(qr, ctx.signer);
-    const result = await ctx.db.transaction(deadlineFor(ctx), (client) =>
+    const result = await ctx.db.transaction(deadlineFor(ctx, request), (client) =>
       bind(client, { tube, site, table, residentId, method: 'scan' }),
     );
     reply.code(result.added ? 201 : 200);
@@ -31,7 +31,7 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { tube, site, table, idNumber } = request.body;
     const check = checkIdNumber(idNumber);
     if (!check.ok) throw new ApiError('ID_NUMBER_INVALID', `idNumber: ${check.message}`);
-    const result = await ctx.db.transaction(deadlineFor(ctx), async (client) => {
+    const result = await ctx.db.transaction(deadlineFor(ctx, request), async (client) => {
       const { rows } = await client.query<{ id: number }>('SELECT id FROM residents WHERE id_digits = $1', [idDigits(idNumber)]);
       const resident = rows[0];
       if (resident === undefined) throw new ApiError('RESIDENT_NOT_FOUND', 'no resident with that ID number');

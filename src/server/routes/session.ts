@@ -14,7 +14,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
     const check = checkIdNumber(idNumber);
     if (!check.ok) throw new ApiError('ID_NUMBER_INVALID', `idNumber: ${check.message}`);
     const { rows } = await ctx.db.query<{ id: number; phone: string }>(
-      deadlineFor(ctx),
+      deadlineFor(ctx, request),
       'SELECT id, phone FROM residents WHERE id_digits = $1',
       [idDigits(idNumber)],
     );
