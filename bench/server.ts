@@ -30,9 +30,9 @@ export async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'codestorm-bench-'));
-  // At the niceness of its peer (a bare Node server): side by side means on equal terms.
-  const stack = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0 });
-  const direct = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0, resilience: { nearCacheMs: 0 } });
+  // Placed as its peer (a bare Node server) is: side by side means on equal terms.
+  const stack = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0, cpus: null });
+  const direct = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0, cpus: null, resilience: { nearCacheMs: 0 } });
   const helloPort = await freePort();
   const hello = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(helloPort)], { name: 'hello-world' });
   try {

@@ -20,6 +20,7 @@ import { totalDurationOf } from '../engine/executors/index.js';
 import { buildSummary, type Summary } from '../engine/summary.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
+import { pinSelf } from '../stack/cpus.js';
 import { prepareCity, type PreparedCity } from '../stack/prepare.js';
 import { startStack, type Stack, type StackOptions } from '../stack/stack.js';
 import { guardExternalToxiproxy } from '../stack/state.js';
@@ -206,6 +207,11 @@ export async function startScenarioStack(
 ): Promise<ScenarioStack> {
   const city = loaded.city;
   const stack = await startStack({ ...options, ...(city === undefined ? {} : { residents: city.population.residents, seed }) });
+  if (stack.cpus !== undefined) {
+    // As if each had a machine of its own: the generator never starves the system it measures.
+    options.teardown?.add('give the load generator every CPU again', pinSelf(stack.cpus.generator));
+    options.say?.(`codestorm: the stack runs on CPU ${stack.cpus.stack}, the load generator on CPU ${stack.cpus.generator}`);
+  }
   if (city === undefined) return { ...stack, prepared: undefined };
   const prepared = await prepareCity(stack, { seed, residents: city.population.residents, prior: city.prior });
   options.say?.(

@@ -19,7 +19,9 @@ export interface ResilienceConfig {
   readonly maxInFlight: number;
   /**
    * Requests a worker works on at once, each holding its slot through every wait, as a
-   * thread-per-request server's threads; the rest wait first come first served. 0: no limit.
+   * thread-per-request server's threads; the rest wait first come first served. 0: no limit —
+   * a request waiting on the database holds nothing (asynchronous I/O), so a cache hit never
+   * waits behind a miss; concurrency is then bounded by maxInFlight and the database queue.
    */
   readonly requestSlots: number;
   /** A request that waited longer than this for a slot is refused (503) instead of worked on; 0 never. */
@@ -83,7 +85,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     statementTimeoutMs: 1_500,
     requestDeadlineMs: 2_000,
     maxInFlight: 512,
-    requestSlots: 200,
+    requestSlots: 0,
     slotWaitMs: 1_000,
     dropAbandoned: true,
     maxDbQueue: 64,

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { pin } from './cpus.js';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { CodestormError } from '../errors.js';
 import type { Ledger, StopSignal } from './ledger.js';
@@ -21,8 +22,8 @@ export interface StartChildOptions extends SpawnOptions {
   readonly ledger?: Ledger | undefined;
   /** How it is stopped politely if this process dies first (default SIGTERM). */
   readonly stopSignal?: StopSignal;
-  /** Its niceness (and so that of everything it forks): the stack yields the CPU to the load generator. */
-  readonly nice?: number | undefined;
+  /** Where it runs: its niceness and CPUs, inherited by everything it forks (src/stack/cpus.ts). */
+  readonly placement?: Placement | undefined;
 }
 
 const KEPT_LINES = 40;
@@ -57,6 +58,24 @@ function guardSignals(): void {
   }
 }
 
+/** The stack's processes yield to the load generator: a niceness and, where possible, their own CPUs. */
+export interface Placement {
+  readonly nice: number;
+  /** A taskset CPU list; undefined leaves them on every CPU. */
+  readonly cpus: string | undefined;
+}
+
+function place(pid: number, placement: Placement): void {
+  if (placement.nice !== 0) {
+    try {
+      os.setPriority(pid, placement.nice);
+    } catch {
+      // not allowed here (a lower niceness needs privileges): it runs at ours
+    }
+  }
+  if (placement.cpus !== undefined) pin(pid, placement.cpus);
+}
+
 export class ManagedChild {
   readonly name: string;
   readonly process: ChildProcess;
@@ -66,19 +85,13 @@ export class ManagedChild {
   #stopping = false;
 
   constructor(command: string, args: readonly string[], options: StartChildOptions) {
-    const { name, onLine, ledger, stopSignal, nice, ...spawnOptions } = options;
+    const { name, onLine, ledger, stopSignal, placement, ...spawnOptions } = options;
     this.name = name;
     // Detached: a Ctrl-C at the terminal reaches only the harness, which then stops its
     // children in order (server before database) instead of all of them at once.
     this.process = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...spawnOptions });
     // Set before the child has had time to fork its own workers, which inherit it.
-    if (nice !== undefined && nice !== 0 && this.process.pid !== undefined) {
-      try {
-        os.setPriority(this.process.pid, nice);
-      } catch {
-        // not allowed here (a lower niceness needs privileges): it runs at ours
-      }
-    }
+    if (placement !== undefined && this.process.pid !== undefined) place(this.process.pid, placement);
     const collect = (stream: 'stdout' | 'stderr') => {
       let partial = '';
       return (chunk: Buffer) => {

@@ -2,7 +2,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { ManagedChild } from './child.js';
+import { ManagedChild, type Placement } from './child.js';
 import { freePort } from './ports.js';
 import type { Teardown } from './teardown.js';
 import { CodestormError } from '../errors.js';
@@ -57,8 +57,8 @@ export interface EmbeddedPostgresOptions {
   /** Progress for a person (stderr in the CLI): a one-time copy of the binaries is announced. */
   readonly say?: (line: string) => void;
   readonly env?: NodeJS.ProcessEnv;
-  /** Niceness of initdb and the postmaster (its backends inherit it). */
-  readonly nice?: number;
+  /** Where initdb and the postmaster run (its backends inherit it). */
+  readonly placement?: Placement;
   /** Binaries to run instead of the installed package's (tests start a copy in a mode-700 folder). */
   readonly binaries?: PostgresBinaries;
   /** The stack's state file: the folder and the processes are recorded there. */
@@ -91,7 +91,7 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const initdb = new ManagedChild(
     binaries.initdb,
     [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
-    { name: 'initdb', nice: options.nice, ...spawnIds, env: { ...process.env, LC_ALL: 'C' }, ledger },
+    { name: 'initdb', placement: options.placement, ...spawnIds, env: { ...process.env, LC_ALL: 'C' }, ledger },
   );
   const init = await initdb.exited;
   if (init.code !== 0) throw initdb.failure(`failed (exit code ${init.code ?? init.signal})`);
@@ -99,7 +99,7 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const settings = Object.entries(POSTGRES_SETTINGS).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
   const postgres = new ManagedChild(binaries.postgres, ['-D', dataDir, '-p', String(port), ...settings], {
     name: 'postgres',
-    nice: options.nice,
+    placement: options.placement,
     ...spawnIds,
     env: { ...process.env, LC_ALL: 'C' },
     ledger,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ManagedChild } from './child.js';
+import { ManagedChild, type Placement } from './child.js';
 import { freePort } from './ports.js';
 import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
@@ -18,7 +18,7 @@ export interface RedisHandle {
 /** A redis-server of our own, on a free loopback port, with persistence off; recorded in `ledger` when given. */
 export async function startRedis(
   teardown: Teardown,
-  { binary = 'redis-server', ledger, nice }: { binary?: string; ledger?: Ledger; nice?: number } = {},
+  { binary = 'redis-server', ledger, placement }: { binary?: string; ledger?: Ledger; placement?: Placement } = {},
 ): Promise<RedisHandle> {
   const port = await freePort();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'codestorm-redis-'));
@@ -39,7 +39,7 @@ export async function startRedis(
       '--protected-mode', 'yes',
       '--maxclients', '10000',
     ],
-    { name: 'redis-server', ledger, nice },
+    { name: 'redis-server', ledger, placement },
   );
   teardown.add('stop redis-server', () => child.stop('SIGTERM').then(() => undefined));
   if (child.pid === undefined) {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { ManagedChild } from './child.js';
+import { ManagedChild, type Placement } from './child.js';
 import { compiled } from '../package-root.js';
 import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
@@ -38,7 +38,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     this.metricsUrl = config.metricsPort > 0 ? `http://${config.host}:${config.metricsPort}/metrics` : undefined;
   }
 
-  static async start(config: ServerConfig, teardown: Teardown, ledger?: Ledger, nice?: number): Promise<ReferenceServer> {
+  static async start(config: ServerConfig, teardown: Teardown, ledger?: Ledger, placement?: Placement): Promise<ReferenceServer> {
     const entry = compiled('src/server/primary.js');
     if (!existsSync(entry)) {
       throw new CodestormError('NOT_BUILT', `the reference server is not built (${entry} is missing)`, {
@@ -54,7 +54,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
       env: { ...process.env, [CONFIG_ENV]: JSON.stringify(config) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       ledger,
-      nice,
+      placement,
       onLine: (line, stream) => {
         if (stream === 'stdout' && line.startsWith('{')) onEvent(line);
       },

@@ -5,7 +5,8 @@ import { parseRedisUrl, startRedis, type RedisHandle } from './redis.js';
 import { freePort } from './ports.js';
 import { ReferenceServer } from './reference-server.js';
 import { Teardown } from './teardown.js';
-import { describeExit, type ManagedChild } from './child.js';
+import { describeExit, type ManagedChild, type Placement } from './child.js';
+import { cpuSplit, type CpuSplit } from './cpus.js';
 import { reapLeftovers } from './reap.js';
 import { openStateFile } from './state.js';
 import { serverConfig, type ProfileName, type ResilienceConfig } from '../server/config.js';
@@ -39,6 +40,8 @@ export interface StackOptions {
    * saturates is the system under test, never the generator measuring it.
    */
   readonly nice?: number;
+  /** null: the stack is not pinned to CPUs of its own (default: cpuSplit(env), the upper half). */
+  readonly cpus?: null;
   /** The caller's teardown, so a signal during start-up can undo what has started so far. */
   readonly teardown?: Teardown;
 }
@@ -56,6 +59,8 @@ export interface Stack {
   readonly server: ReferenceServer;
   readonly seeded: SeedResult & { readonly seed: number };
   readonly teardown: Teardown;
+  /** The CPUs the stack was pinned to and those left to a load generator (pinGenerator), if pinned. */
+  readonly cpus: CpuSplit | undefined;
   /** Resolves with a message if a process of the stack dies while it should be running. */
   readonly died: Promise<string>;
   stop(): Promise<void>;
@@ -96,7 +101,8 @@ async function bringUp(
   // What killed runs left goes first (said on stderr); then this stack's own state file and
   // watchdog, before anything starts, so that whatever kills us from here on is reaped.
   await reapLeftovers({ env, say });
-  const nice = stackNice(options, env);
+  const split = options.cpus === null ? undefined : cpuSplit(env);
+  const placement: Placement = { nice: stackNice(options, env), cpus: split?.stack };
   const ledger = openStateFile(teardown, env);
   if (toxiproxyUrl) ledger.addToxiproxy(toxiproxyUrl);
 
@@ -104,9 +110,9 @@ async function bringUp(
   // Started side by side; all of them settle before we go on or give up, so that nothing is
   // still starting while the teardown runs.
   const [postgres, redis, toxiproxy] = await settleAll([
-    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env, ledger, nice }),
-    givenRedis ?? startRedis(teardown, { ledger, nice }),
-    givenToxiproxy ?? startToxiproxy(teardown, say, ledger, nice),
+    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env, ledger, placement }),
+    givenRedis ?? startRedis(teardown, { ledger, placement }),
+    givenToxiproxy ?? startToxiproxy(teardown, say, ledger, placement),
   ] as const);
   interrupted(teardown);
   say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
@@ -146,7 +152,7 @@ async function bringUp(
     ...(options.resilience !== undefined ? { resilience: options.resilience } : {}),
   });
   say(`codestorm: starting the reference server (${config.profile}, ${config.workers} worker${config.workers === 1 ? '' : 's'})`);
-  const server = await ReferenceServer.start(config, teardown, ledger, nice);
+  const server = await ReferenceServer.start(config, teardown, ledger, placement);
   // Listening is not ready: the workers' connections to Postgres and Redis may still be opening.
   await untilReady(server.url, 15_000);
 
@@ -172,6 +178,7 @@ async function bringUp(
     server,
     seeded: { ...seeded, seed },
     teardown,
+    cpus: split,
     died,
     stop: () => teardown.run(),
   };

@@ -1,4 +1,4 @@
-import { ManagedChild } from './child.js';
+import { ManagedChild, type Placement } from './child.js';
 import { freePort, waitForPort } from './ports.js';
 import type { Ledger } from './ledger.js';
 import type { Teardown } from './teardown.js';
@@ -23,10 +23,10 @@ export async function resolveToxiproxyBinary(say: (line: string) => void): Promi
   return found.path;
 }
 
-export async function startToxiproxy(teardown: Teardown, say: (line: string) => void, ledger?: Ledger, nice?: number): Promise<ToxiproxyHandle> {
+export async function startToxiproxy(teardown: Teardown, say: (line: string) => void, ledger?: Ledger, placement?: Placement): Promise<ToxiproxyHandle> {
   const binary = await resolveToxiproxyBinary(say);
   const port = await freePort();
-  const child = new ManagedChild(binary, ['-host', '127.0.0.1', '-port', String(port)], { name: 'toxiproxy-server', ledger, nice });
+  const child = new ManagedChild(binary, ['-host', '127.0.0.1', '-port', String(port)], { name: 'toxiproxy-server', ledger, placement });
   teardown.add('stop toxiproxy-server', () => child.stop('SIGTERM').then(() => undefined));
   await Promise.race([
     waitForPort(port, { what: 'toxiproxy-server', timeoutMs: 15_000 }),
