@@ -25,6 +25,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print summary.json on stdout instead of the human summary')
+    .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .action(async (file: string, flags) => setExit(await (await import('./run.js')).runCommand(file, flags, io)));
 
   cli
@@ -45,7 +46,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .command('capacity')
     .description('find the highest arrival rate the target sustains within the SLO; gate on a baseline')
     .argument('<scenario>', 'scenario file (YAML): its target and journeys; its load is ignored')
-    .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', collect, [] as string[])
     .option('--baseline <file>', 'a previous capacity --json output to compare with')
     .option('--max-regression <pct>', 'capacity, or light-load p99 beyond its sampling noise, worse than the baseline by more than this fails (default 10)')
     .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, verdict, …')
@@ -86,6 +87,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--residents <n>', 'residents to seed (default 10000; 12952907 is the whole city)')
     .option('--workers <n>', 'reference server worker processes', '1')
     .option('--seed <n>', 'seed for the residents\' identities')
+    .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .action(async (flags) => setExit(await (await import('./server.js')).serverCommand(flags, io)));
 
   cli
@@ -102,6 +104,12 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
 
   return cli;
+}
+
+const SET_HELP = 'one resilience setting of the reference server over its profile, repeatable: coalesce=false, maxInFlight=64 (an unknown key lists them all)';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export async function main(argv: readonly string[], io: CommandIO): Promise<ExitCode> {

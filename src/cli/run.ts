@@ -25,6 +25,8 @@ import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
 import { progress } from './progress.js';
 import { parseProfile } from './server.js';
+import { settingsFor } from './settings.js';
+import { serverLabel, type RunSettings } from '../report/settings.js';
 
 export interface RunFlags {
   readonly target?: string;
@@ -34,6 +36,8 @@ export interface RunFlags {
   readonly workers?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  /** --set KEY=VALUE, repeatable: resilience settings of the reference server (src/cli/settings.ts). */
+  readonly set?: readonly string[];
 }
 
 /**
@@ -50,6 +54,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const faults = planFaults(scenario.faults ?? [], simClockOf(scenario));
   const targetRaw = flags.target ?? scenario.target;
   const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
+  const settings = settingsFor(flags.set, external);
   // A fault with nothing to act through is invalid input, reported before anything starts.
   if (external !== undefined) checkControllers(faults, externalControllers(io.env), file);
 
@@ -82,7 +87,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   try {
     let stack: Stack | undefined;
     if (external === undefined) {
-      stack = await startScenarioStack(loaded, seed, { profile, env: io.env, say, teardown });
+      stack = await startScenarioStack(loaded, seed, { profile, resilience: settings, env: io.env, say, teardown });
       stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
       void stack.died.then((why) => {
         event('stack-died', { why });
@@ -96,8 +101,9 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
         : { toxiproxy: stack.toxiproxy.client, redisUrl: stack.redis.url, databaseUrl: stack.postgres.url, server: stack.server };
     checkControllers(faults, controllers, file);
     await clearLeftovers(faults, controllers, say);
-    event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
-    say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
+    event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, settings, workers });
+    const server = serverLabel(stack === undefined ? null : profile, settings);
+    say(`codestorm: running ${scenario.name} against ${origin}${server === null ? '' : ` (${server})`} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
     // Second 0 of the run: metrics, events, scrapes and faults all count from here.
     const startAt = new Date(Date.now() + START_DELAY_MS);
     events.start(startAt.getTime());
@@ -138,18 +144,22 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     // The analysis reads only what the run wrote, as `codestorm report` will later.
     const runDir = readRunDir(dir);
     const analysis = analyze(runDir, loaded.slo, timeline.outcomes());
-    const summary = buildSummary({
-      scenario: scenario.name,
-      seed,
-      profile: stack === undefined ? null : profile,
-      target: origin,
-      startedAt: result.startedAt,
-      aggregate: result.aggregate,
-      thresholds: result.thresholds,
-      stopped: result.stopped,
-      faults: timeline.outcomes(),
-      analysis,
-    });
+    // settings sit beside what the engine summarises: the engine knows nothing of the server.
+    const summary = {
+      ...buildSummary({
+        scenario: scenario.name,
+        seed,
+        profile: stack === undefined ? null : profile,
+        target: origin,
+        startedAt: result.startedAt,
+        aggregate: result.aggregate,
+        thresholds: result.thresholds,
+        stopped: result.stopped,
+        faults: timeline.outcomes(),
+        analysis,
+      }),
+      settings,
+    };
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
     writeReports(dir, runDir, summary, analysis);
     await appendStepSummary(io.env, dir);
@@ -180,7 +190,7 @@ export function stopOnSignal(io: CommandIO, say: (line: string) => void, said: (
 
 /** The reference stack for a scenario: a city scenario's residents are the server's, the same
  *  count from the same seed. */
-export function startScenarioStack(loaded: LoadedScenario, seed: number, options: Pick<StackOptions, 'profile' | 'env' | 'say' | 'teardown'>): Promise<Stack> {
+export function startScenarioStack(loaded: LoadedScenario, seed: number, options: Pick<StackOptions, 'profile' | 'resilience' | 'env' | 'say' | 'teardown'>): Promise<Stack> {
   const city = loaded.city === undefined ? {} : { residents: loaded.city.population.residents, seed };
   return startStack({ ...options, ...city });
 }
@@ -262,9 +272,11 @@ export function parseTarget(raw: string, where: string): string {
 }
 
 
-function describe(s: Summary, dir: string): string {
+function describe(s: Summary & { readonly settings: RunSettings }, dir: string): string {
+  const server = serverLabel(s.profile, s.settings);
   const lines = [
     `${s.scenario}: ${s.verdict.toUpperCase()}${s.stopped === 'threshold' ? ' (stopped early: a threshold with abortOnFail failed)' : s.interrupted ? ' (interrupted)' : ''}`,
+    ...(server === null ? [] : [`  server     ${server}`]),
     `  requests   ${s.requests.total} (ok ${s.requests.ok}, failed ${s.requests.failed}), dropped arrivals ${s.requests.dropped}`,
     `  rate       offered ${s.rate.offeredAvg}/s, achieved ${s.rate.achievedAvg}/s, peak offered ${s.rate.peakOffered}/s`,
     s.latencyMs === null
