@@ -61,6 +61,9 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--settle <duration>', 'quiet between steps (default 3s)')
     .option('--refine <n>', 'bisection steps inside the bracket (default 4)')
     .option('--confirm <n>', 'run a failing step again this many times; it fails only if every run does (default 1)')
+    .option('--overload <list>', 'after the search, steps at these multiples of the capacity, measured but not gated (default 1.5,2,3)')
+    .option('--no-overload', 'no overload steps')
+    .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .option('--quiet', 'no progress on stderr')
     .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
 
