@@ -44,12 +44,12 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
 
   cli
     .command('capacity')
-    .description('find the highest arrival rate the target sustains within the SLO; gate on a baseline')
+    .description('find the highest arrival rate the target sustains within the SLO, and what goodput it keeps past it; gate on a baseline')
     .argument('<scenario>', 'scenario file (YAML): its target and journeys; its load is ignored')
     .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', collect, [] as string[])
     .option('--baseline <file>', 'a previous capacity --json output to compare with')
     .option('--max-regression <pct>', 'capacity, or light-load p99 beyond its sampling noise, worse than the baseline by more than this fails (default 10)')
-    .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, verdict, …')
+    .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, overload, overloadShape, verdict, …')
     .option('--target <url>', 'an http:// origin instead of the scenario\'s target')
     .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>-capacity)')
     .option('--profile <profile>', 'reference server profile: fragile | hardened', 'hardened')
