@@ -160,6 +160,23 @@ describe('codestorm run --set against the reference stack', () => {
   }, 60_000);
 });
 
+describe('codestorm capacity --set against the reference stack', () => {
+  it('runs the stack with the setting and names it in capacity.json, capacity.html and summary.md', async () => {
+    const out = path.join(scratch, 'capacity-set');
+    const cli = io();
+    // One short step (--start = --max): this is about the settings, not the capacity.
+    const code = await main(['capacity', sessionScenario('capacity-set', 'reference'), '--out', out, '--start', '100', '--max', '100', '--step', '2s', '--settle', '0s', '--no-overload', '--workers', '1', '--json', '--set', 'coalesce=false'], cli);
+    expect([0, 99], cli.err()).toContain(code);
+    const report = JSON.parse(cli.out());
+    expect(report).toMatchObject({ profile: 'hardened', settings: { coalesce: false } });
+    expect(report.steps.length).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(readFileSync(path.join(out, 'capacity.json'), 'utf8')).settings).toEqual({ coalesce: false });
+    expect(readFileSync(path.join(out, 'capacity.html'), 'utf8')).toContain('profile hardened, coalesce=false');
+    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toContain('profile: hardened, coalesce=false');
+    expect(cli.err()).toContain('(hardened, coalesce=false)');
+  }, 180_000);
+});
+
 describe('codestorm server --set', () => {
   it('starts the server with the setting, prints what is in effect, and the server acts on it', async () => {
     let stop: (signal: NodeJS.Signals) => void = () => {};
