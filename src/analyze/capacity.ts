@@ -1,4 +1,5 @@
 import { invalidInput } from '../errors.js';
+import type { Outcome } from '../engine/second.js';
 import { parseThresholds, type ThresholdSet } from '../engine/thresholds.js';
 
 /**
@@ -22,7 +23,14 @@ export interface StepResult {
    */
   readonly p99IntervalMs: readonly [number, number | null] | null;
   readonly errorRate: number | null;
+  /** ok responses per judged second. */
   readonly goodRps: number;
+  /** ok responses within the SLO's latency limit per judged second (src/analyze/overload.ts). */
+  readonly goodputRps: number;
+  /** Requests by outcome over the judged part, only the outcomes that occurred. */
+  readonly byOutcome: Readonly<Partial<Record<Outcome, number>>>;
+  /** ok responses later than that latency limit. */
+  readonly late: number;
   readonly dropped: number;
 }
 

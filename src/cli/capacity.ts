@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cityJourneyOptions } from '../../sim/plan.js';
 import { parseSloFlags, searchCapacity, type CapacityResult, type StepResult } from '../analyze/capacity.js';
+import { countWithin, DEFAULT_MULTIPLES, goodputLimitMs, parseMultiples, runOverload, type Overload, type OverloadShape, type OverloadStep } from '../analyze/overload.js';
 import { RunAggregate } from '../engine/aggregate.js';
 import { percentileIntervalMs, summarize } from '../engine/histogram.js';
 import { defaultWorkers, runEngine } from '../engine/engine.js';
@@ -11,14 +12,16 @@ import { parseDuration } from '../engine/executors/duration.js';
 import { evaluate, type ThresholdSet } from '../engine/thresholds.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { compiled } from '../package-root.js';
-import { p99Comparison, renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
+import { overloadLine, p99Comparison, renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
 import { appendStepSummary } from '../report/ci.js';
+import { serverLabel, type RunSettings } from '../report/settings.js';
+import type { ProfileName } from '../server/config.js';
 import { loadScenario } from '../scenario/load.js';
-import type { Stack } from '../stack/stack.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
-import { parseTarget, startScenarioStack, stopOnSignal } from './run.js';
+import { cityConnections, parseTarget, startScenarioStack, stopOnSignal, type ScenarioStack } from './run.js';
 import { parseProfile } from './server.js';
+import { settingsFor } from './settings.js';
 
 /**
  * `codestorm capacity SCENARIO`: the highest arrival rate the target sustains within the SLO.
@@ -28,7 +31,9 @@ import { parseProfile } from './server.js';
  * every step runs --step long, with --settle of quiet before the next. The answer is written to
  * the run directory (capacity.json, capacity.html, summary.md, junit.xml, each step's metrics)
  * and, with --json, printed as one object. With --baseline, a capacity or a light-load p99 worse
- * by more than --max-regression percent fails the gate.
+ * by more than --max-regression percent fails the gate. After the search, overload steps at
+ * multiples of the capacity (--overload, default 1.5,2,3; --no-overload) measure how much goodput
+ * the target keeps past its knee (src/analyze/overload.ts); they never change the answer or the gate.
  *
  * Exit codes: 0 the SLO held at some rate and no regression; 99 the SLO held at no rate, or a
  * regression; 2 invalid input; 1 the harness failed.
@@ -49,12 +54,18 @@ export interface CapacityFlags {
   readonly settle?: string;
   readonly refine?: string;
   readonly confirm?: string;
+  /** --overload LIST (a string), or false from --no-overload. */
+  readonly overload?: string | false;
+  readonly set?: readonly string[];
   readonly quiet?: boolean;
 }
 
 export interface CapacityReport {
   readonly scenario: string;
   readonly target: string;
+  /** The reference server's profile and what --set changed on it; null and {} for an external target. */
+  readonly profile: ProfileName | null;
+  readonly settings: RunSettings;
   readonly capacityRps: number;
   readonly uncertaintyRps: number | null;
   readonly failedAtRps: number | null;
@@ -66,6 +77,13 @@ export interface CapacityReport {
   readonly p99AtStartIntervalMs: readonly [number, number | null] | null;
   readonly steps: readonly StepResult[];
   readonly knee: StepResult | null;
+  /** The steps past the knee, measured and not judged (src/analyze/overload.ts defines each number). */
+  readonly overload: readonly OverloadStep[];
+  readonly overloadShape: OverloadShape | null;
+  /** The highest goodput of any step that held the SLO: what overload steps keep a share of. */
+  readonly peakGoodputRps: number | null;
+  /** The latency a response must beat to count as goodput; null when the SLO sets none. */
+  readonly goodputLimitMs: number | null;
   readonly baseline: BaselineVerdict | null;
   readonly verdict: 'pass' | 'fail';
   readonly reason: string;
@@ -110,10 +128,13 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const settleMs = flags.settle === undefined ? 3_000 : durationFlag('--settle', flags.settle, true);
   const refine = flags.refine === undefined ? 4 : parseCount('--refine', flags.refine, 0, 10);
   const confirm = flags.confirm === undefined ? 1 : parseCount('--confirm', flags.confirm, 0, 5);
+  const multiples = flags.overload === false ? [] : flags.overload === undefined ? DEFAULT_MULTIPLES : parseMultiples(flags.overload);
   const maxRegression = flags.maxRegression === undefined ? 10 : percent('--max-regression', flags.maxRegression);
   const baseline = flags.baseline === undefined ? undefined : readBaseline(flags.baseline);
   const targetRaw = flags.target ?? scenario.target;
   const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
+  const settings = settingsFor(flags.set, external);
+  const limitMs = goodputLimitMs(slo);
 
   const dir = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${scenario.name}-capacity`);
   mkdirSync(path.join(dir, 'steps'), { recursive: true });
@@ -122,14 +143,17 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   };
   const { teardown, abort } = stopOnSignal(io, say, (signal) => say(`codestorm: ${signal}: stopping the capacity search`));
   try {
-    let stack: Stack | undefined;
+    let stack: ScenarioStack | undefined;
     if (external === undefined) {
-      stack = await startScenarioStack(loaded, seed, { profile, env: io.env, say, teardown });
+      stack = await startScenarioStack(loaded, seed, { profile, resilience: settings, env: io.env, say, teardown });
     }
     const origin = external ?? stack!.url;
-    say(`codestorm: capacity of ${origin} for ${scenario.name}: steps of ${stepMs / 1000} s from ${startRps}/s (the first long enough for ${FIRST_STEP_ARRIVALS} arrivals), SLO ${slo.map((t) => `${t.key} ${t.expr}`).join(', ')}`);
+    const server = serverLabel(external === undefined ? profile : null, settings);
+    say(`codestorm: capacity of ${origin}${server === null ? '' : ` (${server})`} for ${scenario.name}: steps of ${stepMs / 1000} s from ${startRps}/s (the first long enough for ${FIRST_STEP_ARRIVALS} arrivals), SLO ${slo.map((t) => `${t.key} ${t.expr}`).join(', ')}`);
     let index = 0;
-    const probe = async (rateRps: number): Promise<StepResult> => {
+    // One step at a constant rate, measured over its judged part; the search and the overload
+    // steps both run through here.
+    const measure = async (rateRps: number, kind: 'search' | 'overload'): Promise<StepResult> => {
       if (abort.signal.aborted) throw new Error('interrupted');
       if (index > 0 && settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
       index++;
@@ -138,7 +162,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
       const warmS = stepMs >= 3_000 ? 1 : 0;
       const durationMs = index === 1 ? Math.max(stepMs, warmS * 1000 + Math.ceil(FIRST_STEP_ARRIVALS / rateRps) * 1000) : stepMs;
       const load = constantArrivalRate.validate({ rate: rateRps, duration: durationMs, maxInFlight: loaded.load.executor === 'constant-vus' || loaded.load.executor === 'ramping-vus' ? 1_000 : loaded.load.maxInFlight }, 'load');
-      const metricsFile = path.join(dir, 'steps', `${String(index).padStart(2, '0')}-${rateRps}rps.ndjson`);
+      const metricsFile = path.join(dir, 'steps', `${String(index).padStart(2, '0')}-${rateRps}rps${kind === 'overload' ? '-overload' : ''}.ndjson`);
       writeFileSync(metricsFile, '');
       // A step is judged without its first second: new connections and a cold JIT are the
       // harness warming up, not the target at that rate.
@@ -147,7 +171,12 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
         origin,
         load,
         journeys: scenario.journeys,
-        ...(loaded.city === undefined ? {} : { module: { file: compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed) } }),
+        ...(loaded.city !== undefined
+          ? { module: { file: loaded.module ?? compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared?.sessions) } }
+          : loaded.module !== undefined
+            ? { module: { file: loaded.module, options: {} } }
+            : {}),
+        ...cityConnections(loaded, workers),
         thresholds: [],
         seed: seed + index,
         workers,
@@ -164,6 +193,9 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
       const total = Object.values(counts).reduce((s, n) => s + n, 0);
       const histogram = a.latency();
       const latency = histogram === undefined ? undefined : summarize(histogram);
+      const okLatency = a.latency({ outcome: 'ok' });
+      const good = limitMs === null || okLatency === undefined ? counts.ok : countWithin(okLatency, limitMs);
+      const judgedS = Math.max(1, durationMs / 1000 - warmS);
       const reason =
         a.dropped > 0
           ? `${a.dropped} arrivals dropped: more than maxInFlight iterations were waiting on the target`
@@ -178,21 +210,41 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
         p99Ms: latency?.p99 ?? null,
         p99IntervalMs: histogram === undefined || histogram.totalCount === 0 ? null : percentileIntervalMs(histogram, 99),
         errorRate: total === 0 ? null : Math.round((10_000 * (total - counts.ok)) / total) / 10_000,
-        goodRps: Math.round((10 * counts.ok) / Math.max(1, durationMs / 1000 - warmS)) / 10,
+        goodRps: Math.round((10 * counts.ok) / judgedS) / 10,
+        goodputRps: Math.round((10 * good) / judgedS) / 10,
+        byOutcome: Object.fromEntries(Object.entries(counts).filter(([, n]) => n > 0)),
+        late: counts.ok - good,
         dropped: a.dropped,
       };
-      say(`  ${step.ok ? 'held ' : 'broke'} at ${rateRps}/s: p99 ${step.p99Ms ?? '–'} ms, errors ${step.errorRate === null ? '–' : `${Math.round(step.errorRate * 1000) / 10} %`}${reason === null ? '' : ` (${reason})`}`);
+      return step;
+    };
+    const probe = async (rateRps: number): Promise<StepResult> => {
+      const step = await measure(rateRps, 'search');
+      const reason = step.reason;
+      say(`  ${step.ok ? 'held ' : 'broke'} at ${rateRps}/s: p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}${reason === null ? '' : ` (${reason})`}`);
       return step;
     };
     const found = await searchCapacity(probe, { startRps, maxRps, refine, confirm });
-    const report = judge(found, { scenario: scenario.name, target: origin, slo, baseline, maxRegression, runDir: dir, maxRps });
+    if (found.sloHeld && multiples.length > 0) {
+      say(`codestorm: past the knee: steps at ${multiples.map((m) => `${m}×`).join(', ')} the capacity of ${found.capacityRps}/s, measured, not gated`);
+    }
+    const overload = await runOverload(
+      async (planned) => {
+        const step = await measure(planned.rateRps, 'overload');
+        say(`  overload ${planned.multiple}× at ${planned.rateRps}/s${planned.capped ? ' (capped by --max)' : ''}: goodput ${step.goodputRps}/s, p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}`);
+        return step;
+      },
+      found,
+      { multiples, maxRps },
+    );
+    const report = judge(found, { scenario: scenario.name, target: origin, profile: external === undefined ? profile : null, settings, slo, baseline, maxRegression, runDir: dir, maxRps, overload, goodputLimitMs: limitMs });
     writeFileSync(path.join(dir, 'capacity.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(path.join(dir, 'capacity.html'), renderCapacityHtml(report));
     writeFileSync(path.join(dir, 'summary.md'), renderCapacityMarkdown(report));
     writeFileSync(path.join(dir, 'junit.xml'), renderCapacityJunit(report));
     await appendStepSummary(io.env, dir);
     if (flags.json === true) io.stdout(`${JSON.stringify(report)}\n`);
-    else io.stdout(`${report.verdict.toUpperCase()}: ${report.reason}\n  results in ${dir}\n`);
+    else io.stdout(`${report.verdict.toUpperCase()}: ${report.reason}\n${report.overloadShape === null ? '' : `  overload: ${overloadLine(report)}\n`}  results in ${dir}\n`);
     if (report.baseline !== null && !report.baseline.ok) io.stderr(`codestorm: ${baselineLine(report.baseline, report)}\n`);
     return report.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
   } finally {
@@ -212,6 +264,10 @@ export interface Baseline {
 interface JudgeContext {
   readonly scenario: string;
   readonly target: string;
+  readonly profile: ProfileName | null;
+  readonly settings: RunSettings;
+  readonly overload: Overload;
+  readonly goodputLimitMs: number | null;
   readonly slo: ThresholdSet;
   readonly baseline: Baseline | undefined;
   readonly maxRegression: number;
@@ -259,6 +315,8 @@ export function judge(found: CapacityResult, c: JudgeContext): CapacityReport {
   return {
     scenario: c.scenario,
     target: c.target,
+    profile: c.profile,
+    settings: c.settings,
     capacityRps: found.capacityRps,
     uncertaintyRps: found.uncertaintyRps,
     failedAtRps: found.failedAtRps,
@@ -268,11 +326,19 @@ export function judge(found: CapacityResult, c: JudgeContext): CapacityReport {
     p99AtStartIntervalMs,
     steps: found.steps,
     knee: found.knee,
+    overload: c.overload.steps,
+    overloadShape: c.overload.shape,
+    peakGoodputRps: c.overload.peakGoodputRps,
+    goodputLimitMs: c.goodputLimitMs,
     baseline,
     verdict,
     reason,
     runDir: c.runDir,
   };
+}
+
+function percentText(share: number | null): string {
+  return share === null ? '–' : `${Math.round(share * 1000) / 10} %`;
 }
 
 /** Whether the later interval lies wholly above the earlier one (never, when the earlier is open at the top). */

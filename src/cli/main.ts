@@ -25,6 +25,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print summary.json on stdout instead of the human summary')
+    .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .action(async (file: string, flags) => setExit(await (await import('./run.js')).runCommand(file, flags, io)));
 
   cli
@@ -43,12 +44,12 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
 
   cli
     .command('capacity')
-    .description('find the highest arrival rate the target sustains within the SLO; gate on a baseline')
+    .description('find the highest arrival rate the target sustains within the SLO, and what goodput it keeps past it; gate on a baseline')
     .argument('<scenario>', 'scenario file (YAML): its target and journeys; its load is ignored')
-    .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', collect, [] as string[])
     .option('--baseline <file>', 'a previous capacity --json output to compare with')
     .option('--max-regression <pct>', 'capacity, or light-load p99 beyond its sampling noise, worse than the baseline by more than this fails (default 10)')
-    .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, verdict, …')
+    .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, overload, overloadShape, verdict, …')
     .option('--target <url>', 'an http:// origin instead of the scenario\'s target')
     .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>-capacity)')
     .option('--profile <profile>', 'reference server profile: fragile | hardened', 'hardened')
@@ -60,6 +61,9 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--settle <duration>', 'quiet between steps (default 3s)')
     .option('--refine <n>', 'bisection steps inside the bracket (default 4)')
     .option('--confirm <n>', 'run a failing step again this many times; it fails only if every run does (default 1)')
+    .option('--overload <list>', 'after the search, steps at these multiples of the capacity, measured but not gated (default 1.5,2,3)')
+    .option('--no-overload', 'no overload steps')
+    .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .option('--quiet', 'no progress on stderr')
     .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
 
@@ -86,6 +90,7 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .option('--residents <n>', 'residents to seed (default 10000; 12952907 is the whole city)')
     .option('--workers <n>', 'reference server worker processes', '1')
     .option('--seed <n>', 'seed for the residents\' identities')
+    .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .action(async (flags) => setExit(await (await import('./server.js')).serverCommand(flags, io)));
 
   cli
@@ -107,6 +112,12 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
 
   return cli;
+}
+
+const SET_HELP = 'one resilience setting of the reference server over its profile, repeatable: coalesce=false, maxInFlight=64 (an unknown key lists them all)';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 export async function main(argv: readonly string[], io: CommandIO): Promise<ExitCode> {

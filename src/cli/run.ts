@@ -29,6 +29,8 @@ import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
 import { progress } from './progress.js';
 import { parseProfile } from './server.js';
+import { settingsFor } from './settings.js';
+import { serverLabel, type RunSettings } from '../report/settings.js';
 
 export interface RunFlags {
   readonly target?: string;
@@ -38,6 +40,8 @@ export interface RunFlags {
   readonly workers?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
+  /** --set KEY=VALUE, repeatable: resilience settings of the reference server (src/cli/settings.ts). */
+  readonly set?: readonly string[];
 }
 
 /**
@@ -54,6 +58,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const faults = planFaults(scenario.faults ?? [], simClockOf(scenario));
   const targetRaw = flags.target ?? scenario.target;
   const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
+  const settings = settingsFor(flags.set, external);
   // A fault with nothing to act through is invalid input, reported before anything starts.
   if (external !== undefined) checkControllers(faults, externalControllers(io.env), file);
 
@@ -86,7 +91,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   try {
     let stack: ScenarioStack | undefined;
     if (external === undefined) {
-      stack = await startScenarioStack(loaded, seed, { profile, env: io.env, say, teardown });
+      stack = await startScenarioStack(loaded, seed, { profile, resilience: settings, env: io.env, say, teardown });
       stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
       if (stack.prepared !== undefined) {
         event('prior-state', { sessions: stack.prepared.sessionResidents, cached: stack.prepared.cachedResidents, residents: loaded.city?.population.residents ?? 0 });
@@ -104,8 +109,9 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     checkControllers(faults, controllers, file);
     if (stack === undefined && controllers.toxiproxy !== undefined && faults.some((f) => f.spec.kind === 'network')) await guardExternalToxiproxy(controllers.toxiproxy.apiUrl, teardown, io.env, say);
     await clearLeftovers(faults, controllers, say);
-    event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, workers });
-    say(`codestorm: running ${scenario.name} against ${origin} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
+    event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, settings, workers });
+    const server = serverLabel(stack === undefined ? null : profile, settings);
+    say(`codestorm: running ${scenario.name} against ${origin}${server === null ? '' : ` (${server})`} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
     // Second 0 of the run: metrics, events, scrapes and faults all count from here.
     const startAt = new Date(Date.now() + START_DELAY_MS);
     events.start(startAt.getTime());
@@ -149,19 +155,23 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     // The analysis reads only what the run wrote, as `codestorm report` will later.
     const runDir = readRunDir(dir);
     const analysis = analyze(runDir, loaded.slo, timeline.outcomes());
-    const summary = buildSummary({
-      scenario: scenario.name,
-      seed,
-      profile: stack === undefined ? null : profile,
-      target: origin,
-      startedAt: result.startedAt,
-      aggregate: result.aggregate,
-      thresholds: result.thresholds,
-      stopped: result.stopped,
-      faults: timeline.outcomes(),
-      analysis,
-      metrics: result.metrics,
-    });
+    // settings sit beside what the engine summarises: the engine knows nothing of the server.
+    const summary = {
+      ...buildSummary({
+        scenario: scenario.name,
+        seed,
+        profile: stack === undefined ? null : profile,
+        target: origin,
+        startedAt: result.startedAt,
+        aggregate: result.aggregate,
+        thresholds: result.thresholds,
+        stopped: result.stopped,
+        faults: timeline.outcomes(),
+        analysis,
+        metrics: result.metrics,
+      }),
+      settings,
+    };
     writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
     writeReports(dir, runDir, summary, analysis);
     await appendStepSummary(io.env, dir);
@@ -313,9 +323,11 @@ export function parseTarget(raw: string, where: string): string {
 }
 
 
-function describe(s: Summary, dir: string): string {
+function describe(s: Summary & { readonly settings: RunSettings }, dir: string): string {
+  const server = serverLabel(s.profile, s.settings);
   const lines = [
     `${s.scenario}: ${s.verdict.toUpperCase()}${s.stopped === 'threshold' ? ' (stopped early: a threshold with abortOnFail failed)' : s.interrupted ? ' (interrupted)' : ''}`,
+    ...(server === null ? [] : [`  server     ${server}`]),
     `  requests   ${s.requests.total} (ok ${s.requests.ok}, failed ${s.requests.failed}), dropped arrivals ${s.requests.dropped}`,
     `  rate       offered ${s.rate.offeredAvg}/s, achieved ${s.rate.achievedAvg}/s, peak offered ${s.rate.peakOffered}/s`,
     s.latencyMs === null

@@ -6,6 +6,7 @@ import { isListening } from '../stack/ports.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount, parsePort } from './options.js';
+import { parseSettings } from './settings.js';
 
 export interface ServerFlags {
   readonly profile: string;
@@ -13,6 +14,8 @@ export interface ServerFlags {
   readonly residents?: string;
   readonly workers?: string;
   readonly seed?: string;
+  /** --set KEY=VALUE, repeatable (src/cli/settings.ts). */
+  readonly set?: readonly string[];
 }
 
 /** `codestorm server`: the stack in the foreground, to explore by hand, until Ctrl-C. */
@@ -22,6 +25,7 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
   const residents = flags.residents === undefined ? DEFAULT_RESIDENTS : parseCount('--residents', flags.residents, 1, 12_952_907);
   const workers = flags.workers === undefined ? 1 : parseCount('--workers', flags.workers, 1, 64);
   const seed = flags.seed === undefined ? DEFAULT_SEED : parseCount('--seed', flags.seed, 0, 2 ** 31 - 1);
+  const settings = parseSettings(flags.set ?? []);
   if (port !== undefined && (await isListening(port))) {
     throw invalidInput('BAD_FLAG', `--port: ${port} is already in use on 127.0.0.1`);
   }
@@ -43,12 +47,18 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
       env: io.env,
       say,
       teardown,
+      resilience: settings,
       ...(port === undefined ? {} : { port }),
     });
     const people = createIdentityGenerator({ seed, population: residents });
     const sample = [0, Math.floor(residents / 2), residents - 1].filter((i, at, all) => all.indexOf(i) === at);
     const lines = [
       `reference health-code server (${profile}) at ${stack.url}`,
+      // What the server was started with, not what was asked for: the two must agree.
+      ...wrap(
+        '  settings:',
+        Object.entries(stack.server.config.resilience).map(([k, v]) => `${k}=${String(v)}${k in settings ? ' (--set)' : ''}`),
+      ),
       `  metrics (all workers): ${stack.metricsUrl ?? 'off'}`,
       `  postgres 127.0.0.1:${stack.postgres.port} (server reaches it via toxiproxy ${stack.links.postgres})`,
       `  redis    127.0.0.1:${stack.redis.port} (server reaches it via toxiproxy ${stack.links.redis})`,
@@ -83,6 +93,24 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
     }
     throw err;
   }
+}
+
+/** Words after a lead, as lines of at most about 100 characters, continued under the first word. */
+function wrap(lead: string, words: readonly string[]): string[] {
+  const lines: string[] = [];
+  let line = lead;
+  let onLine = 0;
+  for (const w of words) {
+    if (onLine > 0 && line.length + 1 + w.length > 100) {
+      lines.push(line);
+      line = ' '.repeat(lead.length);
+      onLine = 0;
+    }
+    line += ` ${w}`;
+    onLine++;
+  }
+  lines.push(line);
+  return lines;
 }
 
 export function parseProfile(raw: string): ProfileName {

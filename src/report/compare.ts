@@ -4,6 +4,7 @@ import type { Summary } from '../engine/summary.js';
 import type { ChartSpec } from './charts.js';
 import { esc } from './escape.js';
 import { chartsHtml, page } from './html.js';
+import { settingsOf, settingsText } from './settings.js';
 
 /**
  * One page for two runs: the same charts with both runs overlaid (A solid, B dashed), and a table
@@ -33,6 +34,8 @@ export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
   const failRate = (s: Summary) => (s.requests.total === 0 ? null : Math.round((10000 * s.requests.failed) / s.requests.total) / 10000);
   const rows: Difference[] = [
     row('verdict', a.summary.verdict, b.summary.verdict),
+    row('profile', a.summary.profile ?? 'external target', b.summary.profile ?? 'external target'),
+    row('settings (--set)', settingsText(settingsOf(a.summary)) || 'none', settingsText(settingsOf(b.summary)) || 'none'),
     row('requests', a.summary.requests.total, b.summary.requests.total),
     row('failed share', failRate(a.summary), failRate(b.summary)),
     row('offered avg /s', a.summary.rate.offeredAvg, b.summary.rate.offeredAvg),

@@ -7,6 +7,7 @@ import { CUSTOM_CHART_ID, type ChartSpec } from './charts.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 import { esc } from './escape.js';
 import { story } from './markdown.js';
+import { serverLabel, settingsOf } from './settings.js';
 
 /**
  * report.html: one self-contained page (Chart.js and chartjs-plugin-annotation inlined, the data
@@ -41,7 +42,7 @@ export function renderHtml(run: HtmlRun): string {
   const { summary, analysis } = run;
   const body = [
     `<header class="${summary.verdict}"><h1>${esc(summary.scenario)}: ${summary.verdict.toUpperCase()}${summary.interrupted ? ' (interrupted)' : ''}</h1>`,
-    `<p class="meta">seed ${esc(summary.seed)} · ${summary.profile === null ? '' : `profile ${esc(summary.profile)} · `}target ${esc(summary.target)} · started ${esc(summary.startedAt)} · ${esc(summary.durationS)} s</p></header>`,
+    `<p class="meta">seed ${esc(summary.seed)} · ${summary.profile === null ? '' : `profile ${esc(serverLabel(summary.profile, settingsOf(summary)) ?? summary.profile)} · `}target ${esc(summary.target)} · started ${esc(summary.startedAt)} · ${esc(summary.durationS)} s</p></header>`,
     '<section><h2>What happened</h2><ul>',
     ...story(summary, analysis).map((line) => `<li>${esc(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`),
     '</ul></section>',

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
+import { countWithin, goodputLimitMs, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
+import { parseSloFlags } from '../../src/analyze/capacity.js';
 import { judge } from '../../src/cli/capacity.js';
-import { renderCapacityHtml, renderCapacityMarkdown } from '../../src/report/capacity.js';
+import { createLatencyHistogram, recordLatency } from '../../src/engine/histogram.js';
+import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../../src/report/capacity.js';
 import { main } from '../../src/cli/main.js';
 import { freePort, waitForPort } from '../../src/stack/ports.js';
 import { captureIO } from '../helpers/io.js';
@@ -14,13 +17,22 @@ import { captureIO } from '../helpers/io.js';
  * `codestorm capacity` against local servers of known capacity: one request at a time, each
  * taking a fixed time (5 ms → 200/s; 7.14 ms → 140/s, a 30 % regression). Their clocks do not
  * drift with timer slop: each answer is due `service` after the previous one or its arrival.
+ * Past capacity the plain one queues without bound and serves everything late (a FIFO: it
+ * collapses); given a third argument, it answers 503 at once when a request would wait longer
+ * than that many ms (it sheds).
  */
 const SERVER = `
 const service = Number(process.argv[2]);
+const shedAfter = process.argv[3] === undefined ? Infinity : Number(process.argv[3]);
 let busyUntil = 0;
 require('node:http').createServer((req, res) => {
   req.resume();
   const now = performance.now();
+  if (busyUntil - now > shedAfter) {
+    res.statusCode = 503;
+    res.end('busy');
+    return;
+  }
   busyUntil = Math.max(now, busyUntil) + service;
   setTimeout(() => res.end('ok'), busyUntil - now);
 }).listen(Number(process.argv[1]), '127.0.0.1');
@@ -29,9 +41,9 @@ require('node:http').createServer((req, res) => {
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-capacity-'));
 const servers: ChildProcess[] = [];
 
-async function server(serviceMs: number): Promise<string> {
+async function server(serviceMs: number, shedAfterMs?: number): Promise<string> {
   const port = await freePort();
-  servers.push(spawn(process.execPath, ['-e', SERVER, String(port), String(serviceMs)], { stdio: 'ignore' }));
+  servers.push(spawn(process.execPath, ['-e', SERVER, String(port), String(serviceMs), ...(shedAfterMs === undefined ? [] : [String(shedAfterMs)])], { stdio: 'ignore' }));
   await waitForPort(port, { what: 'test server' });
   return `http://127.0.0.1:${port}`;
 }
@@ -42,13 +54,14 @@ const SCENARIO = path.join(scratch, 'known.yaml');
 const STEPS = ['--start', '100', '--step', '3s', '--settle', '1s', '--refine', '4', '--workers', '1', '--quiet'];
 let fast: string;
 let slow: string;
+let shedding: string;
 
 beforeAll(async () => {
   writeFileSync(
     SCENARIO,
     'name: known\nseed: 3\ntarget: http://127.0.0.1:9\nload: { executor: constant-arrival-rate, rate: 1, duration: 1s }\njourneys:\n  - { name: j, steps: [ { name: get, request: { url: "/" } } ] }\nslo:\n  http_req_duration: ["p(99)<100"]\n  http_req_failed: ["rate<0.01"]\n',
   );
-  [fast, slow] = await Promise.all([server(5), server(1000 / 140)]);
+  [fast, slow, shedding] = await Promise.all([server(5), server(1000 / 140), server(5, 50)]);
 });
 
 afterAll(() => {
@@ -74,22 +87,57 @@ describe('codestorm capacity', () => {
     expect(report.steps[0]).toMatchObject({ rateRps: 100, ok: true });
     expect(report.failedAtRps).toBeGreaterThan(report.capacityRps);
     for (const f of ['capacity.json', 'capacity.html', 'summary.md', 'junit.xml']) expect(existsSync(path.join(out, f)), f).toBe(true);
-    expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).toMatch(/tests="1" failures="0"/);
     expect(readFileSync(stepSummary, 'utf8')).toContain('known: capacity PASS');
+    // Past the knee this server queues everything and serves it late: a cliff. Its overload
+    // steps are informational in junit.xml (the SLO case and three that never fail).
+    expect(report.overload.map((o: { multiple: number }) => o.multiple)).toEqual([1.5, 2, 3]);
+    for (const o of report.overload) {
+      expect(Object.keys(o).sort()).toEqual(['byOutcome', 'dropped', 'errorShare', 'goodputRps', 'keptShare', 'lateShare', 'multiple', 'offeredRps', 'p50Ms', 'p99Ms']);
+      expect(o.offeredRps).toBeCloseTo(o.multiple * report.capacityRps, 0);
+    }
+    const twice = report.overload[1];
+    expect(report).toMatchObject({ overloadShape: 'cliff', goodputLimitMs: 100, profile: null, settings: {} });
+    expect(twice.keptShare).toBeLessThanOrEqual(0.3);
+    expect(twice.lateShare).toBeGreaterThan(0.5);
+    expect(report.peakGoodputRps).toBeGreaterThan(0.8 * report.capacityRps);
+    expect(readFileSync(path.join(out, 'junit.xml'), 'utf8')).toMatch(/tests="4" failures="0"/);
+    expect(readFileSync(path.join(out, 'summary.md'), 'utf8')).toMatch(/## Overload \(measured, not gated\)\n\n\*\*cliff: at 2× \([\d.]+\/s\) it kept [\d.]+ % of its peak goodput/);
+    expect(readFileSync(path.join(out, 'capacity.html'), 'utf8')).toContain('"id":"goodput"');
+    expect(readdirSync(path.join(out, 'steps')).filter((f) => f.endsWith('-overload.ndjson'))).toHaveLength(3);
+  }, 180_000);
+
+  it('shows a plateau for a target that sheds past its capacity', async () => {
+    const cli = io();
+    const code = await main(['capacity', SCENARIO, '--target', shedding, '--out', path.join(scratch, 'shedding-run'), '--json', ...STEPS.filter((f) => f !== '--quiet'), '--refine', '2'], cli);
+    expect(code, cli.err()).toBe(0);
+    const report = JSON.parse(cli.out());
+    expect(report.overloadShape).toBe('plateau');
+    const twice = report.overload.find((o: { multiple: number }) => o.multiple === 2);
+    expect(twice.keptShare).toBeGreaterThanOrEqual(0.8);
+    // It keeps its goodput by refusing the rest fast: shed, not timed out, and answered in time.
+    expect(twice.byOutcome.shed).toBeGreaterThan(0.3);
+    expect(twice.byOutcome.timeout ?? 0).toBe(0);
+    expect(twice.p50Ms).toBeLessThan(100);
+    expect(cli.err()).toMatch(/overload 2× at [\d.]+\/s: goodput [\d.]+\/s/);
   }, 180_000);
 
   it('passes the baseline gate on an equal run', async () => {
     const cli = io();
-    const code = await main(['capacity', SCENARIO, '--target', fast, '--out', path.join(scratch, 'equal-run'), '--json', '--baseline', baseline, '--max-regression', '15', ...STEPS], cli);
+    const out = path.join(scratch, 'equal-run');
+    const code = await main(['capacity', SCENARIO, '--target', fast, '--out', out, '--json', '--baseline', baseline, '--max-regression', '15', '--no-overload', ...STEPS], cli);
     expect(code, cli.err()).toBe(0);
     const report = JSON.parse(cli.out());
+    // --no-overload: no step past the knee ran.
+    expect(report).toMatchObject({ overload: [], overloadShape: null });
+    expect(readdirSync(path.join(out, 'steps')).filter((f) => f.includes('overload'))).toEqual([]);
+    expect(cli.err()).not.toMatch(/overload/);
     expect(report.baseline).toMatchObject({ ok: true, maxRegressionPct: 15 });
     expect(Math.abs(report.baseline.capacityChangePct)).toBeLessThanOrEqual(15);
   }, 180_000);
 
   it('fails the baseline gate with exit 99 on a 30 % regression, with the numbers on one line', async () => {
     const cli = io();
-    const code = await main(['capacity', SCENARIO, '--target', slow, '--out', path.join(scratch, 'slow-run'), '--baseline', baseline, ...STEPS], cli);
+    const code = await main(['capacity', SCENARIO, '--target', slow, '--out', path.join(scratch, 'slow-run'), '--baseline', baseline, '--no-overload', ...STEPS], cli);
     expect(code).toBe(99);
     const line = cli.err().trim().split('\n').find((l) => l.includes('regression'));
     expect(line).toMatch(/^codestorm: regression beyond 10 %: capacity [\d.]+\/s → [\d.]+\/s \(-[\d.]+ %\), p99 at the first step/);
@@ -109,6 +157,12 @@ describe('codestorm capacity', () => {
     const regression = io();
     expect(await main(['capacity', SCENARIO, '--target', fast, '--max-regression', 'lots'], regression)).toBe(2);
     expect(regression.err()).toMatch(/--max-regression: expected a percentage/);
+    const multiples = io();
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--overload', '1.5,1'], multiples)).toBe(2);
+    expect(multiples.err()).toMatch(/--overload: expected multiples of the capacity above 1/);
+    const set = io();
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--set', 'coalesce=false'], set)).toBe(2);
+    expect(set.err()).toMatch(/^codestorm: --set: the target is http:\/\/127\.0\.0\.1:\d+, not the reference stack/);
   });
 
   it('exits 1 when the harness itself fails (its run directory cannot be made)', async () => {
@@ -128,6 +182,9 @@ describe('the capacity search', () => {
     p99IntervalMs: rateRps <= capacity ? [9, 12] : [4_000, null],
     errorRate: 0,
     goodRps: rateRps,
+    goodputRps: rateRps,
+    byOutcome: { ok: rateRps },
+    late: 0,
     dropped: 0,
   });
 
@@ -190,7 +247,7 @@ describe('the baseline gate', () => {
     uncertaintyRps: 5,
     sloHeld: true,
     knee: null,
-    steps: [{ rateRps: 25, ok: true, reason: null, p50Ms: 5, p99Ms, p99IntervalMs, errorRate: 0, goodRps: 25, dropped: 0 }],
+    steps: [{ rateRps: 25, ok: true, reason: null, p50Ms: 5, p99Ms, p99IntervalMs, errorRate: 0, goodRps: 25, goodputRps: 25, byOutcome: { ok: 250 }, late: 0, dropped: 0 }],
   });
   const context = (baseline: { p99AtStartMs: number; p99AtStartIntervalMs: readonly [number, number | null] | null }) => ({
     scenario: 's',
@@ -200,6 +257,10 @@ describe('the baseline gate', () => {
     maxRegression: 10,
     runDir: 'r',
     maxRps: 1_000,
+    profile: null,
+    settings: {},
+    overload: { peakGoodputRps: 25, steps: [], shape: null },
+    goodputLimitMs: null,
   });
 
   it('fails a p99 rise beyond the allowed regression only when it is beyond the sampling noise too', () => {
@@ -232,5 +293,93 @@ describe('the baseline gate', () => {
     // A baseline from before intervals were kept is taken at its word: a point.
     const old = judge(found(200, 30, [25, 40]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: null }));
     expect(old.baseline).toMatchObject({ ok: false, p99ChangeSignificant: true });
+  });
+});
+
+describe('the overload steps', () => {
+  const step = (rateRps: number, counts: StepResult['byOutcome'], goodputRps: number, late = 0): StepResult => ({
+    rateRps,
+    ok: false,
+    reason: 'over',
+    p50Ms: 3,
+    p99Ms: 40,
+    p99IntervalMs: [30, 50],
+    errorRate: null,
+    goodRps: goodputRps,
+    goodputRps,
+    byOutcome: counts,
+    late,
+    dropped: 0,
+  });
+
+  it('plans 1.5×, 2× and 3× the capacity, capped by --max, leaving out what the cap makes equal', () => {
+    expect(overloadPlan(200, [1.5, 2, 3], 20_000)).toEqual([
+      { multiple: 1.5, rateRps: 300, capped: false },
+      { multiple: 2, rateRps: 400, capped: false },
+      { multiple: 3, rateRps: 600, capped: false },
+    ]);
+    // --max 500: 3× runs at 500/s and says it is 2.5×; with --max 400 it would repeat 2×.
+    expect(overloadPlan(200, [3, 2, 1.5], 500)).toEqual([
+      { multiple: 1.5, rateRps: 300, capped: false },
+      { multiple: 2, rateRps: 400, capped: false },
+      { multiple: 2.5, rateRps: 500, capped: true },
+    ]);
+    expect(overloadPlan(200, [1.5, 2, 3], 400).map((p) => p.rateRps)).toEqual([300, 400]);
+    expect(overloadPlan(200, [1.5, 2, 3], 200)).toEqual([]);
+    expect(overloadPlan(0, [1.5, 2, 3], 20_000)).toEqual([]);
+  });
+
+  it('measures each step against the peak goodput of the steps that held, and never runs when none held', async () => {
+    const search = await searchCapacity(async (rateRps) => ({ ...step(rateRps, { ok: rateRps * 3 }, rateRps), ok: rateRps <= 200, reason: rateRps <= 200 ? null : 'over' }), { startRps: 50, maxRps: 20_000, refine: 0 });
+    expect(search.capacityRps).toBe(200);
+    const asked: number[] = [];
+    const o = await runOverload(async (p) => (asked.push(p.rateRps), step(p.rateRps, { ok: 600, shed: 300, timeout: 100 }, 190, 20)), search, { multiples: [1.5, 2, 3], maxRps: 20_000 });
+    expect(asked).toEqual([300, 400, 600]);
+    expect(o.peakGoodputRps).toBe(200);
+    expect(o.steps[1]).toEqual({ multiple: 2, offeredRps: 400, goodputRps: 190, keptShare: 0.95, errorShare: 0.4, lateShare: 0.02, byOutcome: { shed: 0.3, timeout: 0.1 }, dropped: 0, p50Ms: 3, p99Ms: 40 });
+    expect(o.shape).toBe('plateau');
+    const none = await runOverload(async () => expect.fail('no overload step may run when the SLO held at no rate'), { ...search, sloHeld: false, capacityRps: 0, knee: null }, { multiples: [1.5, 2, 3], maxRps: 20_000 });
+    expect(none).toMatchObject({ steps: [], shape: null });
+  });
+
+  it('calls the shape at the step nearest 2×: a plateau from 80 % kept, a cliff up to 30 %', () => {
+    const at = (multiple: number, kept: number | null) => ({ ...overloadStep(step(100, { ok: 1 }, 1), multiple, 1), keptShare: kept });
+    expect(shapeOf([at(1.5, 0.1), at(2, 0.8), at(3, 0.1)])).toBe('plateau');
+    expect(shapeOf([at(1.5, 1), at(2, 0.3), at(3, 1)])).toBe('cliff');
+    expect(shapeOf([at(2, 0.31)])).toBe('degrading');
+    expect(shapeOf([at(2, 0.79)])).toBe('degrading');
+    // Capped at 1.5× and 2.5×: equally near; the higher decides.
+    expect(shapeOf([at(1.5, 1), at(2.5, 0.2)])).toBe('cliff');
+    expect(shapeOf([at(2, null)])).toBeNull();
+    expect(shapeOf([])).toBeNull();
+  });
+
+  it('counts a response as goodput only within the SLO\'s latency limit', () => {
+    expect(goodputLimitMs(parseSloFlags(['p(99)<100', 'p(95)<=250', 'rate<0.01']))).toBe(250);
+    expect(goodputLimitMs(parseSloFlags(['rate<0.01']))).toBeNull();
+    const h = createLatencyHistogram();
+    for (const ms of [1, 50, 99.9, 100, 100.2, 2_000]) recordLatency(h, ms * 1000);
+    expect(countWithin(h, 100)).toBe(4);
+    expect(countWithin(h, 1_000_000)).toBe(6);
+  });
+
+  it('reads --overload as a list of multiples above 1', () => {
+    expect(parseMultiples('3, 1.5,2,2')).toEqual([1.5, 2, 3]);
+    for (const bad of ['1', '0.5,2', 'two', '', '2,,3', '-2']) expect(() => parseMultiples(bad), bad).toThrow(/--overload: expected multiples/);
+  });
+
+  it('renders the overload in summary.md, capacity.html and junit.xml without failing the suite', () => {
+    const search = { capacityRps: 200, failedAtRps: 225, uncertaintyRps: 12.5, sloHeld: true, knee: step(200, { ok: 600 }, 200), steps: [{ ...step(200, { ok: 600 }, 200), ok: true, reason: null }] };
+    const o = { peakGoodputRps: 200, steps: [overloadStep(step(400, { ok: 60, timeout: 540 }, 10, 40), 2, 200)], shape: 'cliff' as const };
+    const r = judge(search, { scenario: 's', target: 'http://127.0.0.1:1', slo: [], baseline: undefined, maxRegression: 10, runDir: 'r', maxRps: 1_000, profile: 'fragile', settings: { coalesce: true }, overload: o, goodputLimitMs: 100 });
+    expect(r.verdict).toBe('pass');
+    const md = renderCapacityMarkdown(r);
+    expect(md).toContain('**cliff: at 2× (400/s) it kept 5 % of its peak goodput (200/s)**');
+    expect(md).toContain('| 2× | 400/s | 10/s | 5 % | 90 % | timeout 90 % | 6.7 % | 0 | 3 ms | 40 ms |');
+    expect(md).toContain('profile: fragile, coalesce=true');
+    const html = renderCapacityHtml(r);
+    expect(html).toContain('profile fragile, coalesce=true');
+    expect(html).toContain('"id":"goodput"');
+    expect(renderCapacityJunit(r)).toMatch(/tests="2" failures="0"[\s\S]*classname="overload" name="overload 2× \(400\/s, informational\)/);
   });
 });
