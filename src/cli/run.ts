@@ -94,7 +94,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       stack = await startScenarioStack(loaded, seed, { profile, resilience: settings, env: io.env, say, teardown });
       stack.server.on('event', (e) => event(`server-${e.event}`, { ...e }));
       if (stack.prepared !== undefined) {
-        event('prior-state', { sessions: stack.prepared.sessionResidents, cached: stack.prepared.cachedResidents, residents: loaded.city?.population.residents ?? 0 });
+        event('prior-state', { sessions: stack.prepared.sessionResidents, cached: stack.prepared.cachedResidents, warmupRequests: stack.prepared.warmupRequests, residents: loaded.city?.population.residents ?? 0 });
       }
       void stack.died.then((why) => {
         event('stack-died', { why });
@@ -226,7 +226,7 @@ export async function startScenarioStack(
   const prepared = await prepareCity(stack, { seed, residents: city.population.residents, prior: city.prior });
   options.say?.(
     `codestorm: the city before the clock: ${prepared.sessionResidents.toLocaleString('en')} residents hold a session (${share(prepared.sessionResidents, city.population.residents)}), ` +
-      `${prepared.cachedResidents.toLocaleString('en')} codes cached (${share(prepared.cachedResidents, city.population.residents)}), prepared in ${prepared.seconds.toFixed(1)} s`,
+      `${prepared.cachedResidents.toLocaleString('en')} codes cached (${share(prepared.cachedResidents, city.population.residents)}), the server warmed with ${prepared.warmupRequests.toLocaleString('en')} requests; prepared in ${prepared.seconds.toFixed(1)} s`,
   );
   return { ...stack, prepared };
 }

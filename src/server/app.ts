@@ -133,7 +133,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
     if (err instanceof ApiError) {
       if (err.retryAfterS !== undefined && err.retryAfterS > 0) reply.header('retry-after', String(err.retryAfterS));
-      if (err.statusCode === 503 && err.code !== 'OVERLOADED') ctx.metrics.shed(err.code.toLowerCase());
+      // The door and the slot queue count their own; an OVERLOADED from elsewhere is the database's queue.
+      if (err.statusCode === 503 && err !== atCapacity && err !== waitedTooLong) ctx.metrics.shed(err.code === 'OVERLOADED' ? 'db-queue' : err.code.toLowerCase());
       return reply.code(err.statusCode).send(errorBody(err.code, err.message));
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

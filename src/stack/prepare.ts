@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { holds, priorHolders, type PriorModel, type PriorSessions } from '../../sim/city/prior.js';
+import { holds, priorHolders, priorToken, type PriorModel, type PriorSessions } from '../../sim/city/prior.js';
 import { CodeCache, type CodeRecord } from '../server/cache.js';
 import { DEFAULT_CODE } from '../server/db/schema.js';
 import { issueToken, Signer } from '../server/signing.js';
@@ -19,6 +19,8 @@ export interface PreparedCity {
   readonly sessions: PriorSessions;
   readonly sessionResidents: number;
   readonly cachedResidents: number;
+  /** Requests the server answered before the clock started (warmServer). */
+  readonly warmupRequests: number;
   readonly seconds: number;
 }
 
@@ -50,12 +52,51 @@ export async function prepareCity(
   for (let i = 0; i < residents; i++) if (holds(holders.cached, i)) cached.push(i);
   if (cached.length > 0) await warmCache(stack, signer, cached);
 
+  const warmed = await warmServer(stack.url, tokens, cached);
   return {
     sessions: { tokens, width: TOKEN_WIDTH },
     sessionResidents: holders.sessionCount,
     cachedResidents: holders.cachedCount,
+    warmupRequests: warmed,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+const WARM_REQUESTS = 1_500;
+const WARM_CONCURRENCY = 16;
+
+/**
+ * The server had been up all night: before the clock starts it answers some of the morning's
+ * requests (codes of cached residents, and a checkpoint verifying each), so that second 0 meets
+ * a warmed process — its compiled code, its connections — not one that started a moment ago.
+ */
+async function warmServer(url: string, tokens: SharedArrayBuffer, cached: readonly number[]): Promise<number> {
+  const sessions = { tokens, width: TOKEN_WIDTH };
+  const who = cached.slice(0, WARM_REQUESTS);
+  let next = 0;
+  let done = 0;
+  const one = async (index: number): Promise<void> => {
+    const token = priorToken(sessions, index);
+    if (token === undefined) return;
+    const code = await fetch(`${url}/api/v1/code`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5_000) });
+    const body = (await code.json()) as { qr?: { payload?: string } };
+    done++;
+    if (body.qr?.payload === undefined) return;
+    const verify = await fetch(`${url}/api/v1/checkpoints/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ qr: body.qr.payload, checkpoint: 'warm-up', kind: 'checkpoint' }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    await verify.arrayBuffer();
+    done++;
+  };
+  await Promise.all(
+    Array.from({ length: WARM_CONCURRENCY }, async () => {
+      while (next < who.length) await one(who[next++]!).catch(() => {});
+    }),
+  );
+  return done;
 }
 
 /** Each chosen resident's code, read from Postgres and written as the server would cache it. */
