@@ -88,7 +88,9 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     requestSlots: 0,
     slotWaitMs: 1_000,
     dropAbandoned: true,
-    maxDbQueue: 64,
+    // Bounded in time (a connection within 1 s, the work within 2 s of arrival); the count is
+    // only a guard: at 64 it refused the cold first second of a morning that needed no refusal.
+    maxDbQueue: 1_000,
     coalesce: true,
     signedCacheEntries: true,
     cacheTtlS: 3_600,
