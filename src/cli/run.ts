@@ -8,7 +8,7 @@ import { readRunDir } from '../analyze/read.js';
 import { appendStepSummary } from '../report/ci.js';
 import { describeValues } from '../report/custom.js';
 import { writeReports } from '../report/render.js';
-import { defaultWorkers, runEngine, START_DELAY_MS } from '../engine/engine.js';
+import { defaultWorkers, runEngine } from '../engine/engine.js';
 import { createRandom } from '../engine/random.js';
 import { clearStrayHolders } from '../faults/db-stall.js';
 import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
@@ -112,19 +112,21 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     event('run-start', { scenario: scenario.name, seed, target: origin, profile: stack === undefined ? null : profile, settings, workers });
     const server = serverLabel(stack === undefined ? null : profile, settings);
     say(`codestorm: running ${scenario.name} against ${origin}${server === null ? '' : ` (${server})`} (seed ${seed}, ${workers} worker${workers === 1 ? '' : 's'}); results in ${dir}`);
-    // Second 0 of the run: metrics, events, scrapes and faults all count from here.
-    const startAt = new Date(Date.now() + START_DELAY_MS);
-    events.start(startAt.getTime());
     const timeline = new Timeline({ faults, controllers, random: createRandom(seed).fork('faults'), teardown, event, say });
     const stopFaults = teardown.add('undo the faults', () => timeline.stop());
-    timeline.start(performance.now() + (startAt.getTime() - Date.now()));
     const scrapeUrl = scenario.scrape ?? stack?.metricsUrl;
     let stopScraping = async (): Promise<void> => {};
-    if (scrapeUrl !== undefined) {
-      writeFileSync(files.server, '');
-      const scraper = scrapeEverySecond(scrapeUrl, files.server, startAt.getTime());
-      stopScraping = teardown.add('stop scraping the server\'s metrics', () => scraper.stop());
-    }
+    if (scrapeUrl !== undefined) writeFileSync(files.server, '');
+    // Second 0 of the run, once every engine worker is ready: metrics, events, scrapes and
+    // faults all count from here.
+    const onStart = (startAt: Date): void => {
+      events.start(startAt.getTime());
+      timeline.start(performance.now() + (startAt.getTime() - Date.now()));
+      if (scrapeUrl !== undefined) {
+        const scraper = scrapeEverySecond(scrapeUrl, files.server, startAt.getTime());
+        stopScraping = teardown.add('stop scraping the server\'s metrics', () => scraper.stop());
+      }
+    };
     const totalS = Math.ceil(totalDurationOf(loaded.load) / 1000);
     const bar = progress(io.stderr, { tty: io.stderrIsTTY, quiet: flags.quiet === true, totalS });
     const result = await runEngine({
@@ -145,7 +147,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       ...cityConnections(loaded, workers),
       metricsFile: files.metrics,
       signal: abort.signal,
-      startAt,
+      onStart,
       onSecond: (second) => bar.second(second),
     });
     bar.end();

@@ -40,8 +40,12 @@ export interface EngineOptions {
   readonly onSecond?: (second: MergedSecond, aggregate: RunAggregate) => void;
   /** Aborting stops the schedule; iterations in flight finish (or time out). */
   readonly signal?: AbortSignal;
-  /** When second 0 begins (default: 300 ms from now, time for the workers to start). */
-  readonly startAt?: Date;
+  /**
+   * Called once every worker has loaded its journeys, with the wall-clock time of second 0
+   * (BEGIN_DELAY_MS later): what runs on the run's clock beside the load (faults, scrapes,
+   * events) starts from it. Not called when the run is stopped before it began.
+   */
+  readonly onStart?: (startedAt: Date) => void;
 }
 
 export interface EngineResult {
@@ -56,7 +60,8 @@ export interface EngineResult {
 }
 
 const TAGS = new Set(['name', 'outcome']);
-export const START_DELAY_MS = 300;
+/** From the last worker's `ready` to second 0: time for `begin` to reach every thread. */
+const BEGIN_DELAY_MS = 25;
 
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism() - 1);
@@ -84,7 +89,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   // The workers load the same module; its declarations open metrics.ndjson, so the file says
   // what each custom metric is without the module.
   const declared = options.module === undefined ? {} : await loadDeclarations(options.module.file);
-  const startedAt = options.startAt ?? new Date(Date.now() + START_DELAY_MS);
+  let startedAt = new Date();
   const file = compiled('src/engine/worker.js');
   const out = createWriteStream(options.metricsFile, { flags: 'a' });
   out.write(declarationLines(declared));
@@ -104,7 +109,6 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       origin: options.origin,
       connections: options.connections ?? 256,
       timeoutMs: options.timeoutMs ?? 30_000,
-      startEpochMs: startedAt.getTime(),
       load,
       journeys: options.journeys,
       ...(options.module === undefined ? {} : { module: options.module }),
@@ -119,12 +123,21 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const onAbort = (): void => stopAll('signal');
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
+  const ready = new Array<boolean>(count).fill(false);
   const finished = new Promise<void>((resolve) => {
     const check = (): void => {
       if (done.every(Boolean)) resolve();
     };
     workers.forEach((worker, index) => {
       worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          ready[index] = true;
+          if (stopped !== undefined || !ready.every(Boolean)) return;
+          startedAt = new Date(Date.now() + BEGIN_DELAY_MS);
+          options.onStart?.(startedAt);
+          for (const w of workers) w.postMessage({ type: 'begin', startEpochMs: startedAt.getTime() });
+          return;
+        }
         if (message.type === 'failed') {
           failure ??= message.invalidInput === true ? new MetricMisuse(message.message) : new Error(`engine worker ${index} failed: ${message.message}`);
           done[index] = true;

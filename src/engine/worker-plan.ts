@@ -21,8 +21,6 @@ export interface WorkerPlan {
   readonly origin: string;
   readonly connections: number;
   readonly timeoutMs: number;
-  /** When second 0 begins, on the wall clock (each thread has its own monotonic origin). */
-  readonly startEpochMs: number;
   readonly load: WorkerLoad;
   readonly journeys: readonly JourneySpec[];
   /** Journeys in code; when given, they are run instead of compiling `journeys`. */
@@ -31,9 +29,14 @@ export interface WorkerPlan {
   readonly mix?: readonly MixEntry[];
 }
 
-export type ToWorker = { readonly type: 'stop' };
+export type ToWorker =
+  /** Every worker is ready: second 0 begins at this wall-clock time (each thread has its own monotonic origin). */
+  | { readonly type: 'begin'; readonly startEpochMs: number }
+  | { readonly type: 'stop' };
 
 export type FromWorker =
+  /** Its journeys are loaded and compiled; it waits for `begin`. */
+  | { readonly type: 'ready' }
   /** Every second before `upTo` is complete in this worker; `seconds` are those with data. */
   | { readonly type: 'seconds'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
   | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[] }

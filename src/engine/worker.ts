@@ -42,15 +42,15 @@ class WorkerRun {
   readonly #random: Random;
   readonly #faker: Faker;
   readonly #pick: (random: Random, tMs: number) => WeightedJourney;
-  /** This thread's monotonic time (performance.now) at which the run's second 0 begins. */
-  readonly #start: number;
+  /** This thread's monotonic time (performance.now) at which the run's second 0 begins; set by begin(). */
+  #start = 0;
   readonly #seconds = new Map<number, SecondMetrics>();
   #flushed = 0;
   #inFlight = 0;
   #stopping = false;
   #scheduleDone = false;
   #timer: NodeJS.Timeout | undefined;
-  readonly #flusher: NodeJS.Timeout;
+  #flusher: NodeJS.Timeout | undefined;
   #finished = false;
   /** `ctx.metrics`, the same object for every iteration of this worker. */
   readonly #metrics: CustomRecorder;
@@ -94,11 +94,12 @@ class WorkerRun {
       const pick = journeyPicker(all);
       this.#pick = (random) => pick(random);
     }
-    this.#start = plan.startEpochMs - performance.timeOrigin;
-    this.#flusher = setInterval(() => this.#flush(false), FLUSH_EVERY_MS);
   }
 
-  begin(): void {
+  /** Second 0 is at `startEpochMs` on the wall clock; the schedule starts then. */
+  begin(startEpochMs: number): void {
+    this.#start = startEpochMs - performance.timeOrigin;
+    this.#flusher = setInterval(() => this.#flush(false), FLUSH_EVERY_MS);
     const delay = Math.max(0, this.#start - performance.now());
     setTimeout(() => (this.#plan.load.kind === 'arrivals' ? this.#arrivals() : this.#vus()), delay);
   }
@@ -295,15 +296,20 @@ if (parentPort !== null) {
   let stopped = false;
   let run: WorkerRun | undefined;
   port.on('message', (message: ToWorker) => {
-    if (message.type !== 'stop') return;
+    if (message.type === 'begin') {
+      if (!stopped) run?.begin(message.startEpochMs);
+      return;
+    }
     stopped = true;
     run?.stop();
   });
+  // Loading journeys (a module, faker) takes hundreds of milliseconds; the clock starts only
+  // once every worker has, or the first arrivals would all go at once, late.
   WorkerRun.create(workerData as WorkerPlan).then(
     (created) => {
       run = created;
       if (stopped) created.stop();
-      else created.begin();
+      else send({ type: 'ready' });
     },
     (err: unknown) => send({ type: 'failed', message: err instanceof Error ? err.message : String(err) }),
   );

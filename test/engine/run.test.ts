@@ -19,6 +19,8 @@ let receivedByPath = new Map<string, number>();
 let stallUntil = 0;
 let delayMs = 0;
 let scrapes = 0;
+/** When each request to /loaded arrived (performance.now()). */
+let loadedAt: number[] = [];
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-run-test-'));
 
 beforeAll(async () => {
@@ -31,6 +33,7 @@ beforeAll(async () => {
       return;
     }
     receivedByPath.set(route, (receivedByPath.get(route) ?? 0) + 1);
+    if (route === '/loaded') loadedAt.push(performance.now());
     const wait = Math.max(stallUntil - Date.now(), route === '/slow' ? delayMs : 0);
     const answer = (): void => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
@@ -49,6 +52,7 @@ function reset(): void {
   receivedByPath = new Map();
   stallUntil = 0;
   delayMs = 0;
+  loadedAt = [];
 }
 
 const io = captureIO;
@@ -117,6 +121,19 @@ describe('codestorm run against a local server', () => {
     expect(last.metrics['thing_total{kind="a b"}']).toBeGreaterThan(0);
     expect(last.metrics['latency_sum']).toBe(2.5);
     expect(lines.map((l) => l.t)).toEqual([...lines.map((l) => l.t)].sort((a, b) => a - b));
+  }, 60_000);
+
+  it('starts the clock once every worker has loaded its journeys: the first arrivals are on schedule, not a burst', async () => {
+    reset();
+    const module = path.resolve('test/fixtures/slow-to-load.mjs');
+    const file = scenario('slow-to-load', `module: ${module}\nload: { executor: constant-arrival-rate, rate: 100, duration: 2s }\n`);
+    const result = await run(file, '--workers', '2');
+    expect(result.code, result.err).toBe(0);
+    expect(loadedAt).toHaveLength(200);
+    // 100/s evenly: the first 20 arrivals span 190 ms. A clock started before the module had
+    // loaded sends the first second's arrivals at once when it finally has.
+    expect(loadedAt[19]! - loadedAt[0]!).toBeGreaterThan(150);
+    expect(result.summary.latencyMs.max).toBeLessThan(100);
   }, 60_000);
 
   it('a 1-second stall of the server during a 200/s run shows in p99 (no coordinated omission)', async () => {
