@@ -61,7 +61,7 @@ export interface ResilienceConfig {
    * worker); the next is refused with 429 SIGN_IN_LIMITED. 0 turns the budget off.
    */
   readonly signInBurst: number;
-  /** Seconds for a spent sign-in budget to gain one attempt back (the 429's Retry-After). */
+  /** Seconds for a spent sign-in budget to gain one attempt back (the 429's Retry-After); 0 never. */
   readonly signInRefillS: number;
 }
 

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ApiError } from './errors.js';
+import { Memo } from './memo.js';
 import type { Signer } from './signing.js';
 
 /**
@@ -72,12 +73,19 @@ export const REFUSED = Object.freeze({
  * its body is read, before it takes a slot, and before anything touches the database.
  */
 export function requireStaff(signer: Signer, role: StaffRole) {
+  // A site, lab or gate sends the same token all day: its claims are read once.
+  const known = new Memo<string, StaffClaims>(10_000);
   return (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
     const header = request.headers.authorization;
     if (header === undefined || header === '') return done(REFUSED.missing);
     if (!header.startsWith('Bearer ') || header.length > 300) return done(REFUSED.malformed);
-    const claims = readStaffToken(signer, header.slice(7));
-    if (claims === undefined) return done(REFUSED.invalid);
+    const token = header.slice(7);
+    let claims = known.get(token);
+    if (claims === undefined) {
+      claims = readStaffToken(signer, token);
+      if (claims === undefined) return done(REFUSED.invalid);
+      known.set(token, claims);
+    }
     if (claims.expiresAt * 1000 < Date.now()) return done(REFUSED.expired);
     if (claims.role !== role) return done(REFUSED.role[role]);
     request.staff = claims;

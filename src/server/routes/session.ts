@@ -19,7 +19,8 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
   const limited = new ApiError(
     'SIGN_IN_LIMITED',
     `too many sign-in attempts for this ID number: ${signInBurst} at once, then one every ${signInRefillS} s`,
-    Math.max(1, Math.ceil(signInRefillS)),
+    // Without a refill the budget never comes back: no time to tell the client.
+    signInRefillS > 0 ? Math.max(1, Math.ceil(signInRefillS)) : undefined,
   );
   app.post<{ Body: SessionBody }>('/api/v1/session', { schema: { body: sessionBody } }, async (request, reply) => {
     const { idNumber, phone } = request.body;
