@@ -9,6 +9,7 @@ import type { City, Journey, RetryInput } from '../src/scenario/schema.js';
 import { AGE_MIX, CITY_POPULATION, DISTRICTS, allocate } from './city/districts.js';
 import { MORNING, morningStreams, type MorningModel, type Stream, type StreamName } from './city/morning.js';
 import { priorModel, type PriorModel, type PriorSessions } from './city/prior.js';
+import type { StaffCredentials } from './city/staff.js';
 import { formatClockTime, parseClockTime, realDurationS, simTimeAt, type SimClock } from './clock.js';
 import { createIdentityGenerator } from './identity/generator.js';
 import type { CityJourneyOptions } from './journeys/index.js';
@@ -313,11 +314,15 @@ export function cityPlan(model: CityModel, seed: number): CityPlan {
   return { seed, ...printable, sample };
 }
 
-/** What the engine's journey module needs, for one seed (and the sessions the stack prepared). */
-export function cityJourneyOptions(model: CityModel, seed: number, priorSessions?: PriorSessions): CityJourneyOptions {
+/** What the engine's journey module needs, for one seed (and the sessions and staff credentials the stack prepared). */
+export function cityJourneyOptions(
+  model: CityModel,
+  seed: number,
+  prepared?: { readonly sessions: PriorSessions; readonly staff: StaffCredentials },
+): CityJourneyOptions {
   const startS = model.clock === null ? undefined : parseClockTime(model.clock.start);
   return {
-    ...(priorSessions === undefined ? {} : { priorSessions }),
+    ...(prepared === undefined ? {} : { priorSessions: prepared.sessions, staff: prepared.staff }),
     ...(startS === undefined || model.clock === null ? {} : { clock: { startS, compress: model.clock.compress } }),
     seed,
     residents: model.population.residents,

@@ -2,6 +2,7 @@ import type { JourneyContext, MetricDeclarations, WeightedJourney, WorkerIdentit
 import type { StreamName } from '../city/morning.js';
 import { createIdentityGenerator, type Identity, type IdentityGenerator } from '../identity/generator.js';
 import { priorToken, type PriorSessions } from '../city/prior.js';
+import { CHECKPOINTS_PER_KIND, checkpointName, labName, labOfSite, siteName, type StaffCredentials } from '../city/staff.js';
 import type { People, RetryPolicy } from '../people.js';
 import { attempt, RetryBudget } from './retry.js';
 
@@ -17,9 +18,13 @@ import { attempt, RetryBudget } from './retry.js';
  *   in again from a cold client (`session.reinstall`).
  * - `sampler.table`: the resident shows their code at a table; the sampler scans the tube, then
  *   the code; when the code will not load or the scan fails, the sampler types the ID number.
- * - `lab.result`: a lab posts a pooled tube's result (tubes this worker's tables filled).
+ * - `lab.result`: a lab posts a pooled tube's result (tubes this worker's tables filled), as
+ *   the lab the tube's site sends to.
  * - `checkpoint.verify`: a metro, shop or hospital gate verifies the code the resident shows;
  *   without one, the resident is turned away.
+ *
+ * Samplers, labs and gates send the staff credentials the stack issued (`staff`); without them
+ * (another target) they send none, and a server that checks refuses them.
  */
 export interface CityJourneyOptions {
   readonly seed: number;
@@ -31,6 +36,8 @@ export interface CityJourneyOptions {
   readonly journeys: readonly { readonly name: string; readonly use: StreamName; readonly weight: number; readonly retry: RetryPolicy }[];
   /** Sessions the residents' phones hold at the start (prepared by the stack); none: everyone signs in first. */
   readonly priorSessions?: PriorSessions;
+  /** Staff credentials the stack issued, by site, lab and gate (sim/city/staff.ts). */
+  readonly staff?: StaffCredentials;
   /** The city clock, to tell the time of day an outcome happened; none when `load` gives the rate. */
   readonly clock?: { readonly startS: number; readonly compress: number };
 }
@@ -59,8 +66,10 @@ export class CityState {
   readonly #lostPrior = new Set<number>();
   readonly #broken = new Set<number>();
   readonly #tubes = new Map<string, number>();
-  readonly #filled: string[] = [];
+  readonly #filled: { id: string; site: number }[] = [];
   readonly #prefix: string;
+  /** Request headers for each staff credential, made once: the journeys send them on every request. */
+  readonly #staffHeaders = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(readonly options: CityJourneyOptions, worker: WorkerIdentity) {
     this.people = createIdentityGenerator({ seed: options.seed, population: options.residents });
@@ -112,13 +121,24 @@ export class CityState {
     return { id: `${this.#prefix}-${key}-${Math.floor(seq / pool)}`, last: seq % pool === pool - 1 };
   }
 
-  tubeFilled(id: string): void {
-    this.#filled.push(id);
+  tubeFilled(id: string, site: number): void {
+    this.#filled.push({ id, site });
   }
 
   /** A filled tube for a lab to report, oldest first. */
-  nextFilled(): string | undefined {
+  nextFilled(): { id: string; site: number } | undefined {
     return this.#filled.shift();
+  }
+
+  /** JSON request headers carrying a staff credential, or none when the stack issued none. */
+  staffHeaders(token: string | undefined): Readonly<Record<string, string>> {
+    if (token === undefined) return JSON_HEADERS;
+    let headers = this.#staffHeaders.get(token);
+    if (headers === undefined) {
+      headers = Object.freeze({ ...JSON_HEADERS, authorization: `Bearer ${token}` });
+      this.#staffHeaders.set(token, headers);
+    }
+    return headers;
   }
 }
 
@@ -148,39 +168,45 @@ const BUILT_IN: Readonly<Record<StreamName, (ctx: JourneyContext, env: Env) => P
     const site = Math.floor(index / state.options.residentsPerSite);
     const table = 1 + (index % state.options.tablesPerSite);
     const tube = state.tube(site, table);
-    const where = { tube: tube.id, site: `site-${site}`, table };
+    const where = { tube: tube.id, site: siteName(site), table };
+    const sampler = state.staffHeaders(state.options.staff?.samplers[site]);
     const qr = await openCode(ctx, env, index);
     let bound: 'scan' | 'manual' | undefined;
     if (qr !== undefined && ctx.random.next() >= state.options.people.scanFailure) {
-      const scan = await attempt(ctx, 'sample.scan', post('/api/v1/samples/scan', { ...where, qr }), env.retry, env.budget, patience(env));
+      const scan = await attempt(ctx, 'sample.scan', post('/api/v1/samples/scan', { ...where, qr }, sampler), env.retry, env.budget, patience(env));
       if (scan.response.outcome === 'ok') bound = 'scan';
     }
     if (bound === undefined) {
       // The fallback: the sampler types the ID number from the resident's card.
-      const manual = await attempt(ctx, 'sample.manual', post('/api/v1/samples/manual', { ...where, idNumber: who.idNumber }), env.retry, env.budget, patience(env));
+      const manual = await attempt(ctx, 'sample.manual', post('/api/v1/samples/manual', { ...where, idNumber: who.idNumber }, sampler), env.retry, env.budget, patience(env));
       if (manual.response.outcome === 'ok') bound = 'manual';
     }
     if (bound === undefined) return;
     ctx.metrics.counter('people_sampled', 1, { method: bound });
     const clock = state.options.clock;
     if (clock !== undefined) ctx.metrics.gauge('last_sampled_at', clock.startS + (ctx.elapsedMs() / 1000) * clock.compress);
-    if (tube.last) state.tubeFilled(tube.id);
+    if (tube.last) state.tubeFilled(tube.id, site);
   },
   'lab.result': async (ctx, env) => {
-    const tube = env.state.nextFilled();
+    const { state } = env;
+    const tube = state.nextFilled();
     if (tube === undefined) return; // nothing sampled here yet
-    const result = ctx.random.next() < env.state.options.people.positivity ? 'positive' : 'negative';
-    await attempt(ctx, 'lab.result', post('/api/v1/lab/results', { tube, result, lab: 'city-lab' }), env.retry, env.budget, patience(env));
+    const lab = labOfSite(tube.site);
+    const result = ctx.random.next() < state.options.people.positivity ? 'positive' : 'negative';
+    const headers = state.staffHeaders(state.options.staff?.labs[lab]);
+    await attempt(ctx, 'lab.result', post('/api/v1/lab/results', { tube: tube.id, result, lab: labName(lab) }, headers), env.retry, env.budget, patience(env));
   },
   'checkpoint.verify': async (ctx, env) => {
     const index = ctx.random.int(env.state.options.residents);
     const hospital = ctx.random.next() < env.state.options.people.hospitalShare;
     const kind = hospital ? 'hospital' : ctx.random.next() < 0.7 ? 'metro' : 'shop';
+    const checkpoint = checkpointName(kind, index % CHECKPOINTS_PER_KIND);
+    const gate = env.state.staffHeaders(env.state.options.staff?.checkpoints[checkpoint]);
     const qr = await openCode(ctx, env, index);
     // No code to show, or one the gate could not check: turned away.
     const checked =
       qr !== undefined &&
-      (await attempt(ctx, 'checkpoint.verify', post('/api/v1/checkpoints/verify', { qr, checkpoint: `${kind}-${index % 97}`, kind }), env.retry, env.budget, patience(env))).response.outcome === 'ok';
+      (await attempt(ctx, 'checkpoint.verify', post('/api/v1/checkpoints/verify', { qr, checkpoint, kind }, gate), env.retry, env.budget, patience(env))).response.outcome === 'ok';
     if (!checked) ctx.metrics.counter('turned_away', 1, { gate: kind });
   },
 };
@@ -245,8 +271,8 @@ function gaveUp(ctx: JourneyContext, env: Env, who: Identity): void {
   if (ctx.random.next() < p) env.state.break(who.index);
 }
 
-function post(path: string, body: unknown) {
-  return { method: 'POST', path, headers: JSON_HEADERS, body: JSON.stringify(body) };
+function post(path: string, body: unknown, headers: Readonly<Record<string, string>> = JSON_HEADERS) {
+  return { method: 'POST', path, headers, body: JSON.stringify(body) };
 }
 
 function patience(env: Env): { timeoutMs: number } {

@@ -172,7 +172,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
         load,
         journeys: scenario.journeys,
         ...(loaded.city !== undefined
-          ? { module: { file: loaded.module ?? compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared?.sessions) } }
+          ? { module: { file: loaded.module ?? compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared) } }
           : loaded.module !== undefined
             ? { module: { file: loaded.module, options: {} } }
             : {}),

@@ -135,7 +135,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       journeys: scenario.journeys,
       ...(loaded.city !== undefined
         ? {
-            module: { file: loaded.module ?? compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared?.sessions) },
+            module: { file: loaded.module ?? compiled('sim/journeys/index.js'), options: cityJourneyOptions(loaded.city, seed, stack?.prepared) },
             ...(loaded.city.mix === undefined ? {} : { mix: loaded.city.mix }),
           }
         : loaded.module !== undefined

@@ -3,6 +3,8 @@ import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { PROFILES, type ProfileName } from '../server/config.js';
 import { DEFAULT_RESIDENTS, DEFAULT_SEED, startStack } from '../stack/stack.js';
 import { isListening } from '../stack/ports.js';
+import { staffIssuer } from '../stack/staff.js';
+import { checkpointName, labName, labOfSite, siteName } from '../../sim/city/staff.js';
 import { Teardown } from '../stack/teardown.js';
 import type { CommandIO } from './io.js';
 import { parseCount, parsePort } from './options.js';
@@ -52,6 +54,12 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
     });
     const people = createIdentityGenerator({ seed, population: residents });
     const sample = [0, Math.floor(residents / 2), residents - 1].filter((i, at, all) => all.indexOf(i) === at);
+    // One credential of each role, named as the simulator names the city's staff.
+    const issue = staffIssuer(stack.server.config);
+    const site = siteName(0);
+    const lab = labName(labOfSite(0));
+    const gate = checkpointName('metro', 0);
+    const staff = { sampler: issue('sampler', site, lab), lab: issue('lab', lab), checkpoint: issue('checkpoint', gate) };
     const lines = [
       `reference health-code server (${profile}) at ${stack.url}`,
       // What the server was started with, not what was asked for: the two must agree.
@@ -59,7 +67,7 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
         '  settings:',
         Object.entries(stack.server.config.resilience).map(([k, v]) => `${k}=${String(v)}${k in settings ? ' (--set)' : ''}`),
       ),
-      `  metrics (all workers): ${stack.metricsUrl ?? 'off'}`,
+      `  metrics (all workers, 127.0.0.1 only; not on the API port): ${stack.metricsUrl ?? 'off'}`,
       `  postgres 127.0.0.1:${stack.postgres.port} (server reaches it via toxiproxy ${stack.links.postgres})`,
       `  redis    127.0.0.1:${stack.redis.port} (server reaches it via toxiproxy ${stack.links.redis})`,
       `  toxiproxy API ${stack.toxiproxy.apiUrl}`,
@@ -72,6 +80,15 @@ export async function serverCommand(flags: ServerFlags, io: CommandIO): Promise<
       `    curl -s -X POST ${stack.url}/api/v1/session -H 'content-type: application/json' \\`,
       `      -d '{"idNumber":"${people.identity(0).idNumber}","phone":"${people.identity(0).phone}"}'`,
       `    curl -s ${stack.url}/api/v1/code -H 'authorization: Bearer TOKEN'`,
+      `  staff credentials (Authorization: Bearer …, valid ${Math.round(stack.server.config.tokenTtlS / 3600)} h):`,
+      `    sampler    of ${site} (its tubes go to ${lab}): ${staff.sampler}`,
+      `    lab        ${lab}: ${staff.lab}`,
+      `    checkpoint ${gate}: ${staff.checkpoint}`,
+      `    curl -s -X POST ${stack.url}/api/v1/samples/manual -H 'content-type: application/json' \\`,
+      `      -H 'authorization: Bearer ${staff.sampler}' \\`,
+      `      -d '{"tube":"TUBE-1","site":"${site}","table":1,"idNumber":"${people.identity(0).idNumber}"}'`,
+      `    curl -s -X POST ${stack.url}/api/v1/lab/results -H 'content-type: application/json' \\`,
+      `      -H 'authorization: Bearer ${staff.lab}' -d '{"tube":"TUBE-1","result":"negative","lab":"${lab}"}'`,
       'press Ctrl-C to stop (everything started here is stopped and removed)',
     ];
     io.stdout(`${lines.join('\n')}\n`);

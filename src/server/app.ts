@@ -16,8 +16,8 @@ import { sessionRoutes } from './routes/session.js';
 import { RequestSlots } from './resilience/slots.js';
 import { QrIssuer, Signer } from './signing.js';
 
-/** Routes never shed: probes and metrics must answer while the server is drowning. */
-const UNSHEDDABLE = new Set(['/healthz', '/readyz', '/metrics']);
+/** Routes never shed: probes must answer while the server is drowning. */
+const UNSHEDDABLE = new Set(['/healthz', '/readyz']);
 
 export function createContext(config: ServerConfig, labels: Record<string, string> = {}): AppContext {
   const signer = new Signer(config.secret);
@@ -70,6 +70,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   const atCapacity = new ApiError('OVERLOADED', 'the server is at capacity', resilience.retryAfterS);
   const waitedTooLong = new ApiError('OVERLOADED', `waited ${resilience.slotWaitMs} ms for the server to take the request up`, resilience.retryAfterS);
   app.decorateRequest('arrivedAt', 0);
+  app.decorateRequest('staff', null);
   let inFlight = 0;
   app.addHook('onRequest', (request, reply, done) => {
     request.arrivedAt = Date.now();

@@ -56,6 +56,13 @@ export interface ResilienceConfig {
   readonly redisCommandTimeoutMs: number;
   /** Seconds a shed client is told to wait (Retry-After). */
   readonly retryAfterS: number;
+  /**
+   * Sign-in attempts one ID number may make at once (a token bucket per ID number, in each
+   * worker); the next is refused with 429 SIGN_IN_LIMITED. 0 turns the budget off.
+   */
+  readonly signInBurst: number;
+  /** Seconds for a spent sign-in budget to gain one attempt back (the 429's Retry-After); 0 never. */
+  readonly signInRefillS: number;
 }
 
 export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Object.freeze({
@@ -78,6 +85,9 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     nearCacheMs: 0,
     redisCommandTimeoutMs: 0,
     retryAfterS: 0,
+    // What Xi'an ran: anyone may try an ID number's phone as often as they like.
+    signInBurst: 0,
+    signInRefillS: 0,
   }),
   hardened: Object.freeze({
     dbPoolSize: 10,
@@ -100,6 +110,12 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     nearCacheMs: 1_000,
     redisCommandTimeoutMs: 250,
     retryAfterS: 2,
+    // A resident signs in once, again after a re-install, perhaps a few times with a mistyped
+    // phone: 10 at once never runs out for them. A client retrying a failed sign-in every
+    // second runs dry in 10 s and then gets one try every 30 s; guessing an ID number's phone
+    // (10^10 of them) at 2 a minute is hopeless.
+    signInBurst: 10,
+    signInRefillS: 30,
   }),
 });
 

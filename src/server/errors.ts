@@ -10,6 +10,10 @@ export const API_ERRORS = {
   TOKEN_INVALID: 401,
   TOKEN_EXPIRED: 401,
   CREDENTIALS_REJECTED: 401,
+  AUTH_REQUIRED: 401,
+  AUTH_INVALID: 401,
+  FORBIDDEN_ROLE: 403,
+  FORBIDDEN_SCOPE: 403,
   QR_INVALID: 400,
   QR_EXPIRED: 400,
   RESIDENT_NOT_FOUND: 404,
@@ -22,6 +26,7 @@ export const API_ERRORS = {
   RESULT_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  SIGN_IN_LIMITED: 429,
   HEADERS_TOO_LARGE: 431,
   OVERLOADED: 503,
   DEADLINE_EXCEEDED: 503,
@@ -34,7 +39,7 @@ export type ApiErrorCode = keyof typeof API_ERRORS;
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly statusCode: number;
-  /** Seconds, for 503s: the client should come back after this long. */
+  /** Seconds, for 503s and 429s: the client should come back after this long. */
   readonly retryAfterS: number | undefined;
 
   constructor(code: ApiErrorCode, message: string, retryAfterS?: number) {

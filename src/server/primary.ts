@@ -7,7 +7,7 @@ import { configFromEnv } from './config.js';
 /**
  * The reference server's primary process: it forks the workers, restarts one that died (after
  * `respawnDelayMs`, unless that is null), serves metrics aggregated over all workers on its own
- * port, and reports on stdout, one JSON line per event, so the stack can follow it.
+ * port on 127.0.0.1 (the workers' public port has none), and reports on stdout, one JSON line per event, so the stack can follow it.
  */
 const config = configFromEnv();
 const say = (event: Record<string, unknown>): void => {
@@ -67,16 +67,18 @@ process.on('message', (message: { command?: string }) => {
   }
 });
 
+// Metrics never share the public port: only what runs on this machine can read them.
 if (config.metricsPort > 0) {
   const aggregator = new client.AggregatorRegistry();
   http
-    .createServer((_req, res) => {
+    .createServer((req, res) => {
+      if ((req.url ?? '').split('?')[0] !== '/metrics') return void res.writeHead(404).end();
       aggregator
         .clusterMetrics()
         .then((text) => res.writeHead(200, { 'content-type': aggregator.contentType }).end(text))
         .catch((err: unknown) => res.writeHead(500).end(String(err)));
     })
-    .listen(config.metricsPort, config.host);
+    .listen(config.metricsPort, '127.0.0.1');
 }
 
 function stop(): void {

@@ -1,9 +1,12 @@
 import pg from 'pg';
 import { holds, priorHolders, priorToken, type PriorModel, type PriorSessions } from '../../sim/city/prior.js';
+import { cityStaff, siteCount, type StaffCredentials } from '../../sim/city/staff.js';
+import { RESIDENTS_PER_SITE } from '../../sim/people.js';
 import { CodeCache, type CodeRecord } from '../server/cache.js';
 import { DEFAULT_CODE } from '../server/db/schema.js';
 import { issueToken, Signer } from '../server/signing.js';
 import type { Stack } from './stack.js';
+import { staffIssuer, type IssueStaff } from './staff.js';
 
 /**
  * The city's state before the clock starts, made real on the reference stack: the residents who
@@ -14,9 +17,11 @@ import type { Stack } from './stack.js';
  *
  * Tokens go to the load engine's worker threads in one SharedArrayBuffer of fixed-width slots
  * (PriorSessions), by resident index: shared, not copied, whatever the number of workers.
+ * The city's staff (a sampler per site, its labs, its gates) get their credentials here too.
  */
 export interface PreparedCity {
   readonly sessions: PriorSessions;
+  readonly staff: StaffCredentials;
   readonly sessionResidents: number;
   readonly cachedResidents: number;
   /** Requests the server answered before the clock started (warmServer). */
@@ -52,9 +57,12 @@ export async function prepareCity(
   for (let i = 0; i < residents; i++) if (holds(holders.cached, i)) cached.push(i);
   if (cached.length > 0) await warmCache(stack, signer, cached);
 
-  const warmed = await warmServer(stack.url, tokens, cached);
+  const issue = staffIssuer(config);
+  const staff = cityStaff(siteCount(residents, RESIDENTS_PER_SITE), issue);
+  const warmed = await warmServer(stack.url, tokens, cached, issue);
   return {
     sessions: { tokens, width: TOKEN_WIDTH },
+    staff,
     sessionResidents: holders.sessionCount,
     cachedResidents: holders.cachedCount,
     warmupRequests: warmed,
@@ -70,8 +78,9 @@ const WARM_CONCURRENCY = 16;
  * requests (codes of cached residents, and a checkpoint verifying each), so that second 0 meets
  * a warmed process — its compiled code, its connections — not one that started a moment ago.
  */
-async function warmServer(url: string, tokens: SharedArrayBuffer, cached: readonly number[]): Promise<number> {
+async function warmServer(url: string, tokens: SharedArrayBuffer, cached: readonly number[], issue: IssueStaff): Promise<number> {
   const sessions = { tokens, width: TOKEN_WIDTH };
+  const gate = { 'content-type': 'application/json', authorization: `Bearer ${issue('checkpoint', 'warm-up')}` };
   const who = cached.slice(0, WARM_REQUESTS);
   let next = 0;
   let done = 0;
@@ -84,7 +93,7 @@ async function warmServer(url: string, tokens: SharedArrayBuffer, cached: readon
     if (body.qr?.payload === undefined) return;
     const verify = await fetch(`${url}/api/v1/checkpoints/verify`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: gate,
       body: JSON.stringify({ qr: body.qr.payload, checkpoint: 'warm-up', kind: 'checkpoint' }),
       signal: AbortSignal.timeout(5_000),
     });

@@ -35,7 +35,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     this.child = child;
     this.#ledger = ledger;
     this.url = `http://${config.host}:${config.port}`;
-    this.metricsUrl = config.metricsPort > 0 ? `http://${config.host}:${config.metricsPort}/metrics` : undefined;
+    this.metricsUrl = config.metricsPort > 0 ? `http://127.0.0.1:${config.metricsPort}/metrics` : undefined;
   }
 
   static async start(config: ServerConfig, teardown: Teardown, ledger?: Ledger, placement?: Placement): Promise<ReferenceServer> {

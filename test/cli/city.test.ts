@@ -95,6 +95,19 @@ describe('codestorm run scenarios/smoke.yaml', () => {
         .map((l) => JSON.parse(l).name as string),
     );
     for (const name of ['session', 'code', 'checkpoint.verify', 'sample.scan', 'lab.result']) expect(names).toContain(name);
+    // The staff journeys carry the credentials the stack issued: none of theirs is refused.
+    const staffCounts = new Map<string, Record<string, number>>();
+    for (const line of readFileSync(path.join(dir, 'metrics.ndjson'), 'utf8').trim().split('\n')) {
+      const l = JSON.parse(line) as { name?: string; counts?: Record<string, number> };
+      if (l.name === undefined || l.counts === undefined || !/^(sample\.scan|lab\.result|checkpoint\.verify)$/.test(l.name)) continue;
+      const sum = staffCounts.get(l.name) ?? {};
+      for (const [outcome, n] of Object.entries(l.counts)) sum[outcome] = (sum[outcome] ?? 0) + n;
+      staffCounts.set(l.name, sum);
+    }
+    for (const name of ['sample.scan', 'lab.result', 'checkpoint.verify']) {
+      expect(staffCounts.get(name)?.['ok'] ?? 0, name).toBeGreaterThan(0);
+      expect(staffCounts.get(name)?.['4xx'] ?? 0, `${name}: ${JSON.stringify(staffCounts.get(name))}`).toBe(0);
+    }
     const scrapes = readFileSync(path.join(dir, 'server.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(scrapes.length).toBeGreaterThanOrEqual(8);
     const withMetrics = scrapes.filter((s) => s.metrics !== undefined);

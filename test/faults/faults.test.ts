@@ -38,8 +38,8 @@ async function setUp(profile: ProfileName): Promise<Fixture> {
   // B tests positive, so that B's code is yellow: a stale green can then be told apart.
   const codeB = await t.request('GET', '/api/v1/code', { token: tokenB });
   const tube = `FT-${profile}-1`;
-  expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: codeB.json.qr.payload } })).status).toBe(201);
-  expect((await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' } })).status).toBe(200);
+  expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: codeB.json.qr.payload }, token: t.staff('sampler', 'site-1', 'lab-1') })).status).toBe(201);
+  expect((await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' }, token: t.staff('lab', 'lab-1') })).status).toBe(200);
   expect((await t.request('GET', '/api/v1/code', { token: tokenB })).json.colour).toBe('yellow');
   return { t, redis, db, controllers, tokenA, tokenB };
 }
@@ -138,7 +138,7 @@ describe('faults on the real stack', () => {
       const started = performance.now();
       const pending = fetch(new URL('/api/v1/samples/scan', f.t.stack.url), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${f.t.staff('sampler', 'site-9', 'lab-9')}` },
         body: JSON.stringify({ tube, site: 'site-9', table: 1, qr: code.json.qr.payload }),
       }).then((r) => ({ status: r.status, ms: performance.now() - started }));
       const first = await Promise.race([pending, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), timeoutMs))]);
@@ -203,11 +203,11 @@ describe('faults on the real stack', () => {
       expect(gf.details).toMatchObject({ mode: 'garbage', corrupted: expect.any(Number) });
       expect(await fragile.redis.get(`code:${A}`)).not.toBe(originalA);
       expect((await read(fragile, fragile.tokenA)).status).toBe(500);
-      const invalidBefore = counter((await hardened.t.request('GET', '/metrics')).text, 'cache_requests_total', { outcome: 'invalid' });
+      const invalidBefore = counter(await hardened.t.metrics(), 'cache_requests_total', { outcome: 'invalid' });
       const h = await read(hardened, hardened.tokenA);
       expect(h.status).toBe(200);
       expect(h.json.colour).toBe('green');
-      const invalidAfter = counter((await hardened.t.request('GET', '/metrics')).text, 'cache_requests_total', { outcome: 'invalid' });
+      const invalidAfter = counter(await hardened.t.metrics(), 'cache_requests_total', { outcome: 'invalid' });
       expect(invalidAfter).toBeGreaterThan(invalidBefore);
       const undone = await gf.undo();
       await gh.undo();

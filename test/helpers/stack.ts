@@ -1,5 +1,7 @@
 import { createIdentityGenerator, type IdentityGenerator } from '../../sim/identity/generator.js';
+import type { StaffRole } from '../../src/server/staff.js';
 import { startStack, type Stack, type StackOptions } from '../../src/stack/stack.js';
+import { staffIssuer } from '../../src/stack/staff.js';
 
 /**
  * A real stack for a test file: embedded Postgres, redis-server, Toxiproxy and the reference
@@ -14,6 +16,10 @@ export interface TestStack {
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
   /** Signs resident `index` in and returns a bearer token. */
   signIn(index: number): Promise<string>;
+  /** A staff credential this stack's server accepts (a sampler's names the lab its site sends to). */
+  staff(role: StaffRole, scope: string, lab?: string): string;
+  /** The server's Prometheus text, from the primary's 127.0.0.1 listener (all workers). */
+  metrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +74,11 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
       const res = await request('POST', '/api/v1/session', { body: { idNumber: who.idNumber, phone: who.phone } });
       if (res.status !== 201) throw new Error(`sign-in of resident ${index} failed: ${res.status} ${res.text}`);
       return res.json.token as string;
+    },
+    staff: staffIssuer(stack.server.config),
+    async metrics() {
+      if (stack.metricsUrl === undefined) throw new Error('the stack serves no metrics');
+      return (await fetch(stack.metricsUrl, { signal: AbortSignal.timeout(20_000) })).text();
     },
     stop: () => stack.stop(),
   };

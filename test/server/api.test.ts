@@ -103,17 +103,22 @@ async function qrOf(index: number): Promise<string> {
   return (await codeOf(index)).qr.payload;
 }
 
+/** Staff credentials for the one site, its lab and one gate this file uses (the auth matrix is test/server/auth.test.ts). */
+const asSampler = (): RequestOptions => ({ token: t.staff('sampler', 'site-1', 'lab-a') });
+const asLab = (): RequestOptions => ({ token: t.staff('lab', 'lab-a') });
+const asGate = (): RequestOptions => ({ token: t.staff('checkpoint', 'metro-line2-gate4') });
+
 const scan = (tube: string, qr: string, extra: Record<string, unknown> = {}): Promise<ApiResponse> =>
-  post('/api/v1/samples/scan', { tube, site: 'site-1', table: 7, qr, ...extra });
+  post('/api/v1/samples/scan', { tube, site: 'site-1', table: 7, qr, ...extra }, asSampler());
 
 const manual = (tube: string, idNumber: unknown, extra: Record<string, unknown> = {}): Promise<ApiResponse> =>
-  post('/api/v1/samples/manual', { tube, site: 'site-1', table: 7, idNumber, ...extra });
+  post('/api/v1/samples/manual', { tube, site: 'site-1', table: 7, idNumber, ...extra }, asSampler());
 
 const report = (tube: string, result: string, extra: Record<string, unknown> = {}): Promise<ApiResponse> =>
-  post('/api/v1/lab/results', { tube, result, lab: 'lab-a', ...extra });
+  post('/api/v1/lab/results', { tube, result, lab: 'lab-a', ...extra }, asLab());
 
 const verify = (qr: string, extra: Record<string, unknown> = {}): Promise<ApiResponse> =>
-  post('/api/v1/checkpoints/verify', { qr, checkpoint: 'metro line 2, gate 4', kind: 'metro', ...extra });
+  post('/api/v1/checkpoints/verify', { qr, checkpoint: 'metro-line2-gate4', kind: 'metro', ...extra }, asGate());
 
 /** An ID number with the right check character for its first 17 digits. */
 const withCheck = (first17: string): string => first17 + checkCharacter(first17);
@@ -453,7 +458,7 @@ describe('POST /api/v1/samples/scan', () => {
       expect(res.status, JSON.stringify(change)).toBe(400);
       expectError(res, 400, 'BAD_REQUEST');
     }
-    const missing = await post('/api/v1/samples/scan', { tube: newTube('MISS'), site: 's', qr });
+    const missing = await post('/api/v1/samples/scan', { tube: newTube('MISS'), site: 'site-1', qr }, asSampler());
     expectError(missing, 400, 'BAD_REQUEST');
   });
 });
@@ -477,13 +482,14 @@ describe('expired QR codes (a second stack with qrTtlS: 1)', () => {
     const expiresAt = Date.parse(code.json.qr.expiresAt);
     expect(expiresAt - Date.now()).toBeLessThan(30_000);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - Date.now()) + 1_100));
-    const scanned = await short.request('POST', '/api/v1/samples/scan', { body: { tube: 'EXP-0001', site: 's', table: 1, qr } });
+    const sampler = short.staff('sampler', 's', 'lab-s');
+    const scanned = await short.request('POST', '/api/v1/samples/scan', { body: { tube: 'EXP-0001', site: 's', table: 1, qr }, token: sampler });
     expectError(scanned, 400, 'QR_EXPIRED');
-    const verified = await short.request('POST', '/api/v1/checkpoints/verify', { body: { qr, checkpoint: 'gate', kind: 'metro' } });
+    const verified = await short.request('POST', '/api/v1/checkpoints/verify', { body: { qr, checkpoint: 'gate', kind: 'metro' }, token: short.staff('checkpoint', 'gate') });
     expectError(verified, 400, 'QR_EXPIRED');
     // A fresh QR from the same resident is fine.
     const again = await short.request('GET', '/api/v1/code', { token });
-    const ok = await short.request('POST', '/api/v1/samples/scan', { body: { tube: 'EXP-0002', site: 's', table: 1, qr: again.json.qr.payload } });
+    const ok = await short.request('POST', '/api/v1/samples/scan', { body: { tube: 'EXP-0002', site: 's', table: 1, qr: again.json.qr.payload }, token: sampler });
     expect(ok.status, ok.text).toBe(201);
   });
 
@@ -604,7 +610,7 @@ describe('POST /api/v1/lab/results', () => {
       expect(res.status, JSON.stringify(change)).toBe(400);
       expectError(res, 400, 'BAD_REQUEST');
     }
-    expectError(await post('/api/v1/lab/results', { tube, result: 'negative' }), 400, 'BAD_REQUEST');
+    expectError(await post('/api/v1/lab/results', { tube, result: 'negative' }, asLab()), 400, 'BAD_REQUEST');
     // None of those closed the tube.
     expect((await report(tube, 'negative')).status).toBe(200);
   });
@@ -660,7 +666,7 @@ describe('POST /api/v1/checkpoints/verify', () => {
       expect(res.status, JSON.stringify(change)).toBe(400);
       expectError(res, 400, 'BAD_REQUEST');
     }
-    expectError(await post('/api/v1/checkpoints/verify', { qr, kind: 'metro' }), 400, 'BAD_REQUEST');
+    expectError(await post('/api/v1/checkpoints/verify', { qr, kind: 'metro' }, asGate()), 400, 'BAD_REQUEST');
   });
 });
 
@@ -679,10 +685,12 @@ describe('health, readiness, metrics, unknown routes', () => {
     expect(res.json).toEqual({ status: 'ready', postgres: true, redis: true });
   });
 
-  it('/metrics: Prometheus text with request, pool, cache and event-loop series', async () => {
+  it('/metrics: not on the public port; on the primary\'s 127.0.0.1 port, Prometheus text with request, pool, cache and event-loop series', async () => {
     await req('GET', '/healthz');
     expect((await req('GET', '/api/v1/code', { token: await tokenOf(fresh()) })).status).toBe(200);
-    const res = await req('GET', '/metrics');
+    expectError(await req('GET', '/metrics'), 404, 'NOT_FOUND');
+    expect(new URL(t.stack.metricsUrl ?? '').hostname).toBe('127.0.0.1');
+    const res = await fetch(t.stack.metricsUrl ?? '').then(async (r) => ({ status: r.status, headers: r.headers, text: await r.text() }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     for (const name of ['http_request_duration_seconds', 'db_pool_waiting', 'cache_requests_total', 'nodejs_eventloop_lag_seconds']) {
@@ -754,7 +762,7 @@ describe('bodies: size and media type', () => {
     const who = t.people.identity(fresh());
     const big = JSON.stringify({ idNumber: who.idNumber, phone: who.phone, pad: 'x'.repeat(17 * 1024) });
     expectError(await post('/api/v1/session', big), 413, 'PAYLOAD_TOO_LARGE');
-    expectError(await post('/api/v1/samples/scan', big), 413, 'PAYLOAD_TOO_LARGE');
+    expectError(await post('/api/v1/samples/scan', big, asSampler()), 413, 'PAYLOAD_TOO_LARGE');
     // Just under the limit is read (and then refused for its extra field).
     const under = JSON.stringify({ idNumber: who.idNumber, phone: who.phone, pad: 'x'.repeat(15 * 1024) });
     expectError(await post('/api/v1/session', under), 400, 'BAD_REQUEST');
@@ -772,7 +780,7 @@ describe('bodies: size and media type', () => {
     const who = t.people.identity(fresh());
     const body = JSON.stringify({ idNumber: who.idNumber, phone: who.phone });
     expectError(await post('/api/v1/session', body, { headers: { 'content-type': 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectError(await post('/api/v1/samples/scan', body, { headers: { 'content-type': 'text/plain; charset=utf-8' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(await post('/api/v1/samples/scan', body, { ...asSampler(), headers: { 'content-type': 'text/plain; charset=utf-8' } }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 });
 

@@ -26,9 +26,8 @@ interface Fixture {
 
 
 async function cacheCounts(t: TestStack): Promise<Record<'near' | 'hit' | 'miss' | 'invalid' | 'error', number>> {
-  const res = await t.request('GET', '/metrics');
-  expect(res.status).toBe(200);
-  const of = (outcome: string) => counter(res.text, 'cache_requests_total', { outcome });
+  const text = await t.metrics();
+  const of = (outcome: string) => counter(text, 'cache_requests_total', { outcome });
   return { near: of('near'), hit: of('hit'), miss: of('miss'), invalid: of('invalid'), error: of('error') };
 }
 
@@ -48,9 +47,9 @@ async function setUp(profile: ProfileName): Promise<Fixture> {
     expect(codeB.status).toBe(200);
     expect(codeB.json.colour).toBe('green');
     const tube = `CC-${profile}-1`;
-    const scan = await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: codeB.json.qr.payload } });
+    const scan = await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: codeB.json.qr.payload }, token: t.staff('sampler', 'site-1', 'lab-1') });
     expect(scan.status).toBe(201);
-    const lab = await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' } });
+    const lab = await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' }, token: t.staff('lab', 'lab-1') });
     expect(lab.status).toBe(200);
     expect(lab.json.codesChanged).toBeGreaterThanOrEqual(1);
     // B's cache entry was invalidated; the next read refills it, yellow.
@@ -239,8 +238,8 @@ describe('hardened as shipped: the near cache in front of Redis', () => {
     const token = await t.signIn(C);
     const code = await t.request('GET', '/api/v1/code', { token });
     const tube = 'NEAR-1';
-    expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 's', table: 1, qr: code.json.qr.payload } })).status).toBe(201);
-    expect((await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'l' } })).status).toBe(200);
+    expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 's', table: 1, qr: code.json.qr.payload }, token: t.staff('sampler', 's', 'l') })).status).toBe(201);
+    expect((await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'l' }, token: t.staff('lab', 'l') })).status).toBe(200);
     const after = await t.request('GET', '/api/v1/code', { token });
     expect(after.json.colour).toBe('yellow');
   });

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, createContext } from '../../src/server/app.js';
 import { serverConfig } from '../../src/server/config.js';
 import { API_ERRORS, ApiError, errorBody, type ApiErrorCode } from '../../src/server/errors.js';
+import { Signer } from '../../src/server/signing.js';
+import { issueStaffToken } from '../../src/server/staff.js';
 
 /**
  * The API's error catalogue (src/server/errors.ts) against the source that raises the errors
@@ -151,7 +153,15 @@ describe('what the framework handlers answer (app.inject, no stack)', () => {
     await app?.close();
   });
 
-  const cases: { name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'; url: string; headers?: Record<string, string>; payload?: string; code: string; status: number }[] = [
+  // Staff credentials signed with this app's secret, valid for an hour.
+  const signer = new Signer('00112233445566778899aabbccddeeff');
+  const hour = Math.floor(Date.now() / 1000) + 3600;
+  const lab = `Bearer ${issueStaffToken(signer, { role: 'lab', scope: 'L', expiresAt: hour })}`;
+  const gate = `Bearer ${issueStaffToken(signer, { role: 'checkpoint', scope: 'gate', expiresAt: hour })}`;
+  const json = { 'content-type': 'application/json' };
+  const result = '{"tube":"ABCD","result":"negative","lab":"L"}';
+
+  const cases: { name: string; method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'; url: string; headers?: Record<string, string>; payload?: string; code: string; status: number; auth?: string }[] = [
     { name: 'unknown route', method: 'GET', url: '/api/v1/nope', code: 'NOT_FOUND', status: 404 },
     { name: 'wrong method on a known path', method: 'DELETE', url: '/api/v1/code', code: 'METHOD_NOT_ALLOWED', status: 405 },
     { name: 'POST to a GET route', method: 'POST', url: '/api/v1/code', headers: { 'content-type': 'application/json' }, payload: '{}', code: 'METHOD_NOT_ALLOWED', status: 405 },
@@ -161,7 +171,7 @@ describe('what the framework handlers answer (app.inject, no stack)', () => {
     { name: 'a text/plain body', method: 'POST', url: '/api/v1/session', headers: { 'content-type': 'text/plain' }, payload: 'hello', code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
     { name: 'unsupported media type', method: 'POST', url: '/api/v1/session', headers: { 'content-type': 'application/xml' }, payload: '<a/>', code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 },
     { name: 'schema violation (extra field)', method: 'POST', url: '/api/v1/session', headers: { 'content-type': 'application/json' }, payload: '{"idNumber":"1","phone":"13800000000","x":1}', code: 'BAD_REQUEST', status: 400 },
-    { name: 'schema violation (wrong type)', method: 'POST', url: '/api/v1/lab/results', headers: { 'content-type': 'application/json' }, payload: '{"tube":"ABCD","result":"maybe","lab":"L"}', code: 'BAD_REQUEST', status: 400 },
+    { name: 'schema violation (wrong type)', method: 'POST', url: '/api/v1/lab/results', headers: { 'content-type': 'application/json' }, payload: '{"tube":"ABCD","result":"maybe","lab":"L"}', code: 'BAD_REQUEST', status: 400, auth: lab },
     { name: 'no token', method: 'GET', url: '/api/v1/code', code: 'TOKEN_MISSING', status: 401 },
     { name: 'not a bearer token', method: 'GET', url: '/api/v1/code', headers: { authorization: 'Basic abc' }, code: 'TOKEN_INVALID', status: 401 },
     { name: 'forged token', method: 'GET', url: '/api/v1/code', headers: { authorization: 'Bearer t1.1.9999999999.AAAAAAAAAAAAAAAAAAAAAA' }, code: 'TOKEN_INVALID', status: 401 },
@@ -169,12 +179,18 @@ describe('what the framework handlers answer (app.inject, no stack)', () => {
     // Raised before routing: Fastify's default body would be {"error":"Bad Request",...};
     // app.ts routes it through frameworkErrors to the usual shape.
     { name: 'malformed percent-escape in the URL', method: 'GET', url: '/api/v1/%zz', code: 'BAD_REQUEST', status: 400 },
-    { name: 'forged QR', method: 'POST', url: '/api/v1/checkpoints/verify', headers: { 'content-type': 'application/json' }, payload: '{"qr":"q1.1.green.0.9999999999.AAAAAAAAAAAAAAAAAAAAAA","checkpoint":"gate","kind":"metro"}', code: 'QR_INVALID', status: 400 },
+    { name: 'forged QR', method: 'POST', url: '/api/v1/checkpoints/verify', headers: { 'content-type': 'application/json' }, payload: '{"qr":"q1.1.green.0.9999999999.AAAAAAAAAAAAAAAAAAAAAA","checkpoint":"gate","kind":"metro"}', code: 'QR_INVALID', status: 400, auth: gate },
+    // Staff credentials are checked before the body and before any dependency.
+    { name: 'a staff route without a credential', method: 'POST', url: '/api/v1/lab/results', headers: json, payload: result, code: 'AUTH_REQUIRED', status: 401 },
+    { name: 'a staff route with a forged credential', method: 'POST', url: '/api/v1/lab/results', headers: json, payload: result, code: 'AUTH_INVALID', status: 401, auth: 'Bearer s1.lab.L.-.9999999999.AAAAAAAAAAAAAAAAAAAAAA' },
+    { name: 'a staff route with the wrong role', method: 'POST', url: '/api/v1/lab/results', headers: json, payload: result, code: 'FORBIDDEN_ROLE', status: 403, auth: gate },
+    { name: 'a staff route for another lab', method: 'POST', url: '/api/v1/lab/results', headers: json, payload: result.replace('"L"', '"M"'), code: 'FORBIDDEN_SCOPE', status: 403, auth: lab },
   ];
 
   for (const c of cases) {
     it(`${c.name} → ${c.status} ${c.code}`, async () => {
-      const res = await app.inject({ method: c.method, url: c.url, ...(c.headers ? { headers: c.headers } : {}), ...(c.payload !== undefined ? { payload: c.payload } : {}) });
+      const headers = { ...c.headers, ...(c.auth === undefined ? {} : { authorization: c.auth }) };
+      const res = await app.inject({ method: c.method, url: c.url, headers, ...(c.payload !== undefined ? { payload: c.payload } : {}) });
       const body = res.json() as { error?: { code?: unknown; message?: unknown } };
       expect({ status: res.statusCode, code: body.error?.code }).toEqual({ status: c.status, code: c.code });
       expect(typeof body.error?.message).toBe('string');

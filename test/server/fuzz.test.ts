@@ -4,7 +4,10 @@
  * Property: whatever a client sends — wrong types, missing and extra fields, huge and empty
  * bodies, broken JSON, bad ID numbers, tampered tokens and QR payloads, odd headers, control
  * characters, extreme numbers, wrong methods — the server never answers 5xx (nor drops the
- * connection), and every 4xx body is {error:{code,message}} with a code from errors.ts.
+ * connection), and every 4xx body is {error:{code,message}} with a code from errors.ts. Staff
+ * routes are fuzzed mostly with their right credential (so that the body reaches validation)
+ * and otherwise with forged, expired, wrong-role and other-site ones; a run of those alone,
+ * with valid bodies, must be refused with 401/403 and write nothing.
  *
  * The requests are drawn with fast-check from a fixed seed (FUZZ_SEED overrides it; it is
  * printed) with fc.sample, then sent 16 at a time over raw node:http (fetch would refuse
@@ -16,12 +19,15 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCharacter } from '../../sim/identity/gb11643.js';
+import pg from 'pg';
 import { API_ERRORS } from '../../src/server/errors.js';
+import { staffIssuer } from '../../src/stack/staff.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_220_104);
 const REQUESTS = 12_000;
 const URL_REQUESTS = 1_500;
+const AUTH_REQUESTS = 2_000;
 const CONCURRENCY = 16;
 const RESIDENTS = 2_000;
 
@@ -70,7 +76,15 @@ interface Material {
   readonly phone: string;
   readonly closedTube: string;
   readonly fullTube: string;
+  /** The right credential of each staff route (site fuzz-site, its lab fuzz-lab, gate fuzz-gate). */
+  readonly staff: Readonly<Record<StaffPath, string>>;
+  /** Credentials each staff route must refuse, by what is wrong with them. */
+  readonly refused: Readonly<Record<StaffPath, readonly { readonly why: string; readonly token: string; readonly body?: Template }[]>>;
 }
+
+const STAFF_PATHS = ['/api/v1/samples/scan', '/api/v1/samples/manual', '/api/v1/lab/results', '/api/v1/checkpoints/verify'] as const;
+type StaffPath = (typeof STAFF_PATHS)[number];
+const isStaffPath = (path: string): path is StaffPath => (STAFF_PATHS as readonly string[]).includes(path);
 
 let t: TestStack;
 let material: Material;
@@ -93,14 +107,55 @@ beforeAll(async () => {
   // are refused without touching samples, so they cannot race one another.
   const qrOf = async (i: number): Promise<string> =>
     (await t.request('GET', '/api/v1/code', { token: await t.signIn(i) })).json.qr.payload as string;
+  const sampler = t.staff('sampler', 'fuzz-site', 'fuzz-lab');
+  const lab = t.staff('lab', 'fuzz-lab');
+  const gate = t.staff('checkpoint', 'fuzz-gate');
   const closedTube = 'FZ-CLOSED';
-  expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube: closedTube, site: 's', table: 1, qr: await qrOf(20) } })).status).toBe(201);
-  expect((await t.request('POST', '/api/v1/lab/results', { body: { tube: closedTube, result: 'negative', lab: 'l' } })).status).toBe(200);
+  expect((await t.request('POST', '/api/v1/samples/scan', { token: sampler, body: { tube: closedTube, site: 'fuzz-site', table: 1, qr: await qrOf(20) } })).status).toBe(201);
+  expect((await t.request('POST', '/api/v1/lab/results', { token: lab, body: { tube: closedTube, result: 'negative', lab: 'fuzz-lab' } })).status).toBe(200);
   const fullTube = 'FZ-FULL';
   for (let i = 30; i < 40; i++) {
-    expect((await t.request('POST', '/api/v1/samples/scan', { body: { tube: fullTube, site: 's', table: 1, qr: await qrOf(i) } })).status).toBe(201);
+    expect((await t.request('POST', '/api/v1/samples/scan', { token: sampler, body: { tube: fullTube, site: 'fuzz-site', table: 1, qr: await qrOf(i) } })).status).toBe(201);
   }
-  material = { token, otherToken, qr, idNumber: who.idNumber, phone: who.phone, closedTube, fullTube };
+  const expired = staffIssuer(t.stack.server.config, Date.now() - 2 * t.stack.server.config.tokenTtlS * 1000);
+  const foreign = staffIssuer({ secret: 'cd'.repeat(32), tokenTtlS: 3600 });
+  const common = (right: string, path: StaffPath) => [
+    { why: 'expired', token: path === '/api/v1/lab/results' ? expired('lab', 'fuzz-lab') : path === '/api/v1/checkpoints/verify' ? expired('checkpoint', 'fuzz-gate') : expired('sampler', 'fuzz-site', 'fuzz-lab') },
+    { why: 'another server', token: path === '/api/v1/lab/results' ? foreign('lab', 'fuzz-lab') : path === '/api/v1/checkpoints/verify' ? foreign('checkpoint', 'fuzz-gate') : foreign('sampler', 'fuzz-site', 'fuzz-lab') },
+    { why: "a resident's token", token },
+    { why: 'MAC cut', token: right.slice(0, -1) },
+  ];
+  const otherSampler = t.staff('sampler', 'fuzz-other', 'fuzz-other-lab');
+  const otherLab = t.staff('lab', 'fuzz-other-lab');
+  material = {
+    token, otherToken, qr, idNumber: who.idNumber, phone: who.phone, closedTube, fullTube,
+    staff: { '/api/v1/samples/scan': sampler, '/api/v1/samples/manual': sampler, '/api/v1/lab/results': lab, '/api/v1/checkpoints/verify': gate },
+    refused: {
+      '/api/v1/samples/scan': [
+        ...common(sampler, '/api/v1/samples/scan'),
+        { why: 'wrong role', token: lab }, { why: 'wrong role', token: gate },
+        { why: 'other site', token: otherSampler },
+        { why: 'other site, its tube', token: otherSampler, body: { site: 'fuzz-other', tube: fullTube } },
+      ],
+      '/api/v1/samples/manual': [
+        ...common(sampler, '/api/v1/samples/manual'),
+        { why: 'wrong role', token: lab }, { why: 'wrong role', token: gate },
+        { why: 'other site', token: otherSampler },
+        { why: 'other site, its tube', token: otherSampler, body: { site: 'fuzz-other', tube: fullTube } },
+      ],
+      '/api/v1/lab/results': [
+        ...common(lab, '/api/v1/lab/results'),
+        { why: 'wrong role', token: sampler }, { why: 'wrong role', token: gate },
+        { why: 'other lab', token: otherLab },
+        { why: 'other lab, its tube', token: otherLab, body: { lab: 'fuzz-other-lab', tube: fullTube } },
+      ],
+      '/api/v1/checkpoints/verify': [
+        ...common(gate, '/api/v1/checkpoints/verify'),
+        { why: 'wrong role', token: sampler }, { why: 'wrong role', token: lab },
+        { why: 'other gate', token: t.staff('checkpoint', 'fuzz-other-gate') },
+      ],
+    },
+  };
 });
 
 afterAll(async () => {
@@ -387,11 +442,13 @@ const mutateSigned = (signed: string) => {
 /** Node refuses to send header values outside tab, printable ASCII and Latin-1: mask the rest. */
 const headerSafe = (s: string): string => s.replace(/[^\t\x20-\x7e\x80-\xff]/g, '?');
 
-/** Authorization header values: absent, valid, tampered or garbage. */
+/** Authorization header values: absent, valid, tampered or garbage; residents' and staff's. */
 const authorization = (m: Material): fc.Arbitrary<string | undefined> =>
   fc.oneof(
     { weight: 2, arbitrary: fc.constant<string | undefined>(undefined) },
     { weight: 1, arbitrary: fc.constantFrom(`Bearer ${m.token}`, `Bearer ${m.otherToken}`) },
+    { weight: 1, arbitrary: fc.constantFrom(...Object.values(m.staff), ...Object.values(m.refused).flat().map((r) => r.token)).map((s) => `Bearer ${s}`) },
+    { weight: 2, arbitrary: fc.constantFrom(...new Set(Object.values(m.staff))).chain((s) => mutateSigned(s)).map((s) => `Bearer ${s}`) },
     { weight: 4, arbitrary: mutateSigned(m.token).map((s) => `Bearer ${s}`) },
     { weight: 1, arbitrary: mutateSigned(m.qr).map((s) => `Bearer ${s}`) },
     { weight: 1, arbitrary: fc.constantFrom('Basic xyz', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'bearer ' + m.token, `Bearer  ${m.token}`, `Bearer\t${m.token}`, `Token ${m.token}`, 'Bearer null', 'Bearer undefined', 'Digest username="x"', `Bearer ${m.qr}`, `${m.token}`) },
@@ -438,10 +495,10 @@ function templates(m: Material, index: number | string): Record<string, Template
   const tube = `FZ-${index}`;
   return {
     '/api/v1/session': { idNumber: m.idNumber, phone: m.phone },
-    '/api/v1/samples/scan': { tube, site: 'fuzz site', table: 3, qr: m.qr },
-    '/api/v1/samples/manual': { tube, site: 'fuzz site', table: 3, idNumber: m.idNumber },
-    '/api/v1/lab/results': { tube, result: 'negative', lab: 'fuzz lab' },
-    '/api/v1/checkpoints/verify': { qr: m.qr, checkpoint: 'fuzz gate', kind: 'metro' },
+    '/api/v1/samples/scan': { tube, site: 'fuzz-site', table: 3, qr: m.qr },
+    '/api/v1/samples/manual': { tube, site: 'fuzz-site', table: 3, idNumber: m.idNumber },
+    '/api/v1/lab/results': { tube, result: 'negative', lab: 'fuzz-lab' },
+    '/api/v1/checkpoints/verify': { qr: m.qr, checkpoint: 'fuzz-gate', kind: 'metro' },
     '/api/v1/code': {},
   };
 }
@@ -533,8 +590,10 @@ function requestArb(m: Material): fc.Arbitrary<(index: number) => FuzzRequest> {
   const bodyFuzz = fc.oneof(
     ...postRoutes.map((route) => {
       const fields = Object.keys(templates(m, 0)[route.path] ?? {});
+      // A staff route's body only reaches validation with the right credential: mostly that one.
+      const routeAuth = isStaffPath(route.path) ? fc.oneof({ weight: 3, arbitrary: fc.constant(`Bearer ${m.staff[route.path]}`) }, { weight: 1, arbitrary: auth }) : auth;
       return fc
-        .tuple(fc.array(fieldMutation(fields, bad), { minLength: 1, maxLength: 3 }), fc.nat(), contentType, auth, extraHeaders, queryString, fc.boolean())
+        .tuple(fc.array(fieldMutation(fields, bad), { minLength: 1, maxLength: 3 }), fc.nat(), contentType, routeAuth, extraHeaders, queryString, fc.boolean())
         .map(([mutations, salt, type, authValue, extra, query, chunked]) => (index: number): FuzzRequest => {
           let body = templates(m, index)[route.path] ?? {};
           for (const mutate of mutations) body = mutate(body);
@@ -554,6 +613,7 @@ function requestArb(m: Material): fc.Arbitrary<(index: number) => FuzzRequest> {
           (index: number): FuzzRequest => {
             const headers: Record<string, string> = { 'content-type': type };
             if (authValue !== undefined && route.path === '/api/v1/code') headers['authorization'] = authValue;
+            if (isStaffPath(route.path)) headers['authorization'] = `Bearer ${m.staff[route.path]}`;
             return { kind: 'json', method: route.method, path: route.path, headers, body: typeof body === 'string' ? body.replaceAll(IDX, String(index)) : body };
           },
       ),
@@ -589,7 +649,7 @@ function requestArb(m: Material): fc.Arbitrary<(index: number) => FuzzRequest> {
       kind: 'qr',
       method: 'POST',
       path,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${m.staff[path]}` },
       body: toJson({ ...(templates(m, index)[path] ?? {}), qr }),
     }));
 
@@ -600,7 +660,7 @@ function requestArb(m: Material): fc.Arbitrary<(index: number) => FuzzRequest> {
       kind: 'idNumber',
       method: 'POST',
       path,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(path === '/api/v1/samples/manual' ? { authorization: `Bearer ${m.staff[path]}` } : {}) },
       body: toJson({ ...(templates(m, index)[path] ?? {}), idNumber }),
     }));
 
@@ -625,6 +685,34 @@ function requestArb(m: Material): fc.Arbitrary<(index: number) => FuzzRequest> {
     { weight: 10, arbitrary: idFuzz },
     { weight: 10, arbitrary: methodFuzz },
   );
+}
+
+const REFUSALS = new Set(['AUTH_REQUIRED', 'AUTH_INVALID', 'FORBIDDEN_ROLE', 'FORBIDDEN_SCOPE']);
+
+/**
+ * Staff routes with valid bodies (a new tube each) and a credential that must be refused:
+ * missing, garbage, the right one tampered with, expired, another server's, a resident's, the
+ * wrong role, another site, lab or gate (also aimed at a tube of this site or lab).
+ */
+function authArb(m: Material): fc.Arbitrary<(index: number) => FuzzRequest> {
+  return fc
+    .constantFrom(...STAFF_PATHS)
+    .chain((path) => {
+      const right = `Bearer ${m.staff[path]}`;
+      const header: fc.Arbitrary<{ value: string | undefined; body?: Template }> = fc.oneof(
+        { weight: 1, arbitrary: fc.constant({ value: undefined }) },
+        { weight: 1, arbitrary: headerSafeString(80).map((value) => ({ value })) },
+        // The right token tampered with (never, after the parser trims it, the right one again).
+        { weight: 3, arbitrary: mutateSigned(m.staff[path]).map((tok) => ({ value: headerSafe(`Bearer ${tok}`).slice(0, 6_000) })).filter((h) => h.value.trim() !== right) },
+        { weight: 4, arbitrary: fc.constantFrom(...m.refused[path]).map((r) => ({ value: `Bearer ${r.token}`, ...(r.body === undefined ? {} : { body: r.body }) })) },
+      );
+      return fc.tuple(fc.constant(path), header);
+    })
+    .map(([path, h]) => (index: number): FuzzRequest => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (h.value !== undefined) headers['authorization'] = h.value;
+      return { kind: 'auth', method: 'POST', path, headers, body: toJson({ ...(templates(m, `AUTH-${index}`)[path] ?? {}), ...h.body }) };
+    });
 }
 
 /**
@@ -698,6 +786,40 @@ describe('fuzzing the HTTP API (hardened, fast-check)', () => {
       console.log(report);
       expect(result.sent).toBe(URL_REQUESTS);
       expect(result.violations.map(describeViolation).slice(0, 5).join('\n'), `${result.violations.length} violations (all printed above)`).toBe('');
+    },
+    60_000,
+  );
+
+  it(
+    `${AUTH_REQUESTS.toLocaleString('en')} valid staff requests with forged, expired, wrong-role and other-site credentials: all 401/403, nothing written`,
+    async () => {
+      const db = new pg.Client({ connectionString: t.stack.postgres.url });
+      await db.connect();
+      try {
+        const written = async () =>
+          (
+            await db.query(
+              `SELECT (SELECT count(*) FROM tubes)::int AS tubes, (SELECT count(*) FROM tubes WHERE result IS NOT NULL)::int AS results,
+                      (SELECT count(*) FROM samples)::int AS samples, (SELECT count(*) FROM manual_entries)::int AS manual_entries,
+                      (SELECT count(*) FROM checkpoint_scans)::int AS scans, (SELECT count(*) FROM audit)::int AS audit,
+                      (SELECT count(*) FROM health_codes)::int AS codes, (SELECT coalesce(sum(version), 0) FROM health_codes)::int AS versions`,
+            )
+          ).rows[0];
+        const before = await written();
+        const makers = fc.sample(authArb(material), { seed: SEED + 2, numRuns: AUTH_REQUESTS });
+        const requests = makers.map((make, index) => make(index));
+        const result = await run(requests);
+        console.log(summarise('fuzz (staff credentials)', result));
+        expect(result.violations.map(describeViolation).slice(0, 5).join('\n'), `${result.violations.length} violations (all printed above)`).toBe('');
+        const accepted = [...result.statuses.keys()].filter((key) => !/^(401|403) /.test(key) || !REFUSALS.has(key.split(' ')[1] ?? ''));
+        expect(accepted, 'every answer a 401 or 403 with an auth code').toEqual([]);
+        // Every kind of bad credential was tried, on every staff route.
+        const kinds = new Set(requests.map((r) => `${r.path} ${r.headers['authorization'] === undefined ? 'none' : 'some'}`));
+        expect(kinds.size).toBe(2 * STAFF_PATHS.length);
+        expect(await written()).toEqual(before);
+      } finally {
+        await db.end();
+      }
     },
     60_000,
   );

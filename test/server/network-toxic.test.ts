@@ -30,8 +30,7 @@ describe('hardened: network faults on the dependency links', () => {
   const measured: Record<string, number> = {};
 
   const cacheCount = async (outcome: string): Promise<number> => {
-    const res = await t.request('GET', '/metrics');
-    return counter(res.text, 'cache_requests_total', { outcome });
+    return counter(await t.metrics(), 'cache_requests_total', { outcome });
   };
 
   /** The server's connections to Postgres (all of them come through the proxy), by backend pid. */
@@ -213,11 +212,11 @@ describe('hardened: network faults on the dependency links', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     const tube = 'NT-REDIS-DOWN-1';
-    const scan = await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: code.json.qr.payload } });
+    const scan = await t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: code.json.qr.payload }, token: t.staff('sampler', 'site-1', 'lab-1') });
     expect(scan.status).toBe(201);
 
     await client.setEnabled('redis', false);
-    const lab = await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' } });
+    const lab = await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' }, token: t.staff('lab', 'lab-1') });
     measured.labWithRedisDownStatus = lab.status;
     // The result is in the database either way.
     const { rows } = await direct.query<{ colour: string }>('SELECT colour FROM health_codes WHERE resident_id = $1', [resident]);

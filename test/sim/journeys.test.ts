@@ -2,6 +2,7 @@ import { Faker, en } from '@faker-js/faker';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PEOPLE, RETRY_DEFAULTS, type People, type RetryPolicy } from '../../sim/people.js';
+import { cityStaff, siteCount, type StaffCredentials } from '../../sim/city/staff.js';
 import { journeys, type CityJourneyOptions } from '../../sim/journeys/index.js';
 import { Client } from '../../src/engine/http/client.js';
 import type { JourneyContext, WeightedJourney } from '../../src/engine/journey.js';
@@ -42,9 +43,13 @@ function contextFor(client: Client, sent: Sent[], seed: number): JourneyContext 
   };
 }
 
-function city(people: Partial<People> = {}, retry: Partial<RetryPolicy> = {}): CityJourneyOptions {
+/** The staff credentials the stack would issue for this city (set once the stack is up). */
+let staff: StaffCredentials | undefined;
+
+function city(people: Partial<People> = {}, retry: Partial<RetryPolicy> = {}, withStaff = true): CityJourneyOptions {
   const policy = { ...RETRY_DEFAULTS, ...retry };
   return {
+    ...(withStaff && staff !== undefined ? { staff } : {}),
     seed: SEED,
     residents: RESIDENTS,
     people: { ...PEOPLE, ...people },
@@ -73,6 +78,7 @@ describe('built-in journeys against the reference stack', () => {
 
   beforeAll(async () => {
     t = await startTestStack({ residents: RESIDENTS, seed: SEED });
+    staff = cityStaff(siteCount(RESIDENTS, RESIDENTS), t.staff);
     client = new Client(t.stack.url, { connections: 16, timeoutMs: 10_000 });
     db = new pg.Client({ connectionString: t.stack.postgres.url });
     await db.connect();
@@ -117,6 +123,18 @@ describe('built-in journeys against the reference stack', () => {
     expect(labSent.map((s) => `${s.name} ${s.status}`)).toEqual(['lab.result 200']);
     const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM tubes WHERE result IS NOT NULL AND id LIKE 'T%'");
     expect(rows[0]?.n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('without staff credentials (another target), samplers, labs and gates are refused by the reference server', async () => {
+    const list = journeys(city({ scanFailure: 0 }, { maxAttempts: 1 }, false), { seed: SEED, index: 0, of: 1 });
+    const sent: Sent[] = [];
+    await byName(list, 'tables').run(contextFor(client, sent, 3000));
+    await byName(list, 'checkpoints').run(contextFor(client, sent, 3001));
+    expect(sent.filter((s) => !s.name.startsWith('session') && s.name !== 'code').map((s) => `${s.name} ${s.status}`)).toEqual([
+      'sample.scan 401',
+      'sample.manual 401',
+      'checkpoint.verify 401',
+    ]);
   });
 
   it('when the scan fails, the sampler types the ID number (the manual fallback)', async () => {

@@ -14,6 +14,13 @@ const RESIDENTS = 40_000;
 const PRIOR = { sessions: 0.9, cache: 0.3 };
 const SEED = 1234;
 
+/** Residents holding a prepared session, in index order. */
+function holdersOf(prepared: PreparedCity): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < RESIDENTS && out.length < 5; i++) if (priorToken(prepared.sessions, i) !== undefined) out.push(i);
+  return out;
+}
+
 async function metric(t: TestStack, prefix: string): Promise<number> {
   const text = await (await fetch(t.stack.metricsUrl!)).text();
   return text
@@ -44,6 +51,25 @@ for (const profile of ['hardened', 'fragile'] as const) {
       let tokens = 0;
       for (let i = 0; i < RESIDENTS; i++) if (priorToken(prepared.sessions, i) !== undefined) tokens++;
       expect(tokens).toBe(prepared.sessionResidents);
+    });
+
+    it("issues the city's staff their credentials: a sampler per site, a lab per 50 sites, every gate; the server accepts them", async () => {
+      expect(prepared.staff.samplers).toHaveLength(RESIDENTS / 2_500);
+      expect(prepared.staff.labs).toHaveLength(1);
+      expect(Object.keys(prepared.staff.checkpoints)).toHaveLength(3 * 97);
+      const token = priorToken(prepared.sessions, holdersOf(prepared)[0] ?? 0);
+      const code = await t.request('GET', '/api/v1/code', { token: token ?? '' });
+      expect(code.status, code.text).toBe(200);
+      const verified = await t.request('POST', '/api/v1/checkpoints/verify', {
+        token: prepared.staff.checkpoints['metro-3'] ?? '',
+        body: { qr: code.json.qr.payload, checkpoint: 'metro-3', kind: 'metro' },
+      });
+      expect(verified.status, verified.text).toBe(200);
+      const wrongGate = await t.request('POST', '/api/v1/checkpoints/verify', {
+        token: prepared.staff.checkpoints['metro-4'] ?? '',
+        body: { qr: code.json.qr.payload, checkpoint: 'metro-3', kind: 'metro' },
+      });
+      expect(wrongGate.status, wrongGate.text).toBe(403);
     });
 
     it('gives each holder a token the server accepts, and nobody else one', async () => {

@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS tubes (
   table_no    integer NOT NULL,
   opened_at   timestamptz NOT NULL DEFAULT now(),
   result      text CHECK (result IN ('negative', 'positive')),
-  lab         text,
+  lab         text NOT NULL,  -- the lab it is routed to (its site's), the only one that may report it
   reported_at timestamptz
 );
 CREATE TABLE IF NOT EXISTS samples (
@@ -52,6 +52,14 @@ CREATE TABLE IF NOT EXISTS manual_entries (
   site        text NOT NULL,
   table_no    integer NOT NULL,
   entered_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS audit (
+  id          bigserial PRIMARY KEY,
+  role        text NOT NULL,
+  scope       text NOT NULL,
+  action      text NOT NULL,
+  subject     text NOT NULL,
+  at          timestamptz NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS checkpoint_scans (
   id          bigserial PRIMARY KEY,
@@ -73,6 +81,15 @@ export const RESIDENT_INDEXES_SQL: readonly string[] = [
   'CREATE UNIQUE INDEX residents_id_digits ON residents (id_digits)',
   'CREATE INDEX residents_compound ON residents USING brin (compound) WITH (pages_per_range = 16)',
 ];
+
+/**
+ * One row per staff write, inside the write's own transaction: who (role and scope, from the
+ * staff token), what, and to which tube or resident. A checkpoint's scans are their own record
+ * (checkpoint_scans names the checkpoint), so they write none here.
+ */
+export async function audit(client: pg.ClientBase, staff: { role: string; scope: string }, action: string, subject: string): Promise<void> {
+  await client.query('INSERT INTO audit (role, scope, action, subject) VALUES ($1, $2, $3, $4)', [staff.role, staff.scope, action, subject]);
+}
 
 export async function createTables(client: pg.ClientBase): Promise<void> {
   await client.query(TABLES_SQL);

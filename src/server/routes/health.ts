@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 
-/** Liveness, readiness (can we reach Postgres and Redis?) and Prometheus metrics. */
+/**
+ * Liveness and readiness (can we reach Postgres and Redis?). Metrics are not served here, on the
+ * public port: the primary serves them, summed over its workers, on its own port on 127.0.0.1
+ * (primary.ts, metricsPort).
+ */
 export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
@@ -12,10 +16,5 @@ export function healthRoutes(app: FastifyInstance, ctx: AppContext): void {
     const ready = db.status === 'fulfilled' && redis.status === 'fulfilled';
     reply.code(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'not ready', postgres: db.status === 'fulfilled', redis: redis.status === 'fulfilled' };
-  });
-
-  app.get('/metrics', async (_request, reply) => {
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
   });
 }

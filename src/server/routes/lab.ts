@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { deadlineFor } from '../context.js';
 import { ApiError } from '../errors.js';
+import { audit } from '../db/schema.js';
+import { REFUSED, requireStaff, staffOf } from '../staff.js';
 import { labBody, type LabBody } from './schemas.js';
 
 const REASONS = {
@@ -13,17 +15,23 @@ const REASONS = {
 /**
  * POST /api/v1/lab/results — a tube's result flows back to codes. Negative: its members turn
  * green. Positive: its members turn yellow pending retest, and so does everyone in their
- * compounds. Red codes are never lowered by a pooled result.
+ * compounds. Red codes are never lowered by a pooled result. Only the lab the tube is routed to
+ * may report it (staff.ts), and the body names that lab; each result writes an audit row.
  */
 export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post<{ Body: LabBody }>('/api/v1/lab/results', { schema: { body: labBody } }, async (request) => {
+  const onlyLabs = requireStaff(ctx.signer, 'lab');
+  app.post<{ Body: LabBody }>('/api/v1/lab/results', { schema: { body: labBody }, onRequest: onlyLabs }, async (request) => {
     const { tube, result, lab } = request.body;
+    const staff = staffOf(request);
+    if (staff.scope !== lab) throw REFUSED.lab;
     const changed = await ctx.db.transaction(deadlineFor(ctx, request), async (client) => {
-      const found = await client.query<{ result: string | null }>('SELECT result FROM tubes WHERE id = $1 FOR UPDATE', [tube]);
+      const found = await client.query<{ result: string | null; lab: string }>('SELECT result, lab FROM tubes WHERE id = $1 FOR UPDATE', [tube]);
       const row = found.rows[0];
       if (row === undefined) throw new ApiError('TUBE_NOT_FOUND', `no tube ${tube}`);
+      if (row.lab !== lab) throw REFUSED.tubeLab;
       if (row.result !== null) throw new ApiError('RESULT_EXISTS', `tube ${tube} already has a result`);
-      await client.query('UPDATE tubes SET result = $2, lab = $3, reported_at = now() WHERE id = $1', [tube, result, lab]);
+      await client.query('UPDATE tubes SET result = $2, reported_at = now() WHERE id = $1', [tube, result]);
+      await audit(client, staff, `lab.${result}`, tube);
       const members = (await client.query<{ resident_id: number }>('SELECT resident_id FROM samples WHERE tube_id = $1', [tube])).rows.map(
         (r) => r.resident_id,
       );

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { checkIdNumber } from '../../../sim/identity/gb11643.js';
 import type { AppContext } from '../context.js';
 import { deadlineFor } from '../context.js';
-import { idDigits } from '../db/schema.js';
+import { audit, idDigits } from '../db/schema.js';
 import { ApiError } from '../errors.js';
+import { REFUSED, requireStaff, staffOf, type StaffClaims } from '../staff.js';
 import { residentOfQr } from './auth.js';
 import { manualBody, scanBody, type ManualBody, type ScanBody } from './schemas.js';
 
@@ -14,21 +15,25 @@ export const TUBE_CAPACITY = 10;
 /**
  * A sampling table binds a person to a tube: by scanning their QR (cheap: the QR names them)
  * or, when that fails, by typing their ID number (the fallback: a check, a lookup by ID
- * number and an audit row on top of the same binding).
+ * number and an audit row on top of the same binding). Only a sampler of the body's site may
+ * (staff.ts); a tube opened at another site is refused; each binding writes an audit row.
  */
 export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post<{ Body: ScanBody }>('/api/v1/samples/scan', { schema: { body: scanBody } }, async (request, reply) => {
+  const sampler = requireStaff(ctx.signer, 'sampler');
+  app.post<{ Body: ScanBody }>('/api/v1/samples/scan', { schema: { body: scanBody }, onRequest: sampler }, async (request, reply) => {
     const { tube, site, table, qr } = request.body;
+    const staff = ownSite(request, site);
     const { residentId } = residentOfQr(qr, ctx.signer);
     const result = await ctx.db.transaction(deadlineFor(ctx, request), (client) =>
-      bind(client, { tube, site, table, residentId, method: 'scan' }),
+      bind(client, staff, { tube, site, table, residentId, method: 'scan' }),
     );
     reply.code(result.added ? 201 : 200);
     return result;
   });
 
-  app.post<{ Body: ManualBody }>('/api/v1/samples/manual', { schema: { body: manualBody } }, async (request, reply) => {
+  app.post<{ Body: ManualBody }>('/api/v1/samples/manual', { schema: { body: manualBody }, onRequest: sampler }, async (request, reply) => {
     const { tube, site, table, idNumber } = request.body;
+    const staff = ownSite(request, site);
     const check = checkIdNumber(idNumber);
     if (!check.ok) throw new ApiError('ID_NUMBER_INVALID', `idNumber: ${check.message}`);
     const result = await ctx.db.transaction(deadlineFor(ctx, request), async (client) => {
@@ -38,7 +43,7 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
       await client.query('INSERT INTO manual_entries (tube_id, id_number, site, table_no) VALUES ($1, $2, $3, $4)', [
         tube, idNumber, site, table,
       ]);
-      return bind(client, { tube, site, table, residentId: resident.id, method: 'manual' });
+      return bind(client, staff, { tube, site, table, residentId: resident.id, method: 'manual' });
     });
     reply.code(result.added ? 201 : 200);
     return result;
@@ -53,16 +58,25 @@ interface Binding {
   method: 'scan' | 'manual';
 }
 
-async function bind(client: pg.PoolClient, b: Binding): Promise<{ tube: string; members: number; added: boolean }> {
-  await client.query('INSERT INTO tubes (id, site, table_no) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
-    b.tube, b.site, b.table,
+/** The sampler's claims, when the body's site is the one its token names. */
+function ownSite(request: FastifyRequest, site: string): StaffClaims {
+  const staff = staffOf(request);
+  if (staff.scope !== site) throw REFUSED.site;
+  return staff;
+}
+
+async function bind(client: pg.PoolClient, staff: StaffClaims, b: Binding): Promise<{ tube: string; members: number; added: boolean }> {
+  // A new tube is routed to the lab the site sends to (named by the sampler's token).
+  await client.query('INSERT INTO tubes (id, site, table_no, lab) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+    b.tube, b.site, b.table, staff.lab,
   ]);
   // Lock the tube first, then count in a new statement: under READ COMMITTED a statement sees
   // what committed before it began, so a count taken in the locking statement itself would
   // miss the members added by whoever held the lock before us (and the tube would overfill).
-  const locked = await client.query<{ result: string | null }>('SELECT result FROM tubes WHERE id = $1 FOR UPDATE', [b.tube]);
+  const locked = await client.query<{ result: string | null; site: string }>('SELECT result, site FROM tubes WHERE id = $1 FOR UPDATE', [b.tube]);
   const tube = locked.rows[0];
   if (tube === undefined) throw new Error(`tube ${b.tube} vanished inside its transaction`);
+  if (tube.site !== b.site) throw REFUSED.tubeSite;
   if (tube.result !== null) throw new ApiError('TUBE_CLOSED', `tube ${b.tube} already has a result`);
   const { rows } = await client.query<{ members: number; present: boolean }>(
     `SELECT count(*)::int AS members, coalesce(bool_or(resident_id = $2), false) AS present
@@ -73,5 +87,6 @@ async function bind(client: pg.PoolClient, b: Binding): Promise<{ tube: string; 
   if (present) return { tube: b.tube, members, added: false };
   if (members >= TUBE_CAPACITY) throw new ApiError('TUBE_FULL', `tube ${b.tube} already holds ${TUBE_CAPACITY} people`);
   await client.query('INSERT INTO samples (tube_id, resident_id, method) VALUES ($1, $2, $3)', [b.tube, b.residentId, b.method]);
+  await audit(client, staff, `sample.${b.method}`, `${b.tube}:${b.residentId}`);
   return { tube: b.tube, members: members + 1, added: true };
 }
