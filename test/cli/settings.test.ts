@@ -184,7 +184,9 @@ describe('codestorm server --set', () => {
     let out = '';
     let err = '';
     const cli: CommandIO = { stdout: (t) => (out += t), stderr: (t) => (err += t), env: process.env, stderrIsTTY: false, interrupted };
-    const done = main(['server', '--residents', '200', '--set', 'maxInFlight=1'], cli);
+    // One resident signs in 40 times at once: without its sign-in budget, so that what stops
+    // them is the one request in flight.
+    const done = main(['server', '--residents', '200', '--set', 'maxInFlight=1', '--set', 'signInBurst=0'], cli);
     const deadline = Date.now() + 90_000;
     while (!out.includes('press Ctrl-C to stop')) {
       if (Date.now() > deadline) throw new Error(`server did not come up:\n${out}\n${err}`);
@@ -192,6 +194,7 @@ describe('codestorm server --set', () => {
     }
     try {
       expect(out).toMatch(/settings:.* maxInFlight=1 \(--set\)/s);
+      expect(out).toMatch(/settings:.* signInBurst=0 \(--set\)/s);
       expect(out).toMatch(/settings:.* coalesce=true /s);
       const url = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
       const idNumber = /"idNumber":"([^"]+)"/.exec(out)![1]!;
