@@ -69,7 +69,26 @@ export interface FaultImpact {
   readonly p99During: number | null;
   /** Seconds from the fault's end until the SLOs held again; null if they never did in the run. */
   readonly recoveryS: number | null;
+  /**
+   * Requests whose rate rose to at least SURGE_FACTOR × what it was before the fault, in the
+   * SURGE_WINDOW_S after it ended: what came back at once (people re-installing and signing in
+   * again after a restore, clients' queued retries), the largest rise first.
+   */
+  readonly surges: readonly RequestSurge[];
 }
+
+export interface RequestSurge {
+  /** The request's name (the journeys' step). */
+  readonly name: string;
+  /** Its mean rate (completed requests/s) over the SLO window before the fault began. */
+  readonly beforeRps: number;
+  readonly peakRps: number;
+  readonly atS: number;
+}
+
+/** How long after a fault's end a surge is looked for, and how far above its rate before. */
+export const SURGE_WINDOW_S = 30;
+export const SURGE_FACTOR = 2;
 
 export interface Trigger {
   readonly kind: 'load' | 'fault';
@@ -299,8 +318,37 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
     return null;
   };
 
+  // Completed requests per second, by request name.
+  const perName = new Map<string, number[]>();
+  run.seconds.forEach((s, i) => {
+    for (const r of s.requests) {
+      const xs = perName.get(r.name) ?? new Array<number>(n).fill(0);
+      xs[i] = (xs[i] ?? 0) + OUTCOMES.reduce((sum, o) => sum + (r.counts[o] ?? 0), 0);
+      perName.set(r.name, xs);
+    }
+  });
+  const surgesAfter = (startS: number, endS: number): RequestSurge[] => {
+    const start = Math.floor(startS);
+    const from = Math.ceil(endS);
+    const to = Math.min(n - 1, from + SURGE_WINDOW_S - 1);
+    const out: (RequestSurge & { ratio: number })[] = [];
+    for (const [name, xs] of perName) {
+      const before = avgOver(xs, start - slo.windowS, start - 1);
+      let peak = 0;
+      let atS = from;
+      for (let t = from; t <= to; t++) {
+        if ((xs[t] ?? 0) > peak) {
+          peak = xs[t] ?? 0;
+          atS = series[t]?.t ?? t;
+        }
+      }
+      if (peak > 0 && peak >= SURGE_FACTOR * Math.max(before, 1)) out.push({ name, beforeRps: round(before), peakRps: peak, atS, ratio: peak / Math.max(before, 1) });
+    }
+    return out.sort((a, b) => b.ratio - a.ratio).map(({ ratio: _, ...s }) => s);
+  };
+
   const faults: FaultImpact[] = faultWindows.map((f) => {
-    if (f.startS === null) return { ...f, goodputBefore: null, goodputDuring: null, errorRateDuring: null, p99During: null, recoveryS: null };
+    if (f.startS === null) return { ...f, goodputBefore: null, goodputDuring: null, errorRateDuring: null, p99During: null, recoveryS: null, surges: [] };
     const start = Math.floor(f.startS);
     const end = Math.min(n - 1, Math.ceil(f.endS ?? n) - 1);
     const during = series.slice(start, end + 1);
@@ -315,6 +363,7 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
       errorRateDuring: total === 0 ? null : round(failed / total, 4),
       p99During: p99s.length === 0 ? null : Math.max(...p99s),
       recoveryS: recoveredAt === null || f.endS === null ? null : round(Math.max(0, recoveredAt - f.endS)),
+      surges: f.endS === null ? [] : surgesAfter(f.startS, f.endS),
     };
   });
 

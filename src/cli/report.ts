@@ -24,7 +24,10 @@ export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCod
   const summary: Summary = {
     ...before,
     breakingPoint: analysis.breakingPoint,
-    faults: (before.faults ?? []).map((f) => ({ ...f, recoveryS: analysis.faults.find((a) => a.name === f.name)?.recoveryS ?? null })),
+    faults: (before.faults ?? []).map((f) => {
+      const a = analysis.faults.find((x) => x.name === f.name);
+      return { ...f, recoveryS: a?.recoveryS ?? null, surges: a?.surges ?? [] };
+    }),
     slo: analysis.slo,
     capacity: analysis.capacity,
     metastable: analysis.metastable,

@@ -31,6 +31,8 @@ export interface FaultSummary {
   readonly startS: number | null;
   readonly endS: number | null;
   readonly recoveryS: number | null;
+  /** From the analysis: requests that surged after the fault ended (analyze.ts, FaultImpact). */
+  readonly surges: readonly { readonly name: string; readonly beforeRps: number; readonly peakRps: number; readonly atS: number }[];
   readonly failed: string | null;
 }
 
@@ -73,7 +75,7 @@ export interface SummaryInput {
   readonly aggregate: RunAggregate;
   readonly thresholds: readonly ThresholdResult[];
   readonly stopped: 'threshold' | 'signal' | undefined;
-  readonly faults?: readonly Omit<FaultSummary, 'recoveryS'>[];
+  readonly faults?: readonly Omit<FaultSummary, 'recoveryS' | 'surges'>[];
   readonly analysis?: Analysis;
   /** The journeys' custom-metric declarations (EngineResult.metrics). */
   readonly metrics?: MetricDeclarations;
@@ -100,7 +102,10 @@ export function buildSummary(input: SummaryInput): Summary {
     latencyMs: latency === undefined ? null : { p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max },
     thresholds: input.thresholds.map((t) => ({ metric: t.threshold.key, expr: t.threshold.expr, ok: t.ok, value: t.value === null ? null : round(t.value) })),
     breakingPoint: input.analysis?.breakingPoint ?? null,
-    faults: (input.faults ?? []).map((f) => ({ ...f, recoveryS: input.analysis?.faults.find((a) => a.name === f.name)?.recoveryS ?? null })),
+    faults: (input.faults ?? []).map((f) => {
+      const a = input.analysis?.faults.find((x) => x.name === f.name);
+      return { ...f, recoveryS: a?.recoveryS ?? null, surges: a?.surges ?? [] };
+    }),
     slo: input.analysis?.slo ?? null,
     capacity: input.analysis?.capacity ?? null,
     metastable: input.analysis?.metastable ?? null,

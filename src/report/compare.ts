@@ -53,6 +53,8 @@ export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
     const fa = a.analysis.faults.find((f) => f.name === name);
     const fb = b.analysis.faults.find((f) => f.name === name);
     rows.push(row(`fault ${name}: recovered after (s)`, fa?.recoveryS ?? (fa === undefined ? '–' : 'not within the run'), fb?.recoveryS ?? (fb === undefined ? '–' : 'not within the run')));
+    const surge = (f: typeof fa): string => (f === undefined ? '–' : f.surges[0] === undefined ? 'none' : `${f.surges[0].name} ${f.surges[0].peakRps}/s at ${f.surges[0].atS} s`);
+    rows.push(row(`fault ${name}: largest surge after it`, surge(fa), surge(fb)));
   }
   // The journeys' custom metrics side by side: each by the value k6's summary leads with.
   const metrics = [...new Set([...a.analysis.custom, ...b.analysis.custom].map((m) => m.metric))].sort();

@@ -6,7 +6,7 @@ import type { Summary } from '../engine/summary.js';
 import { CUSTOM_CHART_ID, type ChartSpec } from './charts.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 import { esc } from './escape.js';
-import { story } from './markdown.js';
+import { story, surgeText } from './markdown.js';
 import { serverLabel, settingsOf } from './settings.js';
 
 /**
@@ -136,9 +136,9 @@ function faults(a: Analysis): string {
   if (a.faults.length === 0) return '';
   const rows = a.faults.map(
     (f) =>
-      `<tr><td>${esc(f.name)}</td><td>${esc(f.kind)}</td><td>${esc(f.target)}</td><td>${f.startS ?? '–'} s</td><td>${f.endS ?? '–'} s</td><td>${f.goodputBefore ?? '–'}/s</td><td>${f.goodputDuring ?? '–'}/s</td><td>${f.errorRateDuring === null ? '–' : `${Math.round(f.errorRateDuring * 1000) / 10} %`}</td><td>${f.p99During ?? '–'} ms</td><td>${f.recoveryS === null ? (f.endS === null ? '–' : 'not within the run') : `${f.recoveryS} s`}</td></tr>`,
+      `<tr><td>${esc(f.name)}</td><td>${esc(f.kind)}</td><td>${esc(f.target)}</td><td>${f.startS ?? '–'} s</td><td>${f.endS ?? '–'} s</td><td>${f.goodputBefore ?? '–'}/s</td><td>${f.goodputDuring ?? '–'}/s</td><td>${f.errorRateDuring === null ? '–' : `${Math.round(f.errorRateDuring * 1000) / 10} %`}</td><td>${f.p99During ?? '–'} ms</td><td>${f.recoveryS === null ? (f.endS === null ? '–' : 'not within the run') : `${f.recoveryS} s`}</td><td>${f.surges.length === 0 ? '–' : esc(surgeText(f.surges))}</td></tr>`,
   );
-  return `<section><h2>Faults</h2><table><tr><th>fault</th><th>kind</th><th>target</th><th>from</th><th>to</th><th>goodput before</th><th>during</th><th>errors during</th><th>p99 during</th><th>recovered after</th></tr>${rows.join('')}</table></section>`;
+  return `<section><h2>Faults</h2><table><tr><th>fault</th><th>kind</th><th>target</th><th>from</th><th>to</th><th>goodput before</th><th>during</th><th>errors during</th><th>p99 during</th><th>recovered after</th><th>surged after it ended</th></tr>${rows.join('')}</table></section>`;
 }
 
 /** The charts' canvases, in a section titled `title` ('' for bare canvases inside another section). */

@@ -1,4 +1,4 @@
-import type { Analysis } from '../analyze/analyze.js';
+import { SURGE_WINDOW_S, type Analysis, type RequestSurge } from '../analyze/analyze.js';
 import type { Summary } from '../engine/summary.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 
@@ -67,6 +67,7 @@ export function story(summary: Summary, analysis: Analysis): string[] {
     }
     const rec = f.recoveryS === null ? (f.endS === null ? '' : '; the SLOs did not hold again within the run') : `; the SLOs held again ${f.recoveryS} s after it ended`;
     lines.push(`Fault ${f.name} (${f.kind} on ${f.target}) from ${f.startS} s to ${f.endS ?? 'the end'} s: goodput ${f.goodputBefore ?? '–'}/s → ${f.goodputDuring ?? '–'}/s${rec}.`);
+    if (f.surges.length > 0) lines.push(`After ${f.name} ended, within ${SURGE_WINDOW_S} s: ${surgeText(f.surges)}.`);
   }
   for (const t of analysis.metastable.triggers) {
     if (t.metastable === true) lines.push(`**Metastable failure**: ${t.kind === 'fault' ? `fault ${t.name} ended` : t.name} at ${t.goneS} s, and the SLOs ${t.recoveredAtS === null ? 'never held again within the run' : `held again only at ${t.recoveredAtS} s`}.`);
@@ -79,4 +80,9 @@ export function story(summary: Summary, analysis: Analysis): string[] {
 /** Text for a Markdown table cell: a pipe would end the cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|');
+}
+
+/** "sign-in peaked at 193/s at 93 s (16/s before the fault)", for each request that surged. */
+export function surgeText(surges: readonly RequestSurge[]): string {
+  return surges.map((s) => `${s.name} peaked at ${s.peakRps}/s at ${s.atS} s (${s.beforeRps}/s before the fault)`).join('; ');
 }

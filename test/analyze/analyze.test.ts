@@ -24,6 +24,8 @@ interface Second {
   ok: number;
   failed: number;
   latencyMs: number;
+  /** Answered requests of a second kind, `sign-in`. */
+  signIns?: number;
 }
 
 function runDir(name: string, seconds: readonly Second[], slo: string, events: readonly Record<string, unknown>[] = []): string {
@@ -35,6 +37,7 @@ function runDir(name: string, seconds: readonly Second[], slo: string, events: r
     m.started(s.offered);
     for (let i = 0; i < s.ok; i++) m.request('get', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < s.failed; i++) m.request('get', '5xx', s.latencyMs * 1000, s.latencyMs * 1000);
+    for (let i = 0; i < (s.signIns ?? 0); i++) m.request('sign-in', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     return toNdjsonLine(mergeWire([m.toWire()]));
   });
   mkdirSync(dir, { recursive: true });
@@ -101,6 +104,21 @@ describe('faults: recovery and metastability', () => {
     ]);
     expect(a.metastable.flagged).toBe(false);
     expect(a.metastable.triggers).toContainEqual({ kind: 'fault', name: 'crash', goneS: 40, recoveredAtS: 44, metastable: false });
+    // The same requests came back at the same rate: nothing surged.
+    expect(a.faults[0]!.surges).toEqual([]);
+  });
+
+  it('names what surged after the fault ended: sign-ins at 12× their rate before, not the steady reads', () => {
+    const seconds = Array.from({ length: 80 }, (_, t) => {
+      const down = t >= 20 && t < 40;
+      // Five sign-ins a second before; none while down; then a storm peaking at 43 s, and one
+      // past the surge window (at 75 s) that is not this fault's.
+      const signIns = down ? 0 : t < 20 ? 5 : t === 75 ? 90 : Math.max(5, 60 - 10 * Math.abs(t - 43));
+      return { offered: 100, ok: down ? 0 : 100, failed: down ? 100 : 0, latencyMs: 10, signIns };
+    });
+    const dir = runDir('storm-after', seconds, SLO, fault(20, 40));
+    const a = analysed(dir);
+    expect(a.faults[0]!.surges).toEqual([{ name: 'sign-in', beforeRps: 5, peakRps: 60, atS: 43 }]);
   });
 
   it('metastable: the fault ends but goodput never comes back', () => {
