@@ -20,6 +20,12 @@ export interface People {
   readonly hospitalShare: number;
   /** Share of pooled tubes that come back positive. */
   readonly positivity: number;
+  /**
+   * A resident whose code would not show opens it again later, as people standing in the
+   * testing line did until noon (DOMAIN.md): up to `times` more opens, each after `afterMs` real
+   * milliseconds on average (drawn from 0.5–1.5×). 0 times: one open, then they give up.
+   */
+  readonly comeBack: { readonly times: number; readonly afterMs: number };
 }
 
 export const PEOPLE: People = Object.freeze({
@@ -28,6 +34,7 @@ export const PEOPLE: People = Object.freeze({
   scanFailure: 0.02,
   hospitalShare: 0.1,
   positivity: 0.002,
+  comeBack: Object.freeze({ times: 0, afterMs: 2_000 }),
 });
 
 /**

@@ -113,6 +113,10 @@ export function resolvePeople(overrides: City['people']): People {
     scanFailure: overrides?.scanFailure ?? PEOPLE.scanFailure,
     hospitalShare: overrides?.hospitalShare ?? PEOPLE.hospitalShare,
     positivity: overrides?.positivity ?? PEOPLE.positivity,
+    comeBack: {
+      times: overrides?.comeBack?.times ?? PEOPLE.comeBack.times,
+      afterMs: overrides?.comeBack?.after === undefined ? PEOPLE.comeBack.afterMs : parseDuration(overrides.comeBack.after, 'city.people.comeBack.after'),
+    },
   };
 }
 

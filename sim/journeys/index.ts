@@ -159,7 +159,12 @@ export function journeys(options: unknown, worker: WorkerIdentity): WeightedJour
 
 const BUILT_IN: Readonly<Record<StreamName, (ctx: JourneyContext, env: Env) => Promise<void>>> = {
   'resident.open-code': async (ctx, env) => {
-    await openCode(ctx, env, ctx.random.int(env.state.options.residents));
+    const index = ctx.random.int(env.state.options.residents);
+    const comeBack = env.state.options.people.comeBack;
+    for (let open = 0; ; open++) {
+      if ((await openCode(ctx, env, index)) !== undefined || open >= comeBack.times) return;
+      await ctx.think(comeBack.afterMs * (0.5 + ctx.random.next()));
+    }
   },
   'sampler.table': async (ctx, env) => {
     const { state } = env;

@@ -111,6 +111,8 @@ export const peopleSchema = z.strictObject({
   hospitalShare: share.optional(),
   /** Share of pooled tubes that come back positive. */
   positivity: share.optional(),
+  /** A resident whose code would not show opens it again: up to `times` more opens, each `after` (real time) on average. */
+  comeBack: z.strictObject({ times: z.number().int().min(0).max(20).optional(), after: duration.optional() }).optional(),
 });
 
 export const citySchema = z

@@ -186,6 +186,20 @@ describe('built-in journeys against the reference stack', () => {
     expect(again.map((s) => `${s.name} ${s.status}`)).toEqual(['code 200']);
   });
 
+  it('a resident whose code would not show comes back later, as often as people do, and stops once it shows', async () => {
+    const people = { patienceMs: 300, reinstall: { young: 0, adult: 0, elderly: 0 }, comeBack: { times: 2, afterMs: 50 } };
+    const list = journeys(city(people, { maxAttempts: 1 }), { seed: SEED, index: 0, of: 1 });
+    const sent: Sent[] = [];
+    await withSlowDatabase(() => byName(list, 'residents').run(contextFor(client, sent, 13)));
+    // The first open and two more: each one sign-in attempt that ran out of patience.
+    expect(sent.map((s) => s.name)).toEqual(['session', 'session', 'session']);
+    expect(sent.every((s) => s.outcome !== 'ok')).toBe(true);
+    // With the database back, the first open shows the code: nobody comes back.
+    const after: Sent[] = [];
+    await byName(list, 'residents').run(contextFor(client, after, 13));
+    expect(after.map((s) => `${s.name} ${s.status}`)).toEqual(['session 201', 'code 200']);
+  });
+
   it('a naive client taps refresh at once; a backoff client is stopped by its retry budget', async () => {
     const naive = journeys(city({ patienceMs: 300 }, { policy: 'naive', maxAttempts: 4 }), { seed: SEED, index: 0, of: 1 });
     const sent: Sent[] = [];
