@@ -116,6 +116,12 @@ function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
           ? 'given by the scenario'
           : 'no clock to derive it from'
     })`);
+    const pe = city.people;
+    const secs = (ms: number) => `${ms / 1000} s`;
+    out.push(
+      `people: patience ${secs(pe.patienceMs)} (real) on a spinner; after the app gave up, re-install: young ${pct(pe.reinstall.young)}, adults ${pct(pe.reinstall.adult)}, elderly ${pct(pe.reinstall.elderly)}; ` +
+        (pe.comeBack.times === 0 ? 'a code that would not show is not opened again' : `a code that would not show is opened again up to ${pe.comeBack.times}× about every ${secs(pe.comeBack.afterMs)} (real)`),
+    );
     out.push('streams (city: whole city per simulated second; sent: per real second):');
     const cityPart = (c: { arrivals: number; peakRps: number; peakAt: string } | null) =>
       c === null ? `city ${'–'.padStart(11)}${' '.repeat(37)}` : `city ${n(c.arrivals).padStart(11)} arrivals, peak ${String(c.peakRps).padStart(8)}/s at ${c.peakAt}`;

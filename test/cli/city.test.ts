@@ -68,6 +68,9 @@ describe('codestorm plan', () => {
     expect(JSON.parse(c.out).city.sample).not.toEqual(JSON.parse(a.out).city.sample);
     const plan = JSON.parse(a.out);
     expect(plan.city.streams.map((s: { use: string }) => s.use)).toEqual(['resident.open-code', 'checkpoint.verify', 'sampler.table', 'lab.result']);
+    expect(plan.city.people.comeBack).toEqual({ times: 3, afterMs: 2_000 });
+    const text = await cli('plan', file);
+    expect(text.out).toMatch(/^people: patience 3 s \(real\) on a spinner; .*elderly 40\.0 %; a code that would not show is opened again up to 3× about every 2 s \(real\)$/m);
   });
 
   it('describes a plain scenario too', async () => {
