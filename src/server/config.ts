@@ -63,6 +63,13 @@ export interface ResilienceConfig {
   readonly signInBurst: number;
   /** Seconds for a spent sign-in budget to gain one attempt back (the 429's Retry-After); 0 never. */
   readonly signInRefillS: number;
+  /**
+   * Connections the kernel holds for the server while its event loop is too busy to accept them
+   * (listen(2)'s backlog, capped by net.core.somaxconn). Past it, a new connection's SYN is
+   * dropped and the client tries again only 1 s, then 3 s, later: a phone that timed out and
+   * reconnects meets a full queue exactly when everyone does.
+   */
+  readonly listenBacklog: number;
 }
 
 export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Object.freeze({
@@ -88,6 +95,8 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     // What Xi'an ran: anyone may try an ID number's phone as often as they like.
     signInBurst: 0,
     signInRefillS: 0,
+    // Node's default.
+    listenBacklog: 511,
   }),
   hardened: Object.freeze({
     dbPoolSize: 10,
@@ -118,6 +127,10 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     // (10^10 of them) at 2 a minute is hopeless.
     signInBurst: 10,
     signInRefillS: 30,
+    // Room for a surge of reconnects (the kernel's default somaxconn): at 511 the Xi'an surge
+    // overflowed the listen queue millions of times (TcpExtListenOverflows), and the phones
+    // timed out before they had a connection to send on.
+    listenBacklog: 4_096,
   }),
 });
 

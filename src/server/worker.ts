@@ -24,5 +24,5 @@ process.on('SIGTERM', shutdown);
 process.on('SIGINT', () => {}); // Ctrl-C reaches the whole group: the primary decides.
 
 await ctx.db.warm();
-await app.listen({ host: config.host, port: config.port });
+await app.listen({ host: config.host, port: config.port, backlog: config.resilience.listenBacklog });
 process.send?.({ event: 'listening', worker: workerId, pid: process.pid });
