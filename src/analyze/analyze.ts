@@ -71,8 +71,8 @@ export interface FaultImpact {
   readonly recoveryS: number | null;
   /**
    * Requests whose rate rose to at least SURGE_FACTOR × what it was before the fault, in the
-   * SURGE_WINDOW_S after it ended: what came back at once (people re-installing and signing in
-   * again after a restore, clients' queued retries), the largest rise first.
+   * SURGE_WINDOW_S after it ended: what came back at once (clients reconnecting or signing in
+   * again after a restart, their queued retries), the largest rise first.
    */
   readonly surges: readonly RequestSurge[];
 }

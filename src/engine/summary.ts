@@ -1,4 +1,4 @@
-import type { Analysis, BreakingPoint } from '../analyze/analyze.js';
+import type { Analysis, BreakingPoint, RequestSurge } from '../analyze/analyze.js';
 import type { RunAggregate } from './aggregate.js';
 import { accumulate, newAccumulator, trendPercentile, k6Values, type K6Values, type MergedCustom } from './custom-metrics.js';
 import { createHistogram, VALUE_LAYOUT } from './histogram.js';
@@ -32,7 +32,7 @@ export interface FaultSummary {
   readonly endS: number | null;
   readonly recoveryS: number | null;
   /** From the analysis: requests that surged after the fault ended (analyze.ts, FaultImpact). */
-  readonly surges: readonly { readonly name: string; readonly beforeRps: number; readonly peakRps: number; readonly atS: number }[];
+  readonly surges: readonly RequestSurge[];
   readonly failed: string | null;
 }
 
