@@ -140,10 +140,12 @@ export async function main(argv: readonly string[], io: CommandIO): Promise<Exit
   }
 }
 
-const isEntry = process.argv[1] !== undefined && /codestorm(\.js)?$|main\.js$/.test(process.argv[1]);
-if (isEntry) {
-  const io = processIO();
-  process.exitCode = await main(process.argv.slice(2), io);
+/**
+ * The process entry (bin/codestorm.js): the one place that sets process.exitCode. Importing this
+ * module runs nothing; tests call main() with their own IO.
+ */
+export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  process.exitCode = await main(argv, processIO());
   // Children and sockets are closed by now; nothing legitimate keeps the loop alive.
   setTimeout(() => process.exit(), 200).unref();
 }

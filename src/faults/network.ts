@@ -29,13 +29,11 @@ export const TOXIC_DEFAULTS: { readonly [T in ToxicType]: ToxicAttributes[T] } =
   slicer: { average_size: 64, size_variation: 32, delay: 10 },
 };
 
-let counter = 0;
-
 export const network: FaultKind<Spec> = {
   kind: 'network',
   needs: () => 'toxiproxy',
   target: (spec) => `link ${spec.link}`,
-  async begin(spec, controllers): Promise<ActiveFault> {
+  async begin(spec, controllers, random): Promise<ActiveFault> {
     const toxiproxy = controllers.toxiproxy!;
     if (spec.toxic === 'down') {
       const undo = (): Promise<Record<string, unknown>> =>
@@ -43,7 +41,9 @@ export const network: FaultKind<Spec> = {
       await orUndo(toxiproxy.setEnabled(spec.link, false), undo);
       return { details: { link: spec.link, toxic: 'down' }, undo };
     }
-    const name = `codestorm-${spec.toxic}-${++counter}`;
+    // Unique on its link while it is on: the fault's own generator (forked by the fault's name),
+    // not a counter shared by every run in the process.
+    const name = `codestorm-${spec.toxic}-${random.int(0x1_0000_0000).toString(16).padStart(8, '0')}`;
     const toxic = {
       name,
       type: spec.toxic,

@@ -32,12 +32,10 @@ const KEPT_LINES = 40;
  * The last line of defence, and the one process-wide state in the harness: every child still
  * running when this process exits — a crash, an uncaught error, a test runner giving up on a
  * hook — is killed, with its process group, synchronously in the 'exit' event. The orderly way
- * out is the Teardown; this only catches what it never reached.
+ * out is the Teardown; this only catches what it never reached. Installed with the first child,
+ * not on import: a process that starts none has no hook.
  */
 const running = new Set<ManagedChild>();
-process.once('exit', () => {
-  for (const child of running) child.killGroupNow();
-});
 
 /**
  * A signal that nobody handles ends the process without an 'exit' event (a benchmark stopped by
@@ -45,10 +43,13 @@ process.once('exit', () => {
  * signal do what it would have done. The CLI installs its own handlers first, for an orderly
  * teardown, and is left alone.
  */
-let signalsGuarded = false;
-function guardSignals(): void {
-  if (signalsGuarded) return;
-  signalsGuarded = true;
+let guarded = false;
+function guardProcess(): void {
+  if (guarded) return;
+  guarded = true;
+  process.once('exit', () => {
+    for (const child of running) child.killGroupNow();
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     if (process.listenerCount(signal) > 0) continue;
     process.once(signal, () => {
@@ -105,7 +106,7 @@ export class ManagedChild {
       };
     };
     running.add(this);
-    guardSignals();
+    guardProcess();
     const pid = this.process.pid;
     if (pid !== undefined) ledger?.addProcess(name, pid, stopSignal ?? 'SIGTERM');
     const forget = (): void => {

@@ -90,14 +90,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 
 const NO_OPTIONS: RequestOptions = Object.freeze({});
 
-/**
- * Promise executors run synchronously: one shared executor hands the resolve function over, so
- * that a request allocates no closure for it.
- */
-let captured: ((result: HttpResult) => void) | undefined;
-const captureResolve = (resolve: (result: HttpResult) => void): void => {
-  captured = resolve;
-};
 
 /** One request from call to settlement. */
 class Exchange {
@@ -142,6 +134,14 @@ class Connection {
  * never thrown: every request settles with an outcome.
  */
 export class Client {
+  /**
+   * Promise executors run synchronously: the client's one executor hands the resolve function
+   * over, so that a request allocates no closure for it.
+   */
+  #captured: ((result: HttpResult) => void) | undefined;
+  readonly #captureResolve = (resolve: (result: HttpResult) => void): void => {
+    this.#captured = resolve;
+  };
   readonly #host: string;
   readonly #local: readonly string[];
   readonly #port: number;
@@ -202,9 +202,9 @@ export class Client {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const scheduledAt = options.scheduledAt ?? now;
     const wantBody = options.wantBody === true;
-    const promise = new Promise<HttpResult>(captureResolve);
-    const exchange = new Exchange(data, method === 'HEAD', IDEMPOTENT.has(method), wantBody, now + timeoutMs, scheduledAt, captured!);
-    captured = undefined;
+    const promise = new Promise<HttpResult>(this.#captureResolve);
+    const exchange = new Exchange(data, method === 'HEAD', IDEMPOTENT.has(method), wantBody, now + timeoutMs, scheduledAt, this.#captured!);
+    this.#captured = undefined;
     // Deadlines mostly come in increasing order: re-arm only for one clearly earlier.
     if (exchange.deadline < this.#armedAt - this.#sweepMs) this.#arm(exchange.deadline, now);
     if (this.#queueHead === this.#queue.length) {
