@@ -42,3 +42,14 @@ export function simTimeAt(clock: SimClock, realS: number): number {
 export function realTimeAt(clock: SimClock, simS: number): number {
   return (simS - clock.start) / clock.compress;
 }
+
+/** The clock as the fault timeline takes it (src/faults/timeline.ts `ScenarioClock`). */
+export function faultClock(clock: SimClock): { readonly compress: number; realSecondsAt(timeOfDay: string): number | undefined } {
+  return {
+    compress: clock.compress,
+    realSecondsAt(timeOfDay) {
+      const simS = parseClockTime(timeOfDay);
+      return simS === undefined ? undefined : realTimeAt(clock, simS);
+    },
+  };
+}

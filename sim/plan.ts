@@ -10,7 +10,7 @@ import { AGE_MIX, CITY_POPULATION, DISTRICTS, allocate } from './city/districts.
 import { MORNING, morningStreams, type MorningModel, type Stream, type StreamName } from './city/morning.js';
 import { priorModel, type PriorModel, type PriorSessions } from './city/prior.js';
 import type { StaffCredentials } from './city/staff.js';
-import { formatClockTime, parseClockTime, realDurationS, simTimeAt, type SimClock } from './clock.js';
+import { faultClock, formatClockTime, parseClockTime, realDurationS, simTimeAt, type SimClock } from './clock.js';
 import { createIdentityGenerator } from './identity/generator.js';
 import type { CityJourneyOptions } from './journeys/index.js';
 import { PEOPLE, RESIDENTS_PER_SITE, RETRY_DEFAULTS, tablesPerSite, type People, type RetryPolicy } from './people.js';
@@ -161,6 +161,12 @@ export function simClockOf(scenario: { readonly city?: City | undefined }): SimC
   const c = scenario.city?.clock;
   if (c === undefined) return undefined;
   return { start: clockOf(c.start, 'clock.start'), end: clockOf(c.end, 'clock.end'), compress: c.compress };
+}
+
+/** The scenario's clock as its fault timeline takes it: real seconds at a time of day. */
+export function faultClockOf(scenario: { readonly city?: City | undefined }): ReturnType<typeof faultClock> | undefined {
+  const clock = simClockOf(scenario);
+  return clock === undefined ? undefined : faultClock(clock);
 }
 
 export function cityModel(city: City, journeys: readonly Journey[], load?: ExecutorConfig): CityModel {

@@ -1,4 +1,5 @@
 import { formatClockTime, simTimeAt } from '../../sim/clock.js';
+import { faultClock } from '../../sim/clock.js';
 import { cityPlan, simClockOf, type CityPlan } from '../../sim/plan.js';
 import { planFaults } from '../faults/timeline.js';
 import { planOf, totalDurationOf } from '../engine/executors/index.js';
@@ -72,7 +73,7 @@ export function scenarioPlan(loaded: LoadedScenario, seedFlag: number | undefine
     },
     journeys: scenario.journeys.map((j) => (j.use === undefined ? { name: j.name, kind: 'steps', weight: j.weight } : { name: j.name, kind: 'built-in', weight: j.weight, use: j.use })),
     thresholds: loaded.thresholds.map((t) => `${t.key}: ${t.expr}`),
-    faults: planFaults(scenario.faults ?? [], clock).map((f) => ({
+    faults: planFaults(scenario.faults ?? [], clock === undefined ? undefined : faultClock(clock)).map((f) => ({
       name: f.name,
       kind: f.spec.kind,
       target: f.target,

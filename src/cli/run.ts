@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { cityJourneyOptions, simClockOf } from '../../sim/plan.js';
+import { cityJourneyOptions, faultClockOf } from '../../sim/plan.js';
 import { analyze } from '../analyze/analyze.js';
 import { readRunDir } from '../analyze/read.js';
 import { appendStepSummary } from '../report/ci.js';
@@ -55,7 +55,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const profile = parseProfile(flags.profile);
   const seed = flags.seed !== undefined ? parseCount('--seed', flags.seed, 0, 2 ** 31 - 1) : (scenario.seed ?? randomInt(2 ** 31 - 1));
   const workers = flags.workers === undefined ? defaultWorkers() : parseCount('--workers', flags.workers, 1, 64);
-  const faults = planFaults(scenario.faults ?? [], simClockOf(scenario));
+  const faults = planFaults(scenario.faults ?? [], faultClockOf(scenario));
   const targetRaw = flags.target ?? scenario.target;
   const external = targetRaw === 'reference' ? undefined : parseTarget(targetRaw, flags.target !== undefined ? '--target' : `${file}: target`);
   const settings = settingsFor(flags.set, external);

@@ -2,7 +2,6 @@ import { parseDuration } from '../engine/executors/duration.js';
 import type { Random } from '../engine/random.js';
 import { errorMessage, invalidInput } from '../errors.js';
 import type { Teardown } from '../stack/teardown.js';
-import { parseClockTime, realTimeAt, type SimClock } from '../../sim/clock.js';
 import { cacheCorruption } from './cache-corruption.js';
 import { dbStall } from './db-stall.js';
 import { network } from './network.js';
@@ -33,8 +32,19 @@ export interface PlannedFault {
   readonly endMs: number;
 }
 
-/** "09:02" on the city clock, or "+30s" from the start (in the scenario's time) → real ms. */
-export function planFaults(specs: readonly FaultSpec[], clock: SimClock | undefined): PlannedFault[] {
+/**
+ * A scenario's time, as the faults need it: how fast it runs against real time, and where a
+ * time of day falls. A city's clock gives one (sim/clock.ts `faultClock`); faults know no city.
+ */
+export interface ScenarioClock {
+  /** Scenario seconds per real second. */
+  readonly compress: number;
+  /** Real seconds from the run's start at a time of day ("09:02"); undefined when it is not one. */
+  realSecondsAt(timeOfDay: string): number | undefined;
+}
+
+/** "09:02" on the scenario's clock, or "+30s" from the start (in the scenario's time) → real ms. */
+export function planFaults(specs: readonly FaultSpec[], clock: ScenarioClock | undefined): PlannedFault[] {
   const toReal = (scenarioMs: number) => (clock === undefined ? scenarioMs : scenarioMs / clock.compress);
   return specs.map((spec, i) => {
     const where = `faults[${i}]`;
@@ -42,9 +52,9 @@ export function planFaults(specs: readonly FaultSpec[], clock: SimClock | undefi
     if (spec.at.startsWith('+')) {
       startMs = toReal(parseDuration(spec.at.slice(1), `${where}.at`));
     } else {
-      const sim = parseClockTime(spec.at);
-      if (sim === undefined || clock === undefined) throw invalidInput('BAD_FAULT', `${where}.at: a time of day needs a city clock`);
-      startMs = realTimeAt(clock, sim) * 1000;
+      const realS = clock?.realSecondsAt(spec.at);
+      if (realS === undefined) throw invalidInput('BAD_FAULT', `${where}.at: a time of day needs a city clock`);
+      startMs = realS * 1000;
     }
     const kind = KINDS[spec.kind];
     return {

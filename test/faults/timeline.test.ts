@@ -6,6 +6,7 @@ import type { Controllers } from '../../src/faults/types.js';
 import { compileScenario } from '../../src/scenario/load.js';
 import { createRandom } from '../../src/engine/random.js';
 import { Teardown } from '../../src/stack/teardown.js';
+import { faultClock } from '../../sim/clock.js';
 import { ToxiproxyControl } from '../../src/stack/toxiproxy-control.js';
 
 /** The timeline's arithmetic and its refusals, without a stack. */
@@ -13,7 +14,7 @@ const spec = (raw: Record<string, unknown>): FaultSpec => faultSchema.parse(raw)
 
 describe('planFaults', () => {
   it('places a time of day on the city clock and scales offsets and durations by its compression', () => {
-    const clock = { start: 8 * 3600 + 45 * 60, end: 10 * 3600 + 15 * 60, compress: 40 };
+    const clock = faultClock({ start: 8 * 3600 + 45 * 60, end: 10 * 3600 + 15 * 60, compress: 40 });
     const [crash, later] = planFaults(
       [
         spec({ kind: 'process', action: 'kill', at: '09:20', duration: '10m' }),
