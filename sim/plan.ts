@@ -5,7 +5,7 @@ import { DEFAULT_MAX_IN_FLIGHT } from '../src/engine/executors/fields.js';
 import { parseDuration } from '../src/engine/executors/duration.js';
 import type { MixEntry } from '../src/engine/journey.js';
 import { createRandom } from '../src/engine/random.js';
-import type { City, Journey, RetryInput } from '../src/scenario/schema.js';
+import type { City, CityJourney as Journey, RetryInput } from './city/schema.js';
 import { AGE_MIX, CITY_POPULATION, DISTRICTS, allocate } from './city/districts.js';
 import { MORNING, morningStreams, type MorningModel, type Stream, type StreamName } from './city/morning.js';
 import { priorModel, type PriorModel, type PriorSessions } from './city/prior.js';

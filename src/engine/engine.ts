@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { compiled } from '../package-root.js';
 import { invalidInput } from '../errors.js';
 import { MetricMisuse } from './custom-metrics.js';
-import type { Journey as JourneySpec } from '../scenario/schema.js';
+import type { JourneySpec } from './step-schema.js';
 import { RunAggregate } from './aggregate.js';
 import type { JourneyModuleRef, MetricDeclarations, MixEntry } from './journey.js';
 import { planOf, type ExecutorConfig } from './executors/index.js';

@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker';
 import { invalidInput } from '../errors.js';
-import type { Journey as JourneySpec } from '../scenario/schema.js';
+import type { JourneySpec } from './step-schema.js';
 import { parseDuration } from './executors/duration.js';
 import { planRateAt, type RatePlan } from './executors/rate-plan.js';
 import type { Outcome } from './http/outcome.js';

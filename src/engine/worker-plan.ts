@@ -1,4 +1,4 @@
-import type { Journey as JourneySpec } from '../scenario/schema.js';
+import type { JourneySpec } from './step-schema.js';
 import type { VusConfig } from './executors/index.js';
 import type { RatePlan, Spacing } from './executors/rate-plan.js';
 import type { JourneyModuleRef, MixEntry } from './journey.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { STREAMS } from '../../sim/city/morning.js';
-import { CLOCK_EXPECTED, parseClockTime } from '../../sim/clock.js';
-import { DURATION_EXPECTED, readDuration } from '../engine/executors/duration.js';
+import { citySchema, retrySchema } from '../../sim/city/schema.js';
+import { stepSchema } from '../engine/step-schema.js';
 import { faultSchema } from '../faults/schema.js';
 
 /**
@@ -11,50 +11,6 @@ import { faultSchema } from '../faults/schema.js';
  * are checked by the executor named in `load.executor` (src/engine/executors/), which knows
  * its own rules; here `load` only has to name one.
  */
-const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-
-/** k6-style duration: "500ms", "10s", "1m30s", "2h", or a number of milliseconds (the same
- *  grammar as the executors', src/engine/executors/duration.ts). */
-export const duration = z.union([z.number(), z.string()]).refine((raw) => typeof readDuration(raw) === 'number', {
-  error: DURATION_EXPECTED,
-});
-
-const status = z.number().int().min(100).max(599);
-
-export const stepSchema = z.strictObject({
-  name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'expected letters, digits and _ . : - only (it becomes a metric tag)'),
-  request: z.strictObject({
-    method: z.enum(HTTP_METHODS).default('GET'),
-    url: z.string().min(1),
-    headers: z.record(z.string(), z.string()).optional(),
-    body: z.unknown().optional(),
-  }),
-  /** The statuses that count as a passed check; by default any 2xx or 3xx. */
-  check: z.strictObject({ status: z.union([status, z.array(status).min(1)]) }).optional(),
-  /** Save a field of the JSON response for later steps: { token: "token" } → {{ vars.token }}. */
-  save: z.record(z.string(), z.string()).optional(),
-  /** Pause after this step, as a person would. */
-  think: duration.optional(),
-});
-
-const share = z.number().min(0).max(1);
-const clockTime = z.string().refine((t) => parseClockTime(t) !== undefined, { error: CLOCK_EXPECTED });
-
-/** A client's retry policy: `naive` taps refresh as soon as the person can, `backoff` waits
- *  (capped, jittered). Every field is optional; the defaults are sim/people.ts's RETRY_DEFAULTS. */
-export const retrySchema = z.strictObject({
-  policy: z.enum(['naive', 'backoff']).optional(),
-  /** naive: how long a person takes to see the error or the spinner give up and tap again (on average; 0.5–1.5×). */
-  tap: duration.optional(),
-  /** Attempts in all, the first included. */
-  maxAttempts: z.number().int().min(1).max(20).optional(),
-  /** backoff: the first wait's ceiling, and the cap. */
-  base: duration.optional(),
-  cap: duration.optional(),
-  /** backoff: retries allowed per first attempt, over the client's life (a retry budget). */
-  budget: z.number().min(0).max(10).optional(),
-});
-
 export const journeySchema = z
   .strictObject({
     name: z.string().min(1).max(64),
@@ -72,92 +28,6 @@ export const journeySchema = z
     }
     if (j.steps !== undefined && j.retry !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['retry'], message: 'retry applies to built-in (use) journeys only' });
-    }
-  });
-
-/** Overrides of the morning model's parameters (sim/city/morning.ts); every one is optional. */
-export const modelSchema = z.strictObject({
-  scansPerDay: z.number().min(0).optional(),
-  dayStart: clockTime.optional(),
-  dayEnd: clockTime.optional(),
-  ownChecksPerResident: z.number().min(0).max(100).optional(),
-  commute: z.strictObject({ peak: clockTime.optional(), spreadMinutes: z.number().positive().max(600).optional(), share: share.optional() }).optional(),
-  round: z
-    .strictObject({
-      start: clockTime.optional(),
-      notifiedShare: share.optional(),
-      earlyFrom: clockTime.optional(),
-      earlyShare: share.optional(),
-      surgeMinutes: z.number().positive().max(600).optional(),
-      tables: z.number().int().min(0).optional(),
-      perTablePerHour: z.number().min(0).max(10_000).optional(),
-      rampMinutes: z.number().min(0).max(600).optional(),
-      sitesClose: clockTime.optional(),
-      poolSize: z.number().int().min(1).max(50).optional(),
-      labDelayHours: z.number().min(0).max(72).optional(),
-    })
-    .optional(),
-});
-
-/** How the people behave (sim/people.ts). */
-export const peopleSchema = z.strictObject({
-  /** Real time a person watches a spinner before tapping refresh: a request's timeout. */
-  patience: duration.optional(),
-  /** Of residents whose app gave up, the share whose client state broke and who re-install, by age band. */
-  reinstall: z.strictObject({ young: share.optional(), adult: share.optional(), elderly: share.optional() }).optional(),
-  /** Share of code scans at a table that fail whatever the server does (glare, a cracked screen). */
-  scanFailure: share.optional(),
-  /** Share of checkpoint arrivals that are hospitals (the rest: metro gates and shops). */
-  hospitalShare: share.optional(),
-  /** Share of pooled tubes that come back positive. */
-  positivity: share.optional(),
-  /** A resident whose code would not show opens it again: up to `times` more opens, each `after` (real time) on average. */
-  comeBack: z.strictObject({ times: z.number().int().min(0).max(20).optional(), after: duration.optional() }).optional(),
-});
-
-export const citySchema = z
-  .strictObject({
-    /** The simulated morning and its compression; leave it out when `load` gives the rate instead. */
-    clock: z
-      .strictObject({
-        start: clockTime,
-        end: clockTime,
-        /** Simulated seconds per real second. */
-        compress: z.number().min(1).max(3600),
-      })
-      .optional(),
-    population: z.strictObject({
-      /** Share of the city simulated: 0.001 is 12,953 residents. */
-      scale: z.number().gt(0).max(1),
-    }),
-    model: modelSchema.optional(),
-    /** The city's state when the clock starts (sim/city/prior.ts): sessions held, codes cached. */
-    prior: z
-      .strictObject({
-        /** Share of residents whose app holds a session (default 0.9, a model choice). */
-        sessions: share.optional(),
-        /** Share of residents whose code is cached; default derived from the arrivals in cacheWindow before the start. */
-        cache: share.optional(),
-        /** How long an opened code stays cached: the window the derivation looks back over (default 1h). */
-        cacheWindow: duration.optional(),
-      })
-      .optional(),
-    people: peopleSchema.optional(),
-    /** The clients' retry policy, unless a journey gives its own. */
-    retry: retrySchema.optional(),
-    /** Grid on which the curve is sampled for the engine (real time). */
-    resolution: duration.optional(),
-    /** Most arrivals in flight at once; more are dropped and counted. */
-    maxInFlight: z.number().int().min(1).optional(),
-    /** People arrive at random (poisson, the default) or evenly spaced. */
-    spacing: z.enum(['even', 'poisson']).optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (c.clock === undefined) return;
-    const start = parseClockTime(c.clock.start);
-    const end = parseClockTime(c.clock.end);
-    if (start !== undefined && end !== undefined && end <= start) {
-      ctx.addIssue({ code: 'custom', path: ['clock', 'end'], message: `expected a time after clock.start (${c.clock.start}), got ${c.clock.end}` });
     }
   });
 
@@ -237,6 +107,5 @@ export const scenarioSchema = z.strictObject({
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type Journey = z.output<typeof journeySchema>;
-export type Step = z.output<typeof stepSchema>;
-export type City = z.output<typeof citySchema>;
-export type RetryInput = z.output<typeof retrySchema>;
+export type { Step } from '../engine/step-schema.js';
+export type { City, RetryInput } from '../../sim/city/schema.js';
