@@ -1,5 +1,5 @@
 import { CLIFF_KEPT, PLATEAU_KEPT, shapeStep, type OverloadStep } from '../analyze/overload.js';
-import type { BaselineVerdict, CapacityReport } from '../cli/capacity.js';
+import { p99Comparison, type CapacityReport } from '../analyze/capacity-verdict.js';
 import type { ChartSpec } from './charts.js';
 import { esc } from './escape.js';
 import { chartsHtml, page } from './html.js';
@@ -214,17 +214,6 @@ export function renderCapacityMarkdown(r: CapacityReport): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-/**
- * "p99 at the first step 9.3 ms [7.1–12.6] → 7.4 ms [6.2–9.9] (-20.5 %, within sampling noise)":
- * the intervals are what the gate compares. One wording for stderr, summary.md and capacity.html.
- */
-export function p99Comparison(b: BaselineVerdict, now: Pick<CapacityReport, 'p99AtStartMs' | 'p99AtStartIntervalMs'>): string {
-  const at = (ms: number | null, interval: readonly [number, number | null] | null): string =>
-    ms === null ? '–' : `${ms} ms${interval === null ? '' : ` [${interval[0]}–${interval[1] ?? 'open'}]`}`;
-  const change = b.p99ChangePct === null ? '' : ` (${b.p99ChangePct > 0 ? '+' : ''}${b.p99ChangePct} %${b.p99ChangeSignificant === false ? ', within sampling noise' : ''})`;
-  return `p99 at the first step ${at(b.p99AtStartMs, b.p99AtStartIntervalMs)} → ${at(now.p99AtStartMs, now.p99AtStartIntervalMs)}${change}`;
 }
 
 export function renderCapacityJunit(r: CapacityReport): string {

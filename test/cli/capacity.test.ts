@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
 import { countWithin, goodputLimitMs, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
 import { parseSloFlags } from '../../src/analyze/capacity.js';
-import { judge } from '../../src/cli/capacity.js';
+import { judge } from '../../src/analyze/capacity-verdict.js';
 import { createLatencyHistogram, recordLatency } from '../../src/engine/histogram.js';
 import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../../src/report/capacity.js';
 import { main } from '../../src/cli/main.js';

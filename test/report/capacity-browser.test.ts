@@ -7,7 +7,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepResult } from '../../src/analyze/capacity.js';
 import { overloadStep } from '../../src/analyze/overload.js';
-import { judge } from '../../src/cli/capacity.js';
+import { judge } from '../../src/analyze/capacity-verdict.js';
 import { renderCapacityHtml } from '../../src/report/capacity.js';
 import { which } from '../../src/stack/tools.js';
 
