@@ -10,7 +10,7 @@ import { defaultWorkers, runEngine } from '../engine/engine.js';
 import { constantArrivalRate } from '../engine/executors/constant-arrival-rate.js';
 import { parseDuration } from '../engine/executors/duration.js';
 import { evaluate, type ThresholdSet } from '../engine/thresholds.js';
-import { ExitCode, invalidInput } from '../errors.js';
+import { CodestormError, ExitCode, invalidInput } from '../errors.js';
 import { compiled } from '../package-root.js';
 import { overloadLine, renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
 import { baselineLine, judge, readBaseline } from '../analyze/capacity-verdict.js';
@@ -107,7 +107,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
     // One step at a constant rate, measured over its judged part; the search and the overload
     // steps both run through here.
     const measure = async (rateRps: number, kind: 'search' | 'overload'): Promise<StepResult> => {
-      if (abort.signal.aborted) throw new Error('interrupted');
+      if (abort.signal.aborted) throw new CodestormError('INTERRUPTED', 'interrupted: the capacity search stopped before its next step');
       if (index > 0 && settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
       index++;
       // The first step is the one the baseline gate reads a p99 from: it runs long enough to
