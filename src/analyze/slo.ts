@@ -1,6 +1,6 @@
 import { parseDuration } from '../engine/executors/duration.js';
 import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
-import { CodestormError, invalidInput } from '../errors.js';
+import { CodestormError, invalidFields, fieldProblemsOf, type FieldProblem } from '../errors.js';
 
 /**
  * A scenario's `slo`: what "failing" means for the analysis, in threshold syntax, judged over a
@@ -32,21 +32,22 @@ export function parseSlo(raw: unknown, where = 'slo', custom?: CustomMetricsInSc
     return { windowS: 10, sustainS: 5, metastableAfterS: 30, thresholds: parseThresholds(DEFAULT_SLO_TEXT, where), source: 'default' };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw invalidInput('BAD_SLO', `${where}: expected a map: window, sustain, metastableAfter and metrics in threshold syntax`);
+    throw invalidFields('BAD_SLO', [{ path: where, message: 'expected a map: window, sustain, metastableAfter and metrics in threshold syntax' }]);
   }
-  const problems: string[] = [];
+  const problems: FieldProblem[] = [];
   const seconds = (key: (typeof SETTINGS)[number], fallback: number): number => {
     const value = (raw as Record<string, unknown>)[key];
     if (value === undefined) return fallback;
     try {
       const ms = parseDuration(value as string | number, `${where}.${key}`);
       if (ms < 1_000 || ms % 1_000 !== 0) {
-        problems.push(`${where}.${key}: expected whole seconds of at least 1s, got ${JSON.stringify(value)}`);
+        problems.push({ path: `${where}.${key}`, message: `expected whole seconds of at least 1s, got ${JSON.stringify(value)}` });
         return fallback;
       }
       return ms / 1_000;
     } catch (err) {
-      problems.push(err instanceof CodestormError ? err.message : String(err));
+      if (!(err instanceof CodestormError)) throw err;
+      problems.push(...fieldProblemsOf(err));
       return fallback;
     }
   };
@@ -57,11 +58,11 @@ export function parseSlo(raw: unknown, where = 'slo', custom?: CustomMetricsInSc
   let thresholds: ThresholdSet = [];
   try {
     thresholds = parseThresholds(metrics, where, custom);
-    if (thresholds.length === 0) problems.push(`${where}: expected at least one metric, e.g. http_req_duration: ["p(99)<1000"]`);
+    if (thresholds.length === 0) problems.push({ path: where, message: 'expected at least one metric, e.g. http_req_duration: ["p(99)<1000"]' });
   } catch (err) {
     if (!(err instanceof CodestormError)) throw err;
-    problems.push(...err.message.split('\n').filter((l) => l.startsWith(where)));
+    problems.push(...fieldProblemsOf(err).filter((p) => p.path.startsWith(where)));
   }
-  if (problems.length > 0) throw invalidInput('BAD_SLO', problems.join('\n'));
+  if (problems.length > 0) throw invalidFields('BAD_SLO', problems);
   return { windowS, sustainS, metastableAfterS, thresholds, source: 'scenario' };
 }

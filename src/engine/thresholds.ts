@@ -43,7 +43,7 @@
  *   - A failed threshold asks to abort only when abortOnFail is set and the run has been going
  *     for at least delayAbortEval (default 0).
  */
-import { invalidInput } from '../errors.js';
+import { invalidFields, type FieldProblem } from '../errors.js';
 import type { MetricDeclarations, MetricUnit } from './journey.js';
 import { unitOf } from './metric-declarations.js';
 
@@ -164,17 +164,17 @@ const DURATION_UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m:
  * listing every problem, one per line, each prefixed by its path under `where`.
  */
 export function parseThresholds(raw: unknown, where = 'thresholds', custom?: CustomMetricsInScope): ThresholdSet {
-  const problems: string[] = [];
+  const problems: FieldProblem[] = [];
   const out: Threshold[] = [];
   if (!isPlainObject(raw)) {
-    problems.push(`${where}: expected a map of metric to a list of thresholds, got ${describe(raw)}`);
+    problems.push({ path: where, message: `expected a map of metric to a list of thresholds, got ${describe(raw)}` });
   } else {
     for (const [key, entries] of Object.entries(raw)) {
       const at = `${where}.${key}`;
       if (custom?.unavailable === true && !Object.hasOwn(METRIC_TYPES, key.split('{')[0]!.trim())) continue;
-      const target = parseMetricKey(key, custom, (p) => problems.push(`${at}: ${p}`));
+      const target = parseMetricKey(key, custom, (p) => problems.push({ path: at, message: p }));
       if (!Array.isArray(entries)) {
-        problems.push(`${at}: expected a list of thresholds, got ${describe(entries)}`);
+        problems.push({ path: at, message: `expected a list of thresholds, got ${describe(entries)}` });
         continue;
       }
       entries.forEach((entry: unknown, i) => {
@@ -187,11 +187,9 @@ export function parseThresholds(raw: unknown, where = 'thresholds', custom?: Cus
     }
   }
   if (problems.length > 0) {
-    throw invalidInput(
-      'BAD_THRESHOLD',
-      problems.join('\n'),
-      'a threshold reads AGG OP VALUE, e.g. http_req_duration: ["p(95)<500"], http_req_failed: ["rate<0.01"]',
-    );
+    throw invalidFields('BAD_THRESHOLD', problems, {
+      hint: 'a threshold reads AGG OP VALUE, e.g. http_req_duration: ["p(95)<500"], http_req_failed: ["rate<0.01"]',
+    });
   }
   return Object.freeze(out);
 }
@@ -362,7 +360,7 @@ function parseEntry(
   entry: unknown,
   target: Target | undefined,
   at: string,
-  problems: string[],
+  problems: FieldProblem[],
 ): ParsedEntry | undefined {
   const before = problems.length;
   let expr: string | undefined;
@@ -374,31 +372,29 @@ function parseEntry(
   } else if (isPlainObject(entry)) {
     for (const field of Object.keys(entry)) {
       if (!ENTRY_FIELDS.has(field)) {
-        problems.push(`${at}: unknown field "${field}" (expected threshold, abortOnFail, delayAbortEval)`);
+        problems.push({ path: at, message: `unknown field "${field}" (expected threshold, abortOnFail, delayAbortEval)` });
       }
     }
     exprAt = `${at}.threshold`;
     if (typeof entry['threshold'] === 'string') expr = entry['threshold'];
-    else problems.push(`${exprAt}: expected an expression such as "p(95)<500", got ${describe(entry['threshold'])}`);
+    else problems.push({ path: exprAt, message: `expected an expression such as "p(95)<500", got ${describe(entry['threshold'])}` });
     const abort = entry['abortOnFail'];
     if (typeof abort === 'boolean') abortOnFail = abort;
-    else if (abort !== undefined) problems.push(`${at}.abortOnFail: expected true or false, got ${describe(abort)}`);
+    else if (abort !== undefined) problems.push({ path: `${at}.abortOnFail`, message: `expected true or false, got ${describe(abort)}` });
     const delay = entry['delayAbortEval'];
     if (delay !== undefined) {
       const ms = typeof delay === 'string' ? parseDuration(delay) : undefined;
       if (ms === undefined) {
-        problems.push(
-          `${at}.delayAbortEval: expected a duration such as "10s", "500ms", "1m" or "1m30s", got ${describe(delay)}`,
-        );
+        problems.push({ path: `${at}.delayAbortEval`, message: `expected a duration such as "10s", "500ms", "1m" or "1m30s", got ${describe(delay)}` });
       } else {
         delayAbortEvalMs = ms;
       }
     }
   } else {
-    problems.push(`${at}: expected an expression string or {threshold, abortOnFail, delayAbortEval}, got ${describe(entry)}`);
+    problems.push({ path: at, message: `expected an expression string or {threshold, abortOnFail, delayAbortEval}, got ${describe(entry)}` });
   }
   if (expr === undefined) return undefined;
-  const parsed = parseExpression(expr, target, (p) => problems.push(`${exprAt}: ${p} in "${expr}"`));
+  const parsed = parseExpression(expr, target, (p) => problems.push({ path: exprAt, message: `${p} in "${expr}"` }));
   if (parsed === undefined || problems.length > before) return undefined;
   return { expr, ...parsed, abortOnFail, delayAbortEvalMs };
 }

@@ -6,7 +6,7 @@ import { validateExecutor, type ExecutorConfig } from '../engine/executors/index
 import type { MetricDeclarations } from '../engine/journey.js';
 import { loadDeclarations } from '../engine/metric-declarations.js';
 import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
-import { CodestormError, invalidInput } from '../errors.js';
+import { CodestormError, fieldProblemsOf, invalidInput, type FieldProblem } from '../errors.js';
 import { compiled } from '../package-root.js';
 import { cityModel, type CityModel } from '../../sim/plan.js';
 import { parseSlo, type Slo } from '../analyze/slo.js';
@@ -53,9 +53,7 @@ export function journeyModuleOf(raw: unknown, file: string): { readonly file: st
  *   scenarios/ping.yaml:7: load.rate: expected a number, got string
  * Validation never changes its input.
  */
-export interface Problem {
-  readonly path: string;
-  readonly message: string;
+export interface Problem extends FieldProblem {
   readonly line: number | undefined;
 }
 
@@ -134,18 +132,15 @@ function collect<T>(problems: Problem[], lineOf: (path: readonly PropertyKey[]) 
     return check();
   } catch (err) {
     if (!(err instanceof CodestormError) || err.exitCode !== 2) throw err;
-    for (const line of err.message.split('\n')) {
-      // A threshold key may carry a tag filter, `thresholds.http_req_duration{name:code}[0]`.
-      const m = /^([A-Za-z_$][\w$]*(?:\.[^.:\s\[{]+(?:\{[^}]*\})?|\[\d+\])*): (.*)$/.exec(line);
-      if (m === null) continue; // a header such as "3 problems in load:"
-      const path = parsePath(m[1] ?? '');
-      problems.push({ path: m[1] ?? '', message: m[2] ?? '', line: lineOf(path) ?? lineOf(path.slice(0, -1)) ?? lineOf(path.slice(0, 1)) });
+    for (const problem of fieldProblemsOf(err)) {
+      const path = parsePath(problem.path);
+      problems.push({ ...problem, line: lineOf(path) ?? lineOf(path.slice(0, -1)) ?? lineOf(path.slice(0, 1)) });
     }
     return undefined;
   }
 }
 
-/** "load.stages[1].target" → ["load", "stages", 1, "target"] */
+/** "load.stages[1].target" → ["load", "stages", 1, "target"]; a threshold key keeps its tag filter, `http_req_duration{name:code}`. */
 function parsePath(text: string): PropertyKey[] {
   return [...text.matchAll(/([^.[\]{]+(?:\{[^}]*\})?)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : (m[1] ?? '')));
 }

@@ -1,4 +1,4 @@
-import { invalidInput } from '../../errors.js';
+import { invalidFields } from '../../errors.js';
 import { describeValue } from './describe-value.js';
 
 /**
@@ -16,7 +16,7 @@ import { describeValue } from './describe-value.js';
  */
 export function parseDuration(raw: unknown, where: string): number {
   const result = readDuration(raw);
-  if (typeof result === 'string') throw invalidInput('INVALID_DURATION', `${where}: ${result}`);
+  if (typeof result === 'string') throw invalidFields('INVALID_DURATION', [{ path: where, message: result }]);
   return result;
 }
 

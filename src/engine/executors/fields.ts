@@ -1,11 +1,11 @@
-import { invalidInput } from '../../errors.js';
+import { invalidFields, type FieldProblem } from '../../errors.js';
 import { describeValue } from './describe-value.js';
 import { readDuration } from './duration.js';
 
 /**
  * Reading one executor's raw config: every problem is collected, each naming its field
  * (`load.stages[1].target: expected a number >= 0, got -5`), and `finish()` throws them all as
- * one invalidInput. Readers return NaN for a bad field so callers stay simple; the values are
+ * one invalid-input error whose problems stay structured. Readers return NaN for a bad field so callers stay simple; the values are
  * only used once `finish()` has passed. The input is never mutated.
  */
 export const INVALID_EXECUTOR = 'EXECUTOR_INVALID_CONFIG';
@@ -38,7 +38,7 @@ export interface Stage {
 export class Fields {
   readonly where: string;
   readonly #raw: Readonly<Record<string, unknown>>;
-  readonly #problems: string[];
+  readonly #problems: FieldProblem[];
   /** False when the input was not an object: that one problem is reported, not each field. */
   readonly #isObject: boolean;
 
@@ -52,7 +52,7 @@ export class Fields {
     return fields;
   }
 
-  private constructor(raw: unknown, where: string, problems: string[], known: readonly string[]) {
+  private constructor(raw: unknown, where: string, problems: FieldProblem[], known: readonly string[]) {
     this.where = where;
     this.#problems = problems;
     this.#isObject = isRecord(raw);
@@ -63,7 +63,7 @@ export class Fields {
       }
     } else {
       this.#raw = {};
-      problems.push(`${where || '(config)'}: expected an object, got ${describeValue(raw)}`);
+      problems.push({ path: where || '(config)', message: `expected an object, got ${describeValue(raw)}` });
     }
   }
 
@@ -81,7 +81,7 @@ export class Fields {
   }
 
   problem(key: string, message: string): void {
-    this.#problems.push(`${this.path(key)}: ${message}`);
+    this.#problems.push({ path: this.path(key), message });
   }
 
   has(key: string): boolean {
@@ -151,12 +151,11 @@ export class Fields {
     );
   }
 
-  /** Throws every collected problem as one invalidInput. */
+  /** Throws every collected problem as one invalid-input error. */
   finish(): void {
     if (this.#problems.length === 0) return;
     const count = this.#problems.length;
-    const head = count === 1 ? '' : `${count} problems in ${this.where || 'executor config'}:\n`;
-    throw invalidInput(INVALID_EXECUTOR, head + this.#problems.join('\n'));
+    throw invalidFields(INVALID_EXECUTOR, this.#problems, count === 1 ? {} : { header: `${count} problems in ${this.where || 'executor config'}:` });
   }
 }
 

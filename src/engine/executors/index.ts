@@ -1,4 +1,4 @@
-import { invalidInput } from '../../errors.js';
+import { invalidFields } from '../../errors.js';
 import { constantArrivalRate, type ConstantArrivalRateConfig } from './constant-arrival-rate.js';
 import { constantVus, type ConstantVusConfig } from './constant-vus.js';
 import { curve, type CurveConfig } from './curve.js';
@@ -27,10 +27,7 @@ export function validateExecutor(raw: unknown, where: string): ExecutorConfig {
   const name = isRecord(raw) ? raw['executor'] : undefined;
   if (typeof name !== 'string' || !Object.hasOwn(executors, name)) {
     const path = where === '' ? 'executor' : `${where}.executor`;
-    throw invalidInput(
-      INVALID_EXECUTOR,
-      `${path}: expected one of ${Object.keys(executors).join(', ')}, got ${describeValue(name)}`,
-    );
+    throw invalidFields(INVALID_EXECUTOR, [{ path, message: `expected one of ${Object.keys(executors).join(', ')}, got ${describeValue(name)}` }]);
   }
   return executors[name as ExecutorName].validate(raw, where);
 }
