@@ -95,65 +95,17 @@ export async function planCommand(file: string, flags: PlanFlags, io: CommandIO)
   return ExitCode.ok;
 }
 
+const n = (v: number): string => v.toLocaleString('en');
+const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
+const secs = (ms: number): string => `${ms / 1000} s`;
+
 function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
-  const n = (v: number) => v.toLocaleString('en');
   const out: string[] = [];
   out.push(`${plan.scenario} (${plan.file}), seed ${plan.seed}${plan.seedFrom === 'default' ? ' (default: the scenario gives none)' : ''}, target ${plan.target}`);
   const l = plan.load;
   out.push(`load: ${l.executor} for ${l.durationS} s${l.arrivals === null ? ' (closed model)' : `, ${n(l.arrivals)} arrivals expected, peak ${l.peakRps}/s`}`);
-  const city = plan.city;
-  if (city !== null) {
-    const p = city.population;
-    out.push(city.clock === null ? 'clock: none (the rate comes from load)' : `clock: ${city.clock.start}–${city.clock.end} simulated, ×${city.clock.compress}: ${city.clock.realDurationS} s of real time`);
-    out.push(`population: ${n(p.residents)} residents (scale ${p.scale} of ${n(p.city)}), ${n(p.compounds)} compounds, ${n(p.sites)} sampling sites, ${n(p.tables)} tables`);
-    out.push(`  ages ${p.ageMix.map((a) => `${a.ages}: ${n(a.residents)}`).join(', ')}`);
-    out.push(`  districts ${p.districts.map((d) => `${d.name} ${n(d.residents)}`).join(', ')}`);
-    const pr = city.prior;
-    const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
-    out.push(`before the clock: ${n(pr.sessionResidents)} residents hold a session (${pct(pr.sessions)}, a model choice); ${n(pr.cachedResidents)} codes cached (${pct(pr.cache)}, ${
-      pr.cacheSource === 'derived'
-        ? `derived: ${n(pr.opensInWindow ?? 0)} code opens city-wide in the ${pr.cacheWindowS / 60} min before the start`
-        : pr.cacheSource === 'scenario'
-          ? 'given by the scenario'
-          : 'no clock to derive it from'
-    })`);
-    const pe = city.people;
-    const secs = (ms: number) => `${ms / 1000} s`;
-    out.push(
-      `people: patience ${secs(pe.patienceMs)} (real) on a spinner; after the app gave up, re-install: young ${pct(pe.reinstall.young)}, adults ${pct(pe.reinstall.adult)}, elderly ${pct(pe.reinstall.elderly)}; ` +
-        (pe.comeBack.times === 0 ? 'a code that would not show is not opened again' : `a code that would not show is opened again up to ${pe.comeBack.times}× about every ${secs(pe.comeBack.afterMs)} (real)`),
-    );
-    out.push('streams (city: whole city per simulated second; sent: per real second):');
-    const cityPart = (c: { arrivals: number; peakRps: number; peakAt: string } | null) =>
-      c === null ? `city ${'–'.padStart(11)}${' '.repeat(37)}` : `city ${n(c.arrivals).padStart(11)} arrivals, peak ${String(c.peakRps).padStart(8)}/s at ${c.peakAt}`;
-    for (const s of city.streams) {
-      out.push(
-        `  ${s.journey.padEnd(20)} ${s.use.padEnd(19)} ${cityPart(s.city)}` +
-          ` | sent ${n(s.scaled.arrivals).padStart(9)}, peak ${String(s.scaled.peakRps).padStart(7)}/s at +${s.scaled.peakAtS}s | retry ${s.retry.policy}`,
-      );
-    }
-    const t = city.totals;
-    out.push(`  ${'all'.padEnd(40)} ${cityPart(t.city)} | sent ${n(t.scaled.arrivals).padStart(9)}, peak ${String(t.scaled.peakRps).padStart(7)}/s at +${t.scaled.peakAtS}s`);
-    out.push('curve (sent per real second):');
-    const every = Math.max(1, Math.ceil(city.curve.length / 12));
-    const max = Math.max(...city.curve.map((c) => c.scaledRps), 1);
-    city.curve.forEach((c, i) => {
-      if (i % every === 0 || i === city.curve.length - 1) out.push(`  +${String(c.tS).padStart(7)}s ${c.clock} ${String(c.scaledRps).padStart(9)}/s ${'█'.repeat(Math.round((30 * c.scaledRps) / max))}`);
-    });
-    out.push('sample residents:');
-    for (const r of city.sample) out.push(`  #${r.index} ${r.idNumber} ${r.name} ${r.district} ${r.birthDate} ${r.sex} compound ${r.compound}`);
-  } else {
-    out.push(`journeys: ${plan.journeys.map((j) => `${j.name} (weight ${j.weight})`).join(', ')}`);
-    if (l.arrivals !== null && loaded.load.executor !== 'constant-vus' && loaded.load.executor !== 'ramping-vus') {
-      const open = planOf(loaded.load);
-      const steps = 10;
-      out.push('curve:');
-      for (let k = 0; k <= steps; k++) {
-        const t = (open.durationMs * k) / steps;
-        out.push(`  +${(t / 1000).toFixed(1).padStart(7)}s ${planRateAt(open, Math.min(t, open.durationMs - 1e-6)).toFixed(1).padStart(9)}/s`);
-      }
-    }
-  }
+  if (plan.city !== null) out.push(...describeCity(plan.city));
+  else out.push(...describeJourneys(plan, loaded));
   if (plan.faults.length === 0) out.push('faults: none');
   else {
     out.push('faults:');
@@ -164,4 +116,68 @@ function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
   }
   out.push(`thresholds: ${plan.thresholds.length === 0 ? 'none' : plan.thresholds.join('; ')}`);
   return `${out.join('\n')}\n`;
+}
+
+/** A city's clock, population, state before the clock, people, streams, curve and sample residents. */
+function describeCity(city: CityPlan): string[] {
+  const out: string[] = [];
+  const p = city.population;
+  out.push(city.clock === null ? 'clock: none (the rate comes from load)' : `clock: ${city.clock.start}–${city.clock.end} simulated, ×${city.clock.compress}: ${city.clock.realDurationS} s of real time`);
+  out.push(`population: ${n(p.residents)} residents (scale ${p.scale} of ${n(p.city)}), ${n(p.compounds)} compounds, ${n(p.sites)} sampling sites, ${n(p.tables)} tables`);
+  out.push(`  ages ${p.ageMix.map((a) => `${a.ages}: ${n(a.residents)}`).join(', ')}`);
+  out.push(`  districts ${p.districts.map((d) => `${d.name} ${n(d.residents)}`).join(', ')}`);
+  const pr = city.prior;
+  out.push(`before the clock: ${n(pr.sessionResidents)} residents hold a session (${pct(pr.sessions)}, a model choice); ${n(pr.cachedResidents)} codes cached (${pct(pr.cache)}, ${
+    pr.cacheSource === 'derived'
+      ? `derived: ${n(pr.opensInWindow ?? 0)} code opens city-wide in the ${pr.cacheWindowS / 60} min before the start`
+      : pr.cacheSource === 'scenario'
+        ? 'given by the scenario'
+        : 'no clock to derive it from'
+  })`);
+  const pe = city.people;
+  out.push(
+    `people: patience ${secs(pe.patienceMs)} (real) on a spinner; after the app gave up, re-install: young ${pct(pe.reinstall.young)}, adults ${pct(pe.reinstall.adult)}, elderly ${pct(pe.reinstall.elderly)}; ` +
+      (pe.comeBack.times === 0 ? 'a code that would not show is not opened again' : `a code that would not show is opened again up to ${pe.comeBack.times}× about every ${secs(pe.comeBack.afterMs)} (real)`),
+  );
+  out.push(...describeStreams(city));
+  out.push('sample residents:');
+  for (const r of city.sample) out.push(`  #${r.index} ${r.idNumber} ${r.name} ${r.district} ${r.birthDate} ${r.sex} compound ${r.compound}`);
+  return out;
+}
+
+/** Each stream's arrivals and peak, city-wide and as sent, and the curve as a bar per sample. */
+function describeStreams(city: CityPlan): string[] {
+  const out = ['streams (city: whole city per simulated second; sent: per real second):'];
+  const cityPart = (c: { arrivals: number; peakRps: number; peakAt: string } | null) =>
+    c === null ? `city ${'–'.padStart(11)}${' '.repeat(37)}` : `city ${n(c.arrivals).padStart(11)} arrivals, peak ${String(c.peakRps).padStart(8)}/s at ${c.peakAt}`;
+  for (const s of city.streams) {
+    out.push(
+      `  ${s.journey.padEnd(20)} ${s.use.padEnd(19)} ${cityPart(s.city)}` +
+        ` | sent ${n(s.scaled.arrivals).padStart(9)}, peak ${String(s.scaled.peakRps).padStart(7)}/s at +${s.scaled.peakAtS}s | retry ${s.retry.policy}`,
+    );
+  }
+  const t = city.totals;
+  out.push(`  ${'all'.padEnd(40)} ${cityPart(t.city)} | sent ${n(t.scaled.arrivals).padStart(9)}, peak ${String(t.scaled.peakRps).padStart(7)}/s at +${t.scaled.peakAtS}s`);
+  out.push('curve (sent per real second):');
+  const every = Math.max(1, Math.ceil(city.curve.length / 12));
+  const max = Math.max(...city.curve.map((c) => c.scaledRps), 1);
+  city.curve.forEach((c, i) => {
+    if (i % every === 0 || i === city.curve.length - 1) out.push(`  +${String(c.tS).padStart(7)}s ${c.clock} ${String(c.scaledRps).padStart(9)}/s ${'█'.repeat(Math.round((30 * c.scaledRps) / max))}`);
+  });
+  return out;
+}
+
+/** A scenario without a city: its journeys, and its open model's curve in ten steps. */
+function describeJourneys(plan: ScenarioPlan, loaded: LoadedScenario): string[] {
+  const out = [`journeys: ${plan.journeys.map((j) => `${j.name} (weight ${j.weight})`).join(', ')}`];
+  if (plan.load.arrivals !== null && loaded.load.executor !== 'constant-vus' && loaded.load.executor !== 'ramping-vus') {
+    const open = planOf(loaded.load);
+    const steps = 10;
+    out.push('curve:');
+    for (let k = 0; k <= steps; k++) {
+      const t = (open.durationMs * k) / steps;
+      out.push(`  +${(t / 1000).toFixed(1).padStart(7)}s ${planRateAt(open, Math.min(t, open.durationMs - 1e-6)).toFixed(1).padStart(9)}/s`);
+    }
+  }
+  return out;
 }
