@@ -89,12 +89,16 @@ export interface K6Results {
   readonly declarations: MetricDeclarations;
   /** Thresholds as each metric's Metric line listed them, by metric. */
   readonly thresholds: Readonly<Record<string, readonly string[]>>;
-  /** The merged seconds, from 0, every second up to the last one present. */
-  readonly seconds: readonly MergedSecond[];
+  /** Seconds written to the sink: from 0, every second up to the last one present. */
+  readonly seconds: number;
 }
 
-/** Reads every runner's file and merges them second by second. Bad input is exit 2, naming the file and line. */
-export async function readK6Results(files: readonly string[]): Promise<K6Results> {
+/**
+ * Reads every runner's file and hands `sink` the merged seconds in order, each once (its decoded
+ * histograms are the sink's to keep or drop: keeping them all would hold the whole test in
+ * memory). Bad input is exit 2, naming the file and line.
+ */
+export async function readK6Results(files: readonly string[], sink: (second: MergedSecond) => void): Promise<K6Results> {
   if (files.length === 0) throw invalidInput('K6_RESULTS_INVALID', '--from-k6: expected at least one k6 JSON output file');
   const wires = new Map<number, WireSecond[]>();
   const declarations: Record<string, MetricDeclaration> = {};
@@ -107,12 +111,12 @@ export async function readK6Results(files: readonly string[]): Promise<K6Results
   const absolute = [...wires.keys()];
   const first = Math.min(...absolute);
   const last = Math.max(...absolute);
-  const seconds: MergedSecond[] = [];
   for (let s = first; s <= last; s++) {
     const copies = wires.get(s) ?? [new SecondMetrics(s).toWire()];
-    seconds.push({ ...mergeWire(copies), t: s - first });
+    wires.delete(s);
+    sink({ ...mergeWire(copies), t: s - first });
   }
-  return { files: files.length, points, startEpochMs: first * 1000, declarations, thresholds, seconds };
+  return { files: files.length, points, startEpochMs: first * 1000, declarations, thresholds, seconds: last - first + 1 };
 }
 
 interface Into {

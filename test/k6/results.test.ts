@@ -4,7 +4,16 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { mergeInto, createLatencyHistogram, percentileMs } from '../../src/engine/histogram.js';
-import { outcomeOf, readK6Results } from '../../src/k6/results.js';
+import type { MergedSecond } from '../../src/engine/second.js';
+import { outcomeOf, readK6Results as read } from '../../src/k6/results.js';
+
+/** The reader with its seconds collected (fine for a few seconds of fixtures). */
+async function readK6Results(files: readonly string[]) {
+  const seconds: MergedSecond[] = [];
+  const r = await read(files, (s) => seconds.push(s));
+  expect(r.seconds).toBe(seconds.length);
+  return { ...r, seconds };
+}
 
 /**
  * k6 results read back: fixtures written in k6's documented JSON output format (Metric lines,
