@@ -2,8 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Client, NEED_MORE, PARSE_ERROR, ResponseParser, outcomeOfErrorCode, outcomeOfStatus } from '../../src/engine/http/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Client, type HttpResult, NEED_MORE, PARSE_ERROR, ResponseParser, outcomeOfErrorCode, outcomeOfStatus } from '../../src/engine/http/index.js';
 import { RequestHeads } from '../../src/engine/http/request-head.js';
 
 const HOST = '127.0.0.1';
@@ -252,6 +252,9 @@ async function writeByteByByte(socket: net.Socket, text: string): Promise<void> 
 
 const get = (path: string) => ({ method: 'GET', path }) as const;
 
+/** One turn of the event loop (setImmediate is never faked here): promise callbacks and pending I/O run. */
+const ioTurn = () => new Promise<void>((r) => setImmediate(r));
+
 describe('Client', () => {
   let server: Awaited<ReturnType<typeof httpServer>>;
   const clients: Client[] = [];
@@ -442,19 +445,48 @@ describe('Client', () => {
     expect((await c.request({ method: 'POST', path: '/' })).outcome).toBe('reset');
   });
 
-  it('times out within ±50 ms (10 ms sweep), destroys the socket, and the next request works', async () => {
-    const before = server.connections();
-    const c = client(server.origin, 1);
-    const started = performance.now();
-    const r = await c.request(get('/never'), { timeoutMs: 200 });
-    const elapsed = performance.now() - started;
-    expect(r).toMatchObject({ status: 0, outcome: 'timeout' });
-    expect(elapsed).toBeGreaterThanOrEqual(199);
-    expect(elapsed).toBeLessThanOrEqual(250);
-    expect(r.serviceUs).toBeGreaterThanOrEqual(190_000);
-    const next = await c.request(get('/'), { wantBody: true });
-    expect(next).toMatchObject({ outcome: 'ok', body: 'hello' });
-    expect(server.connections() - before).toBe(2);
+  it('times out on its own clock, not before the deadline and within one sweep after it; destroys the socket; the next request works', async () => {
+    // The client's clock is injected and its one timer faked, so nothing here depends on how
+    // fast this machine is: the deadline is 1,200 on `clock`, the sweep 10 ms.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let arrived!: () => void;
+      const requestArrived = new Promise<void>((r) => (arrived = r));
+      let closed!: () => void;
+      const firstSocketClosed = new Promise<void>((r) => (closed = r));
+      const raw = await rawServer((socket, index) => {
+        if (index === 0) {
+          socket.on('close', () => closed());
+          onRequests(socket, () => arrived()); // and never answers
+        } else {
+          onRequests(socket, () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+        }
+      });
+      extra.push(raw);
+      let clock = 1_000;
+      const c = new Client(raw.origin, { connections: 1, now: () => clock, sweepMs: 10 });
+      clients.push(c);
+      let settled: HttpResult | undefined;
+      void c.request(get('/'), { timeoutMs: 200 }).then((r) => (settled = r));
+      await requestArrived;
+      // Every timer wake-up for a second of timer time, yet on the client's clock the deadline
+      // is 1 ms away: nothing times out.
+      clock = 1_199;
+      vi.advanceTimersByTime(1_000);
+      await ioTurn();
+      expect(settled).toBeUndefined();
+      // At the deadline, the next sweep (at most 10 ms of timer time later) settles it.
+      clock = 1_200;
+      vi.advanceTimersByTime(10);
+      await ioTurn();
+      expect(settled).toMatchObject({ status: 0, outcome: 'timeout', detail: 'no response in time', serviceUs: 200_000, latencyUs: 200_000 });
+      await firstSocketClosed;
+      const next = await c.request(get('/'), { wantBody: true });
+      expect(next).toMatchObject({ outcome: 'ok', body: 'hello' });
+      expect(raw.connections()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('times out a request still waiting for a socket', async () => {
