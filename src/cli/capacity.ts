@@ -352,7 +352,7 @@ function baselineLine(b: BaselineVerdict, now: Pick<CapacityReport, 'capacityRps
 }
 
 /** A previous `capacity --json` output (or its capacity.json). */
-function readBaseline(file: string): Baseline {
+export function readBaseline(file: string): Baseline {
   if (!existsSync(file)) throw invalidInput('BAD_FLAG', `--baseline: ${file}: no such file`);
   let raw: unknown;
   try {
