@@ -23,6 +23,11 @@ import { clockTicks, cpuSecondsOf, HELLO_WORLD, round, say, table } from './_uti
  * saves most of the event-loop wake-ups that even spacing costs. So codestorm's client also
  * runs under that pacing, and the goal (≤ 0.8 × autocannon) compares those two.
  *
+ * undici itself (the devDependency, not Node's bundled copy) gives the like-for-like rows: a
+ * Pool of the same 10 connections with pipelining 1 (one request per socket at a time, as
+ * codestorm's client does), driven through request() and through dispatch(), undici's lowest
+ * level (a handler object, no body stream). Skipped, and said so, where undici is not installed.
+ *
  * `npm run bench -- http-client [seconds] [rate]`
  */
 // Idle keep-alive sockets stay open between rounds: connecting is not what is measured here.
@@ -87,6 +92,8 @@ export async function main(args: readonly string[]): Promise<number> {
     bare_sockets: of('bare sockets (floor)'),
     scheduler_only: of('scheduler alone'),
     undici_request: of('undici request()'),
+    undici_pool_request: of('undici Pool request()'),
+    undici_pool_dispatch: of('undici Pool dispatch()'),
     fetch: of('fetch'),
     node_http: of('node:http Agent'),
     autocannon: of('autocannon'),
@@ -118,6 +125,8 @@ export async function main(args: readonly string[]): Promise<number> {
         codestorm_vs_autocannon_same_pacing: goal,
         codestorm_even_vs_autocannon: ratio(cpu.codestorm, cpu.autocannon),
         codestorm_vs_undici_request: ratio(cpu.codestorm, cpu.undici_request),
+        codestorm_vs_undici_pool_request: ratio(cpu.codestorm, cpu.undici_pool_request),
+        codestorm_vs_undici_pool_dispatch: ratio(cpu.codestorm, cpu.undici_pool_dispatch),
         codestorm_vs_fetch: ratio(cpu.codestorm, cpu.fetch),
         codestorm_vs_node_http: ratio(cpu.codestorm, cpu.node_http),
         codestorm_vs_bare_sockets: ratio(cpu.codestorm, cpu.bare_sockets),
@@ -176,14 +185,67 @@ async function setUp(url: string, port: number, cleanups: (() => unknown)[]): Pr
     });
 
   const undici = process.versions.undici ?? '?';
+  const pools = await undiciPools(origin, cleanups);
   return [
     { name: 'codestorm Client', note: 'evenly spaced', pacing: 'even', send: viaClient },
     { name: 'bare sockets (floor)', note: 'evenly spaced, a read = a response', pacing: 'even', send: floor.send },
     { name: 'scheduler alone', note: 'evenly spaced, no I/O', pacing: 'even', send: () => Promise.resolve(true) },
     ...(viaUndici === undefined ? [] : [{ name: 'undici request()', note: `evenly spaced, Node's bundled undici ${undici}`, pacing: 'even' as const, send: viaUndici }]),
+    ...pools,
     { name: 'fetch', note: `evenly spaced, Node's bundled undici ${undici}`, pacing: 'even', send: viaFetch },
     { name: 'node:http Agent', note: 'evenly spaced', pacing: 'even', send: viaHttp },
     { name: 'codestorm Client, bursts', note: "autocannon's -R pacing", pacing: 'bursts', send: viaClient },
+  ];
+}
+
+/** undici's Pool through request() and dispatch(), each on a pool of its own; none when undici is not installed. */
+async function undiciPools(origin: string, cleanups: (() => unknown)[]): Promise<Contender[]> {
+  let undici: typeof import('undici');
+  try {
+    undici = await import('undici');
+  } catch {
+    say('bench http-client: undici is not installed (npm ci installs it): its Pool rows skipped');
+    return [];
+  }
+  const version = (createRequire(import.meta.url)('undici/package.json') as { version: string }).version;
+  const pool = (): InstanceType<typeof undici.Pool> => {
+    const p = new undici.Pool(origin, { connections: CONNECTIONS, pipelining: 1 });
+    cleanups.push(() => p.close());
+    return p;
+  };
+  const forRequest = pool();
+  const viaRequest = () =>
+    forRequest.request({ path: '/', method: 'GET' }).then(
+      async (r) => {
+        await r.body.dump();
+        return r.statusCode === 200;
+      },
+      () => false,
+    );
+  const forDispatch = pool();
+  const viaDispatch = () =>
+    new Promise<boolean>((resolve) => {
+      let status = 0;
+      forDispatch.dispatch(
+        { path: '/', method: 'GET' },
+        // The callbacks undici 7's Client calls itself (a handler written in its newer
+        // onRequestStart/onResponse* form is adapted to these first): dispatch at its cheapest.
+        {
+          onConnect: () => undefined,
+          onHeaders: (statusCode) => {
+            status = statusCode;
+            return true;
+          },
+          onData: () => true,
+          onComplete: () => resolve(status === 200),
+          onError: () => resolve(false),
+        },
+      );
+    });
+  const note = `evenly spaced, undici ${version}, ${CONNECTIONS} connections, pipelining 1`;
+  return [
+    { name: 'undici Pool request()', note, pacing: 'even', send: viaRequest },
+    { name: 'undici Pool dispatch()', note, pacing: 'even', send: viaDispatch },
   ];
 }
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
 import { countWithin, goodputLimitMs, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
 import { parseSloFlags } from '../../src/analyze/capacity.js';
-import { judge } from '../../src/analyze/capacity-verdict.js';
+import { judge, readBaseline, type Baseline } from '../../src/analyze/capacity-verdict.js';
 import { createLatencyHistogram, recordLatency } from '../../src/engine/histogram.js';
 import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../../src/report/capacity.js';
 import { main } from '../../src/cli/main.js';
@@ -69,8 +69,32 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** A search's result with one first step (at 25/s), whose p99 the baseline gate compares. */
+const found = (capacityRps: number, p99Ms: number, p99IntervalMs: readonly [number, number | null]) => ({
+  capacityRps,
+  failedAtRps: capacityRps + 10,
+  uncertaintyRps: 5,
+  sloHeld: true,
+  knee: null,
+  steps: [{ rateRps: 25, ok: true, reason: null, p50Ms: 5, p99Ms, p99IntervalMs, errorRate: 0, goodRps: 25, goodputRps: 25, byOutcome: { ok: 250 }, late: 0, dropped: 0 }],
+});
+
+/** What capacityCommand hands judge(), with a baseline read from base.json (or none). */
+const context = (baseline: Omit<Baseline, 'file' | 'capacityRps'> & { capacityRps?: number } | undefined, maxRegression = 10) => ({
+  scenario: 's',
+  target: 'http://127.0.0.1:1',
+  slo: [],
+  baseline: baseline === undefined ? undefined : { file: 'base.json', capacityRps: 200, ...baseline },
+  maxRegression,
+  runDir: 'r',
+  maxRps: 1_000,
+  profile: null,
+  settings: {},
+  overload: { peakGoodputRps: 25, steps: [], shape: null },
+  goodputLimitMs: null,
+});
+
 describe('codestorm capacity', () => {
-  const baseline = path.join(scratch, 'baseline.json');
 
   it('finds a capacity of 200/s within ±15 %, writes the run directory and the CI summary', async () => {
     const stepSummary = path.join(scratch, 'step-summary.md');
@@ -78,8 +102,6 @@ describe('codestorm capacity', () => {
     const out = path.join(scratch, 'fast-run');
     // Two overload steps keep the suite short; the default list (1.5, 2, 3) is planned below.
     const code = await main(['capacity', SCENARIO, '--target', fast, '--out', out, '--json', ...STEPS, '--overload', '1.5,2'], cli);
-    // The gate tests below compare against this run whatever it measured.
-    if (code === 0) writeFileSync(baseline, cli.out());
     expect(code, cli.err()).toBe(0);
     const report = JSON.parse(cli.out());
     expect(Math.abs(report.capacityRps - 200) / 200).toBeLessThanOrEqual(0.15);
@@ -122,30 +144,39 @@ describe('codestorm capacity', () => {
     expect(cli.err()).toMatch(/overload 2× at [\d.]+\/s: goodput [\d.]+\/s/);
   }, 180_000);
 
-  it('passes the baseline gate on an equal run', async () => {
-    const cli = io();
-    const out = path.join(scratch, 'equal-run');
-    const code = await main(['capacity', SCENARIO, '--target', fast, '--out', out, '--json', '--baseline', baseline, '--max-regression', '15', '--no-overload', ...STEPS, '--refine', '2'], cli);
-    expect(code, cli.err()).toBe(0);
-    const report = JSON.parse(cli.out());
-    // --no-overload: no step past the knee ran.
-    expect(report).toMatchObject({ overload: [], overloadShape: null });
-    expect(readdirSync(path.join(out, 'steps')).filter((f) => f.includes('overload'))).toEqual([]);
-    expect(cli.err()).not.toMatch(/overload/);
-    expect(report.baseline).toMatchObject({ ok: true, maxRegressionPct: 15 });
-    expect(Math.abs(report.baseline.capacityChangePct)).toBeLessThanOrEqual(15);
-  }, 180_000);
+  it('gates on a baseline of its own, end to end: within --max-regression it passes; a 30 % regression exits 99 with the numbers on one line', async () => {
+    // The baseline as `capacity --json` prints it: 200/s, the fast server's capacity, with a
+    // first-step p99 well above either server's, so that capacity alone decides here.
+    const baseline = path.join(scratch, 'own-baseline.json');
+    writeFileSync(baseline, `${JSON.stringify(judge(found(200, 50, [40, 60]), context(undefined)))}\n`);
 
-  it('fails the baseline gate with exit 99 on a 30 % regression, with the numbers on one line', async () => {
-    const cli = io();
-    const code = await main(['capacity', SCENARIO, '--target', slow, '--out', path.join(scratch, 'slow-run'), '--baseline', baseline, '--no-overload', ...STEPS, '--start', '100', '--refine', '3'], cli);
+    // One step at 150/s (--max 150): capacity 150/s, 25 % below the baseline. That passes with
+    // --max-regression 30 and would fail with the default 10, so the flag is what passed it.
+    const within = io();
+    const withinOut = path.join(scratch, 'within-run');
+    expect(await main(['capacity', SCENARIO, '--target', fast, '--out', withinOut, '--json', '--baseline', baseline, '--max-regression', '30', ...STEPS, '--max', '150'], within), within.err()).toBe(0);
+    const report = JSON.parse(within.out());
+    expect(report).toMatchObject({ capacityRps: 150, verdict: 'pass' });
+    expect(report.baseline).toMatchObject({ file: baseline, capacityRps: 200, ok: true, maxRegressionPct: 30, capacityChangePct: -25 });
+    expect(within.err()).not.toMatch(/regression/);
+
+    // The 140/s server under the default --max-regression 10.
+    const slower = io();
+    const slowOut = path.join(scratch, 'slow-run');
+    const code = await main(['capacity', SCENARIO, '--target', slow, '--out', slowOut, '--baseline', baseline, '--no-overload', ...STEPS, '--start', '100', '--refine', '3'], slower);
     expect(code).toBe(99);
-    const line = cli.err().trim().split('\n').find((l) => l.includes('regression'));
-    expect(line).toMatch(/^codestorm: regression beyond 10 %: capacity [\d.]+\/s → [\d.]+\/s \(-[\d.]+ %\), p99 at the first step/);
+    const line = slower.err().trim().split('\n').find((l) => l.includes('regression'));
+    expect(line).toMatch(/^codestorm: regression beyond 10 %: capacity 200\/s → [\d.]+\/s \(-[\d.]+ %\), p99 at the first step/);
     const cut = Number(/\(-([\d.]+) %\)/.exec(line ?? '')?.[1]);
     expect(cut).toBeGreaterThanOrEqual(20);
     expect(cut).toBeLessThanOrEqual(40);
-    expect(cli.out()).toMatch(/^FAIL: /);
+    expect(slower.out()).toMatch(/^FAIL: /);
+    const written = JSON.parse(readFileSync(path.join(slowOut, 'capacity.json'), 'utf8'));
+    expect(written.baseline).toMatchObject({ ok: false, maxRegressionPct: 10, capacityChangePct: -cut });
+    // --no-overload: no step past the knee ran, though the SLO held at some rate.
+    expect(written).toMatchObject({ sloHeld: true, overload: [], overloadShape: null });
+    expect(readdirSync(path.join(slowOut, 'steps')).filter((f) => f.includes('overload'))).toEqual([]);
+    expect(slower.err()).not.toMatch(/overload/);
   }, 180_000);
 
   it('exits 2 on invalid input, naming the flag, before starting anything', async () => {
@@ -242,26 +273,38 @@ describe('the capacity search', () => {
 });
 
 describe('the baseline gate', () => {
-  const found = (capacityRps: number, p99Ms: number, p99IntervalMs: readonly [number, number | null]) => ({
-    capacityRps,
-    failedAtRps: capacityRps + 10,
-    uncertaintyRps: 5,
-    sloHeld: true,
-    knee: null,
-    steps: [{ rateRps: 25, ok: true, reason: null, p50Ms: 5, p99Ms, p99IntervalMs, errorRate: 0, goodRps: 25, goodputRps: 25, byOutcome: { ok: 250 }, late: 0, dropped: 0 }],
+  it('passes an equal run, and a capacity drop up to --max-regression exactly; fails one beyond it', () => {
+    const equal = judge(found(200, 10, [9, 12]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: [9, 12] }, 15));
+    expect(equal.baseline).toEqual({
+      file: 'base.json',
+      capacityRps: 200,
+      p99AtStartMs: 10,
+      p99AtStartIntervalMs: [9, 12],
+      capacityChangePct: 0,
+      p99ChangePct: 0,
+      p99ChangeSignificant: false,
+      maxRegressionPct: 15,
+      ok: true,
+    });
+    expect(equal).toMatchObject({ verdict: 'pass', reason: 'capacity 200/s (it broke at 210/s; ±5/s)' });
+    const base = context({ p99AtStartMs: 10, p99AtStartIntervalMs: [9, 12] });
+    expect(judge(found(180, 10, [9, 12]), base)).toMatchObject({ verdict: 'pass', baseline: { ok: true, capacityChangePct: -10 } });
+    expect(judge(found(179.8, 10, [9, 12]), base)).toMatchObject({ verdict: 'fail', baseline: { ok: false, capacityChangePct: -10.1 } });
+    // Faster is never a regression.
+    expect(judge(found(300, 10, [9, 12]), base)).toMatchObject({ verdict: 'pass', baseline: { ok: true, capacityChangePct: 50 } });
   });
-  const context = (baseline: { p99AtStartMs: number; p99AtStartIntervalMs: readonly [number, number | null] | null }) => ({
-    scenario: 's',
-    target: 'http://127.0.0.1:1',
-    slo: [],
-    baseline: { file: 'base.json', capacityRps: 200, ...baseline },
-    maxRegression: 10,
-    runDir: 'r',
-    maxRps: 1_000,
-    profile: null,
-    settings: {},
-    overload: { peakGoodputRps: 25, steps: [], shape: null },
-    goodputLimitMs: null,
+
+  it('fails a 30 % capacity regression, with both capacities and the change on one line', () => {
+    const r = judge(found(140, 10, [9, 12]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: [9, 12] }));
+    expect(r).toMatchObject({ verdict: 'fail', capacityRps: 140, baseline: { ok: false, capacityChangePct: -30, maxRegressionPct: 10 } });
+    expect(r.reason).toMatch(/^capacity 140\/s \(it broke at 150\/s; ±5\/s\); regression beyond 10 %: capacity 200\/s → 140\/s \(-30 %\), p99 at the first step 10 ms \[9–12\] → 10 ms \[9–12\]/);
+    expect(r.reason).not.toContain('\n');
+  });
+
+  it('fails when the SLO held at no rate, with or without a baseline', () => {
+    const none = { ...found(0, 500, [400, 600]), sloHeld: false, failedAtRps: 25, steps: [{ ...found(0, 500, [400, 600]).steps[0]!, ok: false, reason: 'http_req_duration: p(99)<100 failed at 500' }] };
+    expect(judge(none, context(undefined))).toMatchObject({ verdict: 'fail', baseline: null, reason: 'the SLO failed even at 25/s: http_req_duration: p(99)<100 failed at 500' });
+    expect(judge(none, context({ capacityRps: 0, p99AtStartMs: 500, p99AtStartIntervalMs: [400, 600] }))).toMatchObject({ verdict: 'fail', baseline: { ok: true } });
   });
 
   it('fails a p99 rise beyond the allowed regression only when it is beyond the sampling noise too', () => {
@@ -294,6 +337,38 @@ describe('the baseline gate', () => {
     // A baseline from before intervals were kept is taken at its word: a point.
     const old = judge(found(200, 30, [25, 40]), context({ p99AtStartMs: 10, p99AtStartIntervalMs: null }));
     expect(old.baseline).toMatchObject({ ok: false, p99ChangeSignificant: true });
+  });
+
+  it('reads a baseline from what capacity --json printed or capacity.json holds, and names the file and field when it cannot', () => {
+    const dir = mkdtempSync(path.join(scratch, 'baselines-'));
+    const write = (name: string, text: string) => {
+      const file = path.join(dir, name);
+      writeFileSync(file, text);
+      return file;
+    };
+    const report = judge(found(200, 11.5, [10, 14]), context(undefined));
+    const printed = write('printed.json', `${JSON.stringify(report)}\n`);
+    expect(readBaseline(printed)).toEqual({ file: printed, capacityRps: 200, p99AtStartMs: 11.5, p99AtStartIntervalMs: [10, 14] });
+    const pretty = write('capacity.json', `${JSON.stringify(report, null, 2)}\n`);
+    expect(readBaseline(pretty)).toMatchObject({ capacityRps: 200, p99AtStartMs: 11.5, p99AtStartIntervalMs: [10, 14] });
+    // An interval open at the top is kept; a baseline from before intervals has none; no p99 at all.
+    expect(readBaseline(write('open.json', JSON.stringify({ capacityRps: 150, p99AtStartMs: 9, p99AtStartIntervalMs: [8, null] })))).toMatchObject({ p99AtStartIntervalMs: [8, null] });
+    expect(readBaseline(write('old.json', JSON.stringify({ capacityRps: 150, p99AtStartMs: 9 })))).toMatchObject({ capacityRps: 150, p99AtStartMs: 9, p99AtStartIntervalMs: null });
+    expect(readBaseline(write('bare.json', JSON.stringify({ capacityRps: 150, p99AtStartMs: null, p99AtStartIntervalMs: ['x', 3] })))).toMatchObject({ p99AtStartMs: null, p99AtStartIntervalMs: null });
+    const refused = (file: string) => {
+      try {
+        readBaseline(file);
+      } catch (err) {
+        return err;
+      }
+      return expect.fail(`${file} was read`);
+    };
+    const missing = path.join(dir, 'nope.json');
+    expect(refused(missing)).toMatchObject({ exitCode: 2, message: `--baseline: ${missing}: no such file` });
+    const notJson = write('garbled.json', '{"capacityRps": 2');
+    expect(refused(notJson)).toMatchObject({ exitCode: 2, message: expect.stringMatching(new RegExp(`^--baseline: ${notJson.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not JSON \\(`)) });
+    const noCapacity = write('summary.json', JSON.stringify({ verdict: 'pass', capacityRps: '200' }));
+    expect(refused(noCapacity)).toMatchObject({ exitCode: 2, message: `--baseline: ${noCapacity}: capacityRps: expected a number (the output of codestorm capacity --json)` });
   });
 });
 

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import net from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Client, NEED_MORE, PARSE_ERROR, ResponseParser, outcomeOfErrorCode, outcomeOfStatus } from '../../src/engine/http/index.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Client, type HttpResult, NEED_MORE, PARSE_ERROR, ResponseParser, outcomeOfErrorCode, outcomeOfStatus } from '../../src/engine/http/index.js';
 import { RequestHeads } from '../../src/engine/http/request-head.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HOST = '127.0.0.1';
 
@@ -148,9 +148,8 @@ interface Served {
 }
 
 /** A node:http server; `GET /status/N` answers N, `/json` JSON, `/slow/MS` after MS ms, `/never` never. */
-async function httpServer(): Promise<Served & { readonly concurrent: { now: number; max: number } }> {
+async function httpServer(): Promise<Served> {
   let connections = 0;
-  const concurrent = { now: 0, max: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -164,12 +163,7 @@ async function httpServer(): Promise<Served & { readonly concurrent: { now: numb
         res.setHeader('content-type', 'application/json');
         res.end(JSON.stringify({ code: 'green', method: req.method, received: Buffer.concat(chunks).toString('utf8'), host: req.headers.host, tag: req.headers['x-tag'] }));
       } else if (route === 'slow') {
-        concurrent.now++;
-        concurrent.max = Math.max(concurrent.max, concurrent.now);
-        setTimeout(() => {
-          concurrent.now--;
-          res.end('slow');
-        }, Number(arg));
+        setTimeout(() => res.end('slow'), Number(arg));
       } else if (route === 'never') {
         // no answer
       } else if (route === 'chunked') {
@@ -185,7 +179,6 @@ async function httpServer(): Promise<Served & { readonly concurrent: { now: numb
   return {
     port,
     origin: `http://${HOST}:${port}`,
-    concurrent,
     connections: () => connections,
     close: () =>
       new Promise((resolve) => {
@@ -251,6 +244,9 @@ async function writeByteByByte(socket: net.Socket, text: string): Promise<void> 
 }
 
 const get = (path: string) => ({ method: 'GET', path }) as const;
+
+/** One turn of the event loop (setImmediate is never faked here): promise callbacks and pending I/O run. */
+const ioTurn = () => new Promise<void>((r) => setImmediate(r));
 
 describe('Client', () => {
   let server: Awaited<ReturnType<typeof httpServer>>;
@@ -321,23 +317,29 @@ describe('Client', () => {
     expect(c.stats).toMatchObject({ open: 1, idle: 1, opened: 1, inFlight: 0, queued: 0 });
   });
 
-  it('queues requests beyond the pool limit and never opens more sockets', async () => {
-    const before = server.connections();
-    const c = client(server.origin, 2);
-    const started = performance.now();
-    const pending = Array.from({ length: 6 }, () => c.request(get('/slow/60')));
+  it('queues requests beyond the pool limit and never opens more sockets; latency counts the wait for a socket, service time does not', async () => {
+    // The server answers when the test says, and the client's clock is the test's: three
+    // rounds of 60 ms on two sockets, exactly.
+    const waiting: net.Socket[] = [];
+    const raw = await rawServer((socket) => onRequests(socket, () => waiting.push(socket)));
+    extra.push(raw);
+    let clock = 0;
+    const c = new Client(raw.origin, { connections: 2, now: () => clock });
+    clients.push(c);
+    const pending = Array.from({ length: 6 }, () => c.request(get('/')));
     expect(c.stats).toMatchObject({ open: 2, queued: 4 });
+    for (let round = 1; round <= 3; round++) {
+      await waitFor(`round ${round}: two requests at the server`, () => (waiting.length >= 2 ? true : undefined));
+      expect(waiting).toHaveLength(2);
+      expect(c.stats).toMatchObject({ open: 2, inFlight: 2, queued: 6 - 2 * round });
+      clock = round * 60;
+      for (const socket of waiting.splice(0)) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    }
     const results = await Promise.all(pending);
-    const elapsed = performance.now() - started;
-    expect(results.every((r) => r.outcome === 'ok')).toBe(true);
-    expect(server.connections() - before).toBe(2);
-    expect(server.concurrent.max).toBe(2);
-    // Three rounds of 60 ms on two sockets.
-    expect(elapsed).toBeGreaterThanOrEqual(170);
-    // Latency counts the wait for a socket; service time does not.
-    const last = results[5]!;
-    expect(last.latencyUs).toBeGreaterThan(150_000);
-    expect(last.serviceUs).toBeLessThan(120_000);
+    expect(results.map((r) => r.outcome)).toEqual(Array(6).fill('ok'));
+    expect(raw.connections()).toBe(2);
+    expect(results.map((r) => r.latencyUs)).toEqual([60_000, 60_000, 120_000, 120_000, 180_000, 180_000]);
+    expect(results.map((r) => r.serviceUs)).toEqual(Array(6).fill(60_000));
   });
 
   it('reads chunk extensions and trailers split across TCP segments at every byte', async () => {
@@ -442,19 +444,48 @@ describe('Client', () => {
     expect((await c.request({ method: 'POST', path: '/' })).outcome).toBe('reset');
   });
 
-  it('times out within ±50 ms (10 ms sweep), destroys the socket, and the next request works', async () => {
-    const before = server.connections();
-    const c = client(server.origin, 1);
-    const started = performance.now();
-    const r = await c.request(get('/never'), { timeoutMs: 200 });
-    const elapsed = performance.now() - started;
-    expect(r).toMatchObject({ status: 0, outcome: 'timeout' });
-    expect(elapsed).toBeGreaterThanOrEqual(199);
-    expect(elapsed).toBeLessThanOrEqual(250);
-    expect(r.serviceUs).toBeGreaterThanOrEqual(190_000);
-    const next = await c.request(get('/'), { wantBody: true });
-    expect(next).toMatchObject({ outcome: 'ok', body: 'hello' });
-    expect(server.connections() - before).toBe(2);
+  it('times out on its own clock, not before the deadline and within one sweep after it; destroys the socket; the next request works', async () => {
+    // The client's clock is injected and its one timer faked, so nothing here depends on how
+    // fast this machine is: the deadline is 1,200 on `clock`, the sweep 10 ms.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let arrived!: () => void;
+      const requestArrived = new Promise<void>((r) => (arrived = r));
+      let closed!: () => void;
+      const firstSocketClosed = new Promise<void>((r) => (closed = r));
+      const raw = await rawServer((socket, index) => {
+        if (index === 0) {
+          socket.on('close', () => closed());
+          onRequests(socket, () => arrived()); // and never answers
+        } else {
+          onRequests(socket, () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+        }
+      });
+      extra.push(raw);
+      let clock = 1_000;
+      const c = new Client(raw.origin, { connections: 1, now: () => clock, sweepMs: 10 });
+      clients.push(c);
+      let settled: HttpResult | undefined;
+      void c.request(get('/'), { timeoutMs: 200 }).then((r) => (settled = r));
+      await requestArrived;
+      // Every timer wake-up for a second of timer time, yet on the client's clock the deadline
+      // is 1 ms away: nothing times out.
+      clock = 1_199;
+      vi.advanceTimersByTime(1_000);
+      await ioTurn();
+      expect(settled).toBeUndefined();
+      // At the deadline, the next sweep (at most 10 ms of timer time later) settles it.
+      clock = 1_200;
+      vi.advanceTimersByTime(10);
+      await ioTurn();
+      expect(settled).toMatchObject({ status: 0, outcome: 'timeout', detail: 'no response in time', serviceUs: 200_000, latencyUs: 200_000 });
+      await firstSocketClosed;
+      const next = await c.request(get('/'), { wantBody: true });
+      expect(next).toMatchObject({ outcome: 'ok', body: 'hello' });
+      expect(raw.connections()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('times out a request still waiting for a socket', async () => {

@@ -6,8 +6,10 @@ import { faultSchema, type FaultSpec } from '../../src/faults/schema.js';
 import { KINDS } from '../../src/faults/timeline.js';
 import type { ActiveFault, Controllers } from '../../src/faults/types.js';
 import type { ProfileName } from '../../src/server/config.js';
+import type { ServerEvent } from '../../src/stack/reference-server.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { counter } from '../helpers/metrics.js';
+import { descendants } from '../helpers/processes.js';
 import { waitFor as waitForWithin } from '../helpers/wait.js';
 
 /**
@@ -133,40 +135,51 @@ describe('faults on the real stack', () => {
   });
 
   describe('db-stall', () => {
-    const scan = async (f: Fixture, tube: string, timeoutMs: number) => {
+    /** Sends a scan of A's code; `settled` says whether it has been answered yet. */
+    const scan = async (f: Fixture, tube: string) => {
       const code = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
       const started = performance.now();
-      const pending = fetch(new URL('/api/v1/samples/scan', f.t.stack.url), {
+      const state = { settled: false };
+      const answer = fetch(new URL('/api/v1/samples/scan', f.t.stack.url), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${f.t.staff('sampler', 'site-9', 'lab-9')}` },
         body: JSON.stringify({ tube, site: 'site-9', table: 1, qr: code.json.qr.payload }),
-      }).then((r) => ({ status: r.status, ms: performance.now() - started }));
-      const first = await Promise.race([pending, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), timeoutMs))]);
-      return { first, pending };
+      }).then((r) => {
+        state.settled = true;
+        return { status: r.status, ms: performance.now() - started };
+      });
+      return { answer, state };
     };
+    /** Server sessions (not the fault's own) waiting for a lock. */
+    const lockWaiters = async (f: Fixture) =>
+      (await f.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND coalesce(application_name, '') NOT LIKE 'codestorm-fault%'")).rows[0]?.n ?? 0;
 
     it('a table lock makes writes queue in fragile and fail fast in hardened; undo releases them', async () => {
       const lockF = await begin(fragile, spec({ kind: 'db-stall', mode: 'lock', table: 'tubes' }));
       const lockH = await begin(hardened, spec({ kind: 'db-stall', mode: 'lock', table: 'tubes' }));
       try {
-        const [f, h] = await Promise.all([scan(fragile, 'LOCK-F-1', 4_000), scan(hardened, 'LOCK-H-1', 4_000)]);
-        // fragile: no deadline, no statement timeout: the write waits for the lock.
-        expect(f.first).toBe('waiting');
+        const [f, h] = await Promise.all([scan(fragile, 'LOCK-F-1'), scan(hardened, 'LOCK-H-1')]);
+        // fragile: no deadline, no statement timeout: the write waits for the lock in Postgres,
+        // and its request is not answered while it does.
+        await waitFor('the fragile write to wait for the lock', async () => ((await lockWaiters(fragile)) > 0 ? true : undefined));
+        expect(f.state.settled).toBe(false);
         // hardened: the statement timeout and the deadline answer within a few seconds.
-        expect(h.first).not.toBe('waiting');
-        const hs = h.first as { status: number; ms: number };
+        const hs = await h.answer;
         expect(hs.status).toBeGreaterThanOrEqual(500);
         expect(hs.ms).toBeLessThan(4_000);
+        // Still queued, however long hardened took.
+        expect(await lockWaiters(fragile)).toBeGreaterThan(0);
+        expect(f.state.settled).toBe(false);
         await lockF.undo();
         // The queued write goes through once the lock is gone.
-        expect((await f.pending).status).toBe(201);
+        expect((await f.answer).status).toBe(201);
       } finally {
         await lockF.undo();
         await lockH.undo();
       }
       expect(await faultSessions(fragile)).toEqual([]);
       expect(await faultSessions(hardened)).toEqual([]);
-      expect((await scan(hardened, 'LOCK-H-2', 4_000)).first).toMatchObject({ status: 201 });
+      expect(await (await scan(hardened, 'LOCK-H-2')).answer).toMatchObject({ status: 201 });
     });
 
     it('connection exhaustion and idle transactions hold their sessions until undo', async () => {
@@ -243,16 +256,35 @@ describe('faults on the real stack', () => {
   describe('process', () => {
     it('killed workers stay down while the fault lasts, then are started again and serve', async () => {
       const f = hardened;
-      const before = [...f.t.stack.server.workers.values()];
+      const server = f.t.stack.server;
+      const before = [...server.workers.values()];
       expect(before.length).toBeGreaterThan(0);
-      const fault = await begin(f, spec({ kind: 'process', action: 'kill' }));
-      expect(fault.details).toMatchObject({ action: 'kill', pids: before });
-      await waitFor('the workers to be gone', async () => (f.t.stack.server.workers.size === 0 ? true : undefined));
-      // Held: longer than the profile's respawn delay (1 s), nothing comes back.
-      await new Promise((r) => setTimeout(r, 1_500));
-      expect(f.t.stack.server.workers.size).toBe(0);
-      await expect(f.t.request('GET', '/healthz')).rejects.toThrow();
-      await fault.undo();
+      // The primary's own account, as it happens: the hold, each exit, each worker back.
+      const seen: { event: ServerEvent; at: number }[] = [];
+      const onEvent = (event: ServerEvent): void => void seen.push({ event, at: performance.now() });
+      server.on('event', onEvent);
+      try {
+        const fault = await begin(f, spec({ kind: 'process', action: 'kill' }));
+        expect(fault.details).toMatchObject({ action: 'kill', pids: before });
+        const exits = await waitFor('the primary to hold respawning and see every worker exit', async () => {
+          const exited = seen.filter((s) => s.event.event === 'worker-exit');
+          return seen.some((s) => s.event.event === 'respawn-held') && exited.length === before.length ? exited : undefined;
+        });
+        expect(server.workers.size).toBe(0);
+        // Held: once the respawn delay has passed since the last exit, the primary has started
+        // no process (a worker forked then is its child long before it listens) and none listens.
+        const respawnDelayMs = server.config.respawnDelayMs ?? 0;
+        expect(respawnDelayMs).toBeGreaterThan(0);
+        const lastExitAt = Math.max(...exits.map((s) => s.at));
+        await waitFor('the respawn delay to pass since the last exit', async () => (performance.now() - lastExitAt > respawnDelayMs + 250 ? true : undefined));
+        expect(descendants(server.child.process.pid!)).toEqual([]);
+        expect(seen.filter((s) => s.event.event === 'worker-listening')).toEqual([]);
+        expect(server.workers.size).toBe(0);
+        await expect(f.t.request('GET', '/healthz')).rejects.toThrow();
+        await fault.undo();
+      } finally {
+        server.off('event', onEvent);
+      }
       await waitFor('a new worker', async () => (f.t.stack.server.workers.size === before.length ? true : undefined));
       expect([...f.t.stack.server.workers.values()].some((pid) => before.includes(pid))).toBe(false);
       await waitFor('the server to answer', async () => ((await f.t.request('GET', '/api/v1/code', { token: f.tokenA })).status === 200 ? true : undefined));

@@ -76,7 +76,12 @@ describe('SIGINT in the middle of a fault', () => {
     // The faults are really on.
     expect((await t.stack.toxiproxy.client.getProxy('postgres')).toxics.map((x) => x.type)).toEqual(['latency']);
     expect(await faultSessions()).toBe(5);
-    await new Promise((r) => setTimeout(r, 1_500)); // a second or two of measurements under the faults
+    // Two whole seconds measured under the faults: metrics.ndjson's totals line (name "*") for
+    // a second is written once that second is over.
+    const lastBeginS = Math.max(...lines(events).filter((e) => e['event'] === 'fault-begin').map((e) => Number(e['t'])));
+    await until('two seconds measured under the faults', () =>
+      lines(path.join(dir, 'metrics.ndjson')).some((l) => l['name'] === '*' && Number(l['t']) >= Math.ceil(lastBeginS) + 1) ? true : undefined,
+    );
     const children = descendants(run.child.pid!);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(1);

@@ -8,6 +8,7 @@ import { createRandom } from '../../src/engine/random.js';
 import { Teardown } from '../../src/stack/teardown.js';
 import { faultClock } from '../../sim/clock.js';
 import { ToxiproxyControl } from '../../src/stack/toxiproxy-control.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** The timeline's arithmetic and its refusals, without a stack. */
 const spec = (raw: Record<string, unknown>): FaultSpec => faultSchema.parse(raw);
@@ -77,7 +78,7 @@ describe('the timeline', () => {
       say: () => {},
     });
     timeline.start(performance.now());
-    await new Promise((r) => setTimeout(r, 1_000));
+    await waitFor('the fault to be reported', () => (events.length > 0 ? true : undefined));
     await timeline.stop();
     await teardown.run();
     expect(events.map((e) => e.name)).toEqual(['fault-failed']);
