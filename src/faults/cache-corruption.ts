@@ -42,59 +42,75 @@ export const cacheCorruption: FaultKind<Spec> = {
         for (let i = 0; i < chosen.length; i += 500) await redis.unlink(...chosen.slice(i, i + 500));
         return closed(redis, { mode: spec.mode, match, keys: chosen.length });
       }
-      const originals = new Map<string, string>();
-      const values = chosen.length === 0 ? [] : await redis.mget(...chosen);
-      chosen.forEach((key, i) => {
-        const v = values[i];
-        if (typeof v === 'string') originals.set(key, v);
-      });
-      const keys = [...originals.keys()];
-      const written = new Map<string, string>();
-      keys.forEach((key, i) => {
-        const original = originals.get(key)!;
-        let value: string | undefined;
-        if (spec.mode === 'garbage') value = randomBytes(Math.max(8, Math.min(original.length, 256))).toString('latin1');
-        else if (spec.mode === 'truncate') value = original.slice(0, Math.floor(original.length / 2));
-        else if (spec.mode === 'swap') value = keys.length < 2 ? undefined : originals.get(keys[(i + 1) % keys.length]!);
-        else if (spec.find !== undefined && original.includes(spec.find)) value = original.split(spec.find).join(spec.replace ?? '');
-        if (value !== undefined && value !== original) written.set(key, value);
-      });
-      const pipeline = redis.pipeline();
-      for (const [key, value] of written) pipeline.set(key, value, 'KEEPTTL');
-      await pipeline.exec();
-      return {
-        details: { mode: spec.mode, match, matched: keys.length, corrupted: written.size },
-        async undo() {
-          try {
-            let restored = 0;
-            let rewritten = 0;
-            const entries = [...written];
-            for (let i = 0; i < entries.length; i += 500) {
-              const batch = entries.slice(i, i + 500);
-              const now = await redis.mget(...batch.map(([k]) => k));
-              const put = redis.pipeline();
-              batch.forEach(([key, value], j) => {
-                if (now[j] === value) {
-                  put.set(key, originals.get(key)!, 'KEEPTTL');
-                  restored++;
-                } else {
-                  rewritten++;
-                }
-              });
-              await put.exec();
-            }
-            return { restored, rewrittenSince: rewritten };
-          } finally {
-            redis.disconnect();
-          }
-        },
-      };
+      return await overwrite(redis, spec, match, chosen);
     } catch (err) {
       redis.disconnect();
       throw err;
     }
   },
 };
+
+/** Writes the corrupted values over the chosen keys that hold one; undo puts the originals back. */
+async function overwrite(redis: Redis, spec: Spec, match: string, chosen: string[]): Promise<ActiveFault> {
+  const originals = new Map<string, string>();
+  const values = chosen.length === 0 ? [] : await redis.mget(...chosen);
+  chosen.forEach((key, i) => {
+    const v = values[i];
+    if (typeof v === 'string') originals.set(key, v);
+  });
+  const written = corrupted(spec, originals);
+  const pipeline = redis.pipeline();
+  for (const [key, value] of written) pipeline.set(key, value, 'KEEPTTL');
+  await pipeline.exec();
+  return {
+    details: { mode: spec.mode, match, matched: originals.size, corrupted: written.size },
+    async undo() {
+      try {
+        return await restore(redis, originals, written);
+      } finally {
+        redis.disconnect();
+      }
+    },
+  };
+}
+
+/** What the fault writes over each key; a key whose value would not change is left out. */
+function corrupted(spec: Spec, originals: ReadonlyMap<string, string>): Map<string, string> {
+  const keys = [...originals.keys()];
+  const written = new Map<string, string>();
+  keys.forEach((key, i) => {
+    const original = originals.get(key)!;
+    let value: string | undefined;
+    if (spec.mode === 'garbage') value = randomBytes(Math.max(8, Math.min(original.length, 256))).toString('latin1');
+    else if (spec.mode === 'truncate') value = original.slice(0, Math.floor(original.length / 2));
+    else if (spec.mode === 'swap') value = keys.length < 2 ? undefined : originals.get(keys[(i + 1) % keys.length]!);
+    else if (spec.find !== undefined && original.includes(spec.find)) value = original.split(spec.find).join(spec.replace ?? '');
+    if (value !== undefined && value !== original) written.set(key, value);
+  });
+  return written;
+}
+
+/** Puts each original back where the key still holds what the fault wrote; counts the others. */
+async function restore(redis: Redis, originals: ReadonlyMap<string, string>, written: ReadonlyMap<string, string>) {
+  let restored = 0;
+  let rewritten = 0;
+  const entries = [...written];
+  for (let i = 0; i < entries.length; i += 500) {
+    const batch = entries.slice(i, i + 500);
+    const now = await redis.mget(...batch.map(([k]) => k));
+    const put = redis.pipeline();
+    batch.forEach(([key, value], j) => {
+      if (now[j] === value) {
+        put.set(key, originals.get(key)!, 'KEEPTTL');
+        restored++;
+      } else {
+        rewritten++;
+      }
+    });
+    await put.exec();
+  }
+  return { restored, rewrittenSince: rewritten };
+}
 
 function closed(redis: Redis, details: Record<string, unknown>): ActiveFault {
   redis.disconnect();

@@ -1,5 +1,7 @@
 import { STATUS_CODES } from 'node:http';
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { admitWithinCapacity, holdSlots, shedErrors, type ShedErrors } from './admission.js';
 import { CodeCache } from './cache.js';
 import { CodeService } from './codes.js';
 import type { ServerConfig } from './config.js';
@@ -16,9 +18,6 @@ import { sessionRoutes } from './routes/session.js';
 import { RequestSlots } from './resilience/slots.js';
 import { QrIssuer, Signer } from './signing.js';
 
-/** Routes never shed: probes must answer while the server is drowning. */
-const UNSHEDDABLE = new Set(['/healthz', '/readyz']);
-
 export function createContext(config: ServerConfig, labels: Record<string, string> = {}): AppContext {
   const signer = new Signer(config.secret);
   const db = new Database(config.databaseUrl, config.resilience);
@@ -30,129 +29,22 @@ export function createContext(config: ServerConfig, labels: Record<string, strin
 }
 
 export function buildApp(ctx: AppContext): FastifyInstance {
-  const app = Fastify({
-    logger: { level: ctx.config.logLevel },
-    logController: new LogController({ disableRequestLogging: true }),
-    // No per-request child logger: building one costs more than a cached read itself, and
-    // errors are logged with their request's method and URL anyway.
-    childLoggerFactory: (logger) => logger,
-    bodyLimit: 16 * 1024,
-    return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-    // Errors raised before routing (a malformed URL) get the same body as every other error.
-    frameworkErrors: (err, _request, reply) => {
-      void sendError(reply, err.statusCode ?? 400, clientErrorCode(err.code, err.statusCode ?? 400), err.message);
-    },
-    // Requests Node's HTTP parser refuses (headers over its limit, an unknown method) never
-    // reach Fastify: answer them on the socket, in the same shape.
-    clientErrorHandler: (err: Error & { code?: string }, socket) => {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-      const body = JSON.stringify(errorBody(clientErrorCode(err.code, status), `the request could not be parsed (${err.code ?? 'unknown'})`));
-      if (!socket.writable) return socket.destroy();
-      socket.end(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-      );
-    },
-  });
-  // Which methods each route URL answers, for 405s (hasRoute would read a URL as a pattern).
-  const methods = new Map<string, string[]>();
-  app.addHook('onRoute', (route) => {
-    const list = methods.get(route.url) ?? [];
-    list.push(...(Array.isArray(route.method) ? route.method : [route.method]));
-    methods.set(route.url, list);
-  });
+  const app = Fastify(fastifyOptions(ctx));
+  const methods = routeMethods(app);
   // The API speaks JSON only: a text body is refused as an unsupported media type.
   app.removeContentTypeParser('text/plain');
 
-  const resilience = ctx.config.resilience;
-  const maxInFlight = resilience.maxInFlight;
-  // Shedding must cost as little as possible: one error each, made once (no stack to capture).
-  const atCapacity = new ApiError('OVERLOADED', 'the server is at capacity', resilience.retryAfterS);
-  const waitedTooLong = new ApiError('OVERLOADED', `waited ${resilience.slotWaitMs} ms for the server to take the request up`, resilience.retryAfterS);
+  const shed = shedErrors(ctx.config.resilience);
   app.decorateRequest('arrivedAt', 0);
   app.decorateRequest('staff', null);
-  let inFlight = 0;
-  app.addHook('onRequest', (request, reply, done) => {
-    request.arrivedAt = Date.now();
-    const route = request.routeOptions.url;
-    if (route === undefined || UNSHEDDABLE.has(route)) return done();
-    if (maxInFlight > 0) {
-      if (inFlight >= maxInFlight) {
-        ctx.metrics.shed('in-flight');
-        done(atCapacity);
-        return;
-      }
-      inFlight++;
-      reply.raw.once('close', () => inFlight--);
-    }
-    done();
-  });
-  // A slot, as a thread-per-request server's thread: held from when the handler is given the
-  // request (its body read, as a connector buffers it) until the answer is handed over.
-  app.addHook('preHandler', (request, reply, done) => {
-    const route = request.routeOptions.url;
-    if (route === undefined || UNSHEDDABLE.has(route)) return done();
-    let timer: NodeJS.Timeout | undefined;
-    let onHangUp: (() => void) | undefined;
-    const socket = request.raw.socket;
-    const ticket = ctx.slots.take(() => {
-      if (timer !== undefined) clearTimeout(timer);
-      if (onHangUp !== undefined) socket.off('close', onHangUp);
-      (request as SlottedRequest)[SLOT] = { released: false };
-      done();
-    });
-    if (ticket === undefined) return;
-    if (resilience.slotWaitMs > 0) {
-      timer = setTimeout(() => {
-        if (!ticket.leave()) return;
-        if (onHangUp !== undefined) socket.off('close', onHangUp);
-        ctx.metrics.shed('slot-wait');
-        done(waitedTooLong);
-      }, resilience.slotWaitMs);
-    }
-    if (resilience.dropAbandoned) {
-      // Its client hung up while it waited: nobody would read the answer, so no work is done.
-      onHangUp = () => {
-        if (!ticket.leave()) return;
-        if (timer !== undefined) clearTimeout(timer);
-        ctx.metrics.shed('abandoned');
-        reply.hijack();
-      };
-      socket.once('close', onHangUp);
-    }
-  });
-  // The work is done once the answer (or the error) is handed to Node: the slot is free.
-  app.addHook('onSend', (request, _reply, payload, done) => {
-    releaseSlot(ctx, request);
-    done(null, payload);
-  });
+  admitWithinCapacity(app, ctx, shed);
+  holdSlots(app, ctx, shed);
   app.addHook('onResponse', (request, reply, done) => {
     ctx.metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-
-  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
-    if (err instanceof ApiError) {
-      if (err.retryAfterS !== undefined && err.retryAfterS > 0) reply.header('retry-after', String(err.retryAfterS));
-      // The door and the slot queue count their own; an OVERLOADED from elsewhere is the database's queue.
-      if (err.statusCode === 503 && err !== atCapacity && err !== waitedTooLong) ctx.metrics.shed(err.code === 'OVERLOADED' ? 'db-queue' : err.code.toLowerCase());
-      return reply.code(err.statusCode).send(errorBody(err.code, err.message));
-    }
-    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
-    if (err.validation !== undefined) return reply.code(400).send(errorBody('BAD_REQUEST', err.message));
-    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(clientErrorCode(err.code, status), err.message));
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send(errorBody('INTERNAL', 'the server failed to answer'));
-  });
-  app.setNotFoundHandler((request, reply) => {
-    const url = request.url.split('?')[0] ?? '';
-    const allowed = methods.get(url) ?? [];
-    if (allowed.length > 0) {
-      reply.header('allow', allowed.join(', '));
-      return sendError(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}`);
-    }
-    return sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${url.slice(0, 100)}`);
-  });
+  app.setErrorHandler(errorHandler(ctx, shed));
+  app.setNotFoundHandler(notFoundHandler(methods));
 
   healthRoutes(app, ctx);
   sessionRoutes(app, ctx);
@@ -166,21 +58,77 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   return app;
 }
 
-const SLOT = Symbol('codestorm.slot');
-type SlottedRequest = FastifyRequest & { [SLOT]?: { released: boolean } };
-
-function releaseSlot(ctx: AppContext, request: FastifyRequest): void {
-  const held = (request as SlottedRequest)[SLOT];
-  if (held === undefined || held.released) return;
-  held.released = true;
-  ctx.slots.give();
+function fastifyOptions(ctx: AppContext): FastifyServerOptions {
+  return {
+    logger: { level: ctx.config.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    // No per-request child logger: building one costs more than a cached read itself, and
+    // errors are logged with their request's method and URL anyway.
+    childLoggerFactory: (logger) => logger,
+    bodyLimit: 16 * 1024,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    // Errors raised before routing (a malformed URL) get the same body as every other error.
+    frameworkErrors: (err, _request, reply) => {
+      void sendError(reply, err.statusCode ?? 400, clientErrorCode(err.code, err.statusCode ?? 400), err.message);
+    },
+    clientErrorHandler: answerUnparsed,
+  };
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Epoch ms when the request arrived: deadlines count from here (deadlineFor). */
-    arrivedAt: number;
+/**
+ * Requests Node's HTTP parser refuses (headers over its limit, an unknown method) never reach
+ * Fastify: answer them on the socket, in the same shape.
+ */
+function answerUnparsed(err: Error & { code?: string }, socket: Socket): void {
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify(errorBody(clientErrorCode(err.code, status), `the request could not be parsed (${err.code ?? 'unknown'})`));
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** Which methods each route URL answers, for 405s (hasRoute would read a URL as a pattern). */
+function routeMethods(app: FastifyInstance): ReadonlyMap<string, string[]> {
+  const methods = new Map<string, string[]>();
+  app.addHook('onRoute', (route) => {
+    const list = methods.get(route.url) ?? [];
+    list.push(...(Array.isArray(route.method) ? route.method : [route.method]));
+    methods.set(route.url, list);
+  });
+  return methods;
+}
+
+function errorHandler(ctx: AppContext, shed: ShedErrors) {
+  return (err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    if (err instanceof ApiError) {
+      if (err.retryAfterS !== undefined && err.retryAfterS > 0) reply.header('retry-after', String(err.retryAfterS));
+      // The door and the slot queue count their own; an OVERLOADED from elsewhere is the database's queue.
+      if (err.statusCode === 503 && err !== shed.atCapacity && err !== shed.waitedTooLong) ctx.metrics.shed(err.code === 'OVERLOADED' ? 'db-queue' : err.code.toLowerCase());
+      return reply.code(err.statusCode).send(errorBody(err.code, err.message));
+    }
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (err.validation !== undefined) return reply.code(400).send(errorBody('BAD_REQUEST', err.message));
+    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(clientErrorCode(err.code, status), err.message));
+    request.log.error({ err }, 'request failed');
+    return reply.code(500).send(errorBody('INTERNAL', 'the server failed to answer'));
+  };
+}
+
+function notFoundHandler(methods: ReadonlyMap<string, string[]>) {
+  return (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const url = request.url.split('?')[0] ?? '';
+    const allowed = methods.get(url) ?? [];
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, 405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${url}; use ${allowed.join(' or ')}`);
+    }
+    return sendError(reply, 404, 'NOT_FOUND', `no route ${request.method} ${url.slice(0, 100)}`);
+  };
 }
 
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {

@@ -44,91 +44,67 @@ export function createMetrics(db: Database, slots: RequestSlots, labels: Record<
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  new client.Gauge({
-    name: 'db_pool_waiting',
-    help: 'Requests waiting for a database connection',
-    registers: [registry],
-    collect() {
-      this.set(db.waiting);
-    },
-  });
-  new client.Gauge({
-    name: 'request_slots_busy',
-    help: 'Requests being worked on (each holds a slot, as a thread would)',
-    registers: [registry],
-    collect() {
-      this.set(slots.busy);
-    },
-  });
-  new client.Gauge({
-    name: 'request_slots_waiting',
-    help: 'Requests waiting for a slot, first come first served',
-    registers: [registry],
-    collect() {
-      this.set(slots.waiting);
-    },
-  });
-  new client.Gauge({
-    name: 'redis_pending_commands',
-    help: 'Redis commands sent and not answered yet, or waiting to be sent (while disconnected)',
-    registers: [registry],
-    collect() {
-      this.set(redis().pending);
-    },
-  });
-  new client.Gauge({
-    name: 'redis_ready',
-    help: '1 while the connection to Redis is up and ready',
-    registers: [registry],
-    collect() {
-      this.set(redis().ready ? 1 : 0);
-    },
-  });
-  new client.Gauge({
-    name: 'db_pool_total',
-    help: 'Open database connections in the pool',
-    registers: [registry],
-    collect() {
-      this.set(db.pool.totalCount);
-    },
-  });
-  new client.Gauge({
-    name: 'db_pool_idle',
-    help: 'Idle database connections in the pool',
-    registers: [registry],
-    collect() {
-      this.set(db.pool.idleCount);
-    },
-  });
-  new client.Gauge({
-    name: 'circuit_open',
-    help: '1 while the database circuit breaker is open or half-open',
-    registers: [registry],
-    collect() {
-      this.set(db.breaker.state === 'closed' ? 0 : 1);
-    },
-  });
+  for (const gauge of gauges(db, slots, redis)) {
+    new client.Gauge({
+      name: gauge.name,
+      help: gauge.help,
+      registers: [registry],
+      collect() {
+        this.set(gauge.read());
+      },
+    });
+  }
 
-  const statusClass = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
-  // prom-client hashes the label values on every labels() call; the series are few, keep them.
-  const series = new Map<string, client.Histogram.Internal<'route' | 'method' | 'status'>>();
   return {
     registry,
-    observeRequest(route, method, status, seconds) {
-      const cls = statusClass[Math.floor(status / 100)] ?? 'other';
-      const key = `${route} ${method} ${cls}`;
-      let child = series.get(key);
-      if (child === undefined) {
-        child = duration.labels(route, method, cls);
-        series.set(key, child);
-      }
-      child.observe(seconds);
-    },
+    observeRequest: durationObserver(duration),
     cache(outcome) {
       cacheRequests.labels(outcome).inc();
     },
     shed(reason) {
       shed.labels(reason).inc();
     },
+  };
+}
+
+interface GaugeSpec {
+  readonly name: string;
+  readonly help: string;
+  /** Read when /metrics is scraped. */
+  read(): number;
+}
+
+/** The gauges, in the order /metrics lists them. */
+function gauges(db: Database, slots: RequestSlots, redis: () => RedisQueues): GaugeSpec[] {
+  return [
+    { name: 'db_pool_waiting', help: 'Requests waiting for a database connection', read: () => db.waiting },
+    { name: 'request_slots_busy', help: 'Requests being worked on (each holds a slot, as a thread would)', read: () => slots.busy },
+    { name: 'request_slots_waiting', help: 'Requests waiting for a slot, first come first served', read: () => slots.waiting },
+    {
+      name: 'redis_pending_commands',
+      help: 'Redis commands sent and not answered yet, or waiting to be sent (while disconnected)',
+      read: () => redis().pending,
+    },
+    { name: 'redis_ready', help: '1 while the connection to Redis is up and ready', read: () => (redis().ready ? 1 : 0) },
+    { name: 'db_pool_total', help: 'Open database connections in the pool', read: () => db.pool.totalCount },
+    { name: 'db_pool_idle', help: 'Idle database connections in the pool', read: () => db.pool.idleCount },
+    { name: 'circuit_open', help: '1 while the database circuit breaker is open or half-open', read: () => (db.breaker.state === 'closed' ? 0 : 1) },
+  ];
+}
+
+const statusClass = ['1xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
+
+function durationObserver(duration: client.Histogram<'route' | 'method' | 'status'>): ServerMetrics['observeRequest'] {
+  // prom-client hashes the label values on every labels() call; the series are few, keep them.
+  const series = new Map<string, client.Histogram.Internal<'route' | 'method' | 'status'>>();
+  return (route, method, status, seconds) => {
+    const cls = statusClass[Math.floor(status / 100)] ?? 'other';
+    const key = `${route} ${method} ${cls}`;
+    let child = series.get(key);
+    if (child === undefined) {
+      child = duration.labels(route, method, cls);
+      series.set(key, child);
+    }
+    child.observe(seconds);
   };
 }

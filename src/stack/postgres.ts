@@ -70,8 +70,42 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
   const ids = await postgresRunAs();
   const binaries = await usableBinaries(ids, options.say ?? (() => {}), env, options.binaries);
   const port = await freePort();
+  const cluster = await clusterFolder(teardown, ids, options.ledger);
+  const run: ClusterRun = { placement: options.placement, ids: ids ?? {}, ledger: options.ledger };
+  await initCluster(binaries, cluster, run);
+  const postgres = await startPostmaster(teardown, binaries, cluster, port, run);
+
+  const url = `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}`;
+  await createDatabase(`${url}/postgres`);
+  return {
+    host: '127.0.0.1',
+    port,
+    user: SUPERUSER,
+    password: PASSWORD,
+    database: DATABASE,
+    url: `${url}/${DATABASE}`,
+    child: postgres,
+  };
+}
+
+interface ClusterFolder {
+  readonly dataDir: string;
+  readonly pwFile: string;
+}
+
+/** How initdb and the postmaster are spawned: where, as whom, recorded in which state file. */
+interface ClusterRun {
+  readonly placement: Placement | undefined;
+  readonly ids: RunAs | Record<string, never>;
+  readonly ledger: Ledger | undefined;
+}
+
+/**
+ * A temporary folder holding the data directory and the superuser's password file, owned by
+ * the user Postgres runs as; recorded, and removed by the teardown.
+ */
+async function clusterFolder(teardown: Teardown, ids: RunAs | undefined, ledger: Ledger | undefined): Promise<ClusterFolder> {
   const parent = await mkdtemp(path.join(await postgresTempRoot(ids), 'codestorm-pg-'));
-  const ledger = options.ledger;
   ledger?.addDir(parent);
   teardown.add('remove postgres directory', async () => {
     await rm(parent, { recursive: true, force: true });
@@ -86,46 +120,44 @@ export async function startEmbeddedPostgres(teardown: Teardown, options: Embedde
     await chown(dataDir, ids.uid, ids.gid);
     await chown(pwFile, ids.uid, ids.gid);
   }
-  const spawnIds = ids ?? {};
+  return { dataDir, pwFile };
+}
 
+async function initCluster(binaries: PostgresBinaries, cluster: ClusterFolder, run: ClusterRun): Promise<void> {
   const initdb = new ManagedChild(
     binaries.initdb,
-    [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
-    { name: 'initdb', placement: options.placement, ...spawnIds, env: { ...process.env, LC_ALL: 'C' }, ledger },
+    [`--pgdata=${cluster.dataDir}`, '--auth=scram-sha-256', `--username=${SUPERUSER}`, `--pwfile=${cluster.pwFile}`, '--encoding=UTF8', '--locale=C', '--no-sync'],
+    { name: 'initdb', placement: run.placement, ...run.ids, env: { ...process.env, LC_ALL: 'C' }, ledger: run.ledger },
   );
   const init = await initdb.exited;
   if (init.code !== 0) throw initdb.failure(`failed (exit code ${init.code ?? init.signal})`);
+}
 
+/** The postmaster, stopped by the teardown, once it accepts connections. */
+async function startPostmaster(teardown: Teardown, binaries: PostgresBinaries, cluster: ClusterFolder, port: number, run: ClusterRun): Promise<ManagedChild> {
   const settings = Object.entries(POSTGRES_SETTINGS).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
-  const postgres = new ManagedChild(binaries.postgres, ['-D', dataDir, '-p', String(port), ...settings], {
+  const postgres = new ManagedChild(binaries.postgres, ['-D', cluster.dataDir, '-p', String(port), ...settings], {
     name: 'postgres',
-    placement: options.placement,
-    ...spawnIds,
+    placement: run.placement,
+    ...run.ids,
     env: { ...process.env, LC_ALL: 'C' },
-    ledger,
+    ledger: run.ledger,
     stopSignal: 'SIGINT',
   });
   // SIGINT is Postgres's "fast shutdown": roll back, disconnect, stop.
   teardown.add('stop postgres', () => postgres.stop('SIGINT', 10_000).then(() => undefined));
   await postgres.waitForLine(/ready to accept connections/, 60_000);
+  return postgres;
+}
 
-  const url = `postgres://${SUPERUSER}:${PASSWORD}@127.0.0.1:${port}`;
-  const admin = new pg.Client({ connectionString: `${url}/postgres` });
+async function createDatabase(adminUrl: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${DATABASE}`);
   } finally {
     await admin.end();
   }
-  return {
-    host: '127.0.0.1',
-    port,
-    user: SUPERUSER,
-    password: PASSWORD,
-    database: DATABASE,
-    url: `${url}/${DATABASE}`,
-    child: postgres,
-  };
 }
 
 /** Where the data folder goes: os.tmpdir(), or /tmp when the user Postgres runs as cannot pass it. */

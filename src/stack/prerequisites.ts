@@ -1,5 +1,5 @@
 import { embeddedBinaries, planBinaries, POSTGRES_USER, postgresRunAs, type BinariesPlan } from './postgres-binaries.js';
-import { findToxiproxy, toxiproxyInstallCommand, versionOf, which } from './tools.js';
+import { findToxiproxy, toxiproxyInstallCommand, versionOf, which, type ToolLocation } from './tools.js';
 
 /**
  * What the stack needs from the machine, each found or missing, and for a missing one the
@@ -17,7 +17,31 @@ export interface Prerequisite {
 const MIN_NODE_MAJOR = 20;
 
 export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): Promise<Prerequisite[]> {
-  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  const found = await lookUp(env);
+  return [
+    nodeCheck(),
+    postgresCheck(env, found),
+    redisCheck(env, found),
+    toxiproxyCheck(env, found),
+    optionalCheck('pgbench (bench only)', found.pgbench, 'apt-get install -y postgresql-client'),
+    optionalCheck('wrk (bench only)', found.wrk, 'apt-get install -y wrk'),
+    optionalCheck('chromium (tests only: report.html in a browser)', found.chromium, 'apt-get install -y chromium'),
+  ];
+}
+
+/** What was found on the machine; a dependency given by URL is not looked for. */
+interface Found {
+  readonly redisVersion: string | undefined;
+  readonly toxiproxy: ToolLocation | undefined;
+  readonly go: string | undefined;
+  readonly postgresVersion: string | undefined;
+  readonly postgresPlan: BinariesPlan | undefined;
+  readonly pgbench: string | undefined;
+  readonly wrk: string | undefined;
+  readonly chromium: string | undefined;
+}
+
+async function lookUp(env: NodeJS.ProcessEnv): Promise<Found> {
   const redis = env['REDIS_URL'] ? undefined : await which('redis-server', env);
   const toxiproxy = env['TOXIPROXY_URL'] ? undefined : await findToxiproxy(env);
   const go = toxiproxy === undefined ? await which('go', env) : undefined;
@@ -31,71 +55,62 @@ export async function checkPrerequisites(env: NodeJS.ProcessEnv = process.env): 
     which('wrk', env),
     which('chromium', env).then(async (c) => c ?? (await which('chromium-browser', env))),
   ]);
+  return { redisVersion, toxiproxy, go, postgresVersion, postgresPlan, pgbench, wrk, chromium };
+}
 
-  return [
-    {
-      name: 'node',
-      ok: nodeMajor >= MIN_NODE_MAJOR,
-      required: true,
-      found: `v${process.versions.node}`,
-      fix: nodeMajor >= MIN_NODE_MAJOR ? undefined : `install Node.js ${MIN_NODE_MAJOR} or newer`,
-    },
-    env['DATABASE_URL']
-      ? { name: 'postgres', ok: true, required: true, found: 'DATABASE_URL is set', fix: undefined }
-      : {
-          name: 'postgres (embedded)',
-          ok: postgresVersion !== undefined,
-          required: true,
-          found: postgresVersion === undefined ? 'missing' : `${postgresVersion}${asRoot(postgresPlan)}`,
-          fix:
-            postgresVersion === undefined
-              ? 'npm ci   (or set DATABASE_URL)'
-              : postgresPlan?.blockedBy !== undefined && postgresPlan.copyDir === undefined
-                ? 'set CODESTORM_CACHE_DIR to a folder every user can pass through   (or set DATABASE_URL)'
-                : undefined,
-        },
-    env['REDIS_URL']
-      ? { name: 'redis-server', ok: true, required: true, found: 'REDIS_URL is set', fix: undefined }
-      : {
-          name: 'redis-server',
-          ok: redisVersion !== undefined,
-          required: true,
-          found: redisVersion ?? 'missing',
-          fix: redisVersion === undefined ? 'apt-get install -y redis-server   (or set REDIS_URL)' : undefined,
-        },
-    env['TOXIPROXY_URL']
-      ? { name: 'toxiproxy-server', ok: true, required: true, found: 'TOXIPROXY_URL is set', fix: undefined }
-      : toxiproxy !== undefined
-        ? { name: 'toxiproxy-server', ok: true, required: true, found: toxiproxy.path, fix: undefined }
-        : {
-            name: 'toxiproxy-server',
-            ok: go !== undefined,
-            required: true,
-            found: go !== undefined ? `missing; will be built with ${go} on first use` : 'missing, and no Go to build it',
-            fix: go !== undefined ? toxiproxyInstallCommand(env) : `apt-get install -y golang && ${toxiproxyInstallCommand(env)}`,
-          },
-    {
-      name: 'pgbench (bench only)',
-      ok: pgbench !== undefined,
-      required: false,
-      found: pgbench ?? 'missing',
-      fix: pgbench === undefined ? 'apt-get install -y postgresql-client' : undefined,
-    },
-    {
-      name: 'wrk (bench only)',
-      ok: wrk !== undefined,
-      required: false,
-      found: wrk ?? 'missing',
-      fix: wrk === undefined ? 'apt-get install -y wrk' : undefined,
-    },
-    {
-      name: 'chromium (tests only: report.html in a browser)',
-      ok: chromium !== undefined,
-      required: false,
-      found: chromium ?? 'missing',
-      fix: chromium === undefined ? 'apt-get install -y chromium' : undefined,
-    },
-  ];
+function nodeCheck(): Prerequisite {
+  const nodeMajor = Number(process.versions.node.split('.')[0]);
+  return {
+    name: 'node',
+    ok: nodeMajor >= MIN_NODE_MAJOR,
+    required: true,
+    found: `v${process.versions.node}`,
+    fix: nodeMajor >= MIN_NODE_MAJOR ? undefined : `install Node.js ${MIN_NODE_MAJOR} or newer`,
+  };
+}
+
+function postgresCheck(env: NodeJS.ProcessEnv, { postgresVersion, postgresPlan }: Found): Prerequisite {
+  if (env['DATABASE_URL']) return { name: 'postgres', ok: true, required: true, found: 'DATABASE_URL is set', fix: undefined };
+  return {
+    name: 'postgres (embedded)',
+    ok: postgresVersion !== undefined,
+    required: true,
+    found: postgresVersion === undefined ? 'missing' : `${postgresVersion}${asRoot(postgresPlan)}`,
+    fix:
+      postgresVersion === undefined
+        ? 'npm ci   (or set DATABASE_URL)'
+        : postgresPlan?.blockedBy !== undefined && postgresPlan.copyDir === undefined
+          ? 'set CODESTORM_CACHE_DIR to a folder every user can pass through   (or set DATABASE_URL)'
+          : undefined,
+  };
+}
+
+function redisCheck(env: NodeJS.ProcessEnv, { redisVersion }: Found): Prerequisite {
+  if (env['REDIS_URL']) return { name: 'redis-server', ok: true, required: true, found: 'REDIS_URL is set', fix: undefined };
+  return {
+    name: 'redis-server',
+    ok: redisVersion !== undefined,
+    required: true,
+    found: redisVersion ?? 'missing',
+    fix: redisVersion === undefined ? 'apt-get install -y redis-server   (or set REDIS_URL)' : undefined,
+  };
+}
+
+function toxiproxyCheck(env: NodeJS.ProcessEnv, { toxiproxy, go }: Found): Prerequisite {
+  if (env['TOXIPROXY_URL']) return { name: 'toxiproxy-server', ok: true, required: true, found: 'TOXIPROXY_URL is set', fix: undefined };
+  if (toxiproxy !== undefined) return { name: 'toxiproxy-server', ok: true, required: true, found: toxiproxy.path, fix: undefined };
+  return {
+    name: 'toxiproxy-server',
+    ok: go !== undefined,
+    required: true,
+    found: go !== undefined ? `missing; will be built with ${go} on first use` : 'missing, and no Go to build it',
+    fix: go !== undefined ? toxiproxyInstallCommand(env) : `apt-get install -y golang && ${toxiproxyInstallCommand(env)}`,
+  };
+}
+
+/** A tool only benchmarks or tests use: missing is not a failure. */
+function optionalCheck(name: string, found: string | undefined, fix: string): Prerequisite {
+  return { name, ok: found !== undefined, required: false, found: found ?? 'missing', fix: found === undefined ? fix : undefined };
 }
 
 /**

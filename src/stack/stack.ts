@@ -8,8 +8,9 @@ import { Teardown } from './teardown.js';
 import { describeExit, type ManagedChild, type Placement } from './child.js';
 import { cpuSplit, type CpuSplit } from './cpus.js';
 import { reapLeftovers } from './reap.js';
+import type { Ledger } from './ledger.js';
 import { openStateFile } from './state.js';
-import { serverConfig, type ProfileName, type ResilienceConfig } from '../server/config.js';
+import { serverConfig, type ProfileName, type ResilienceConfig, type ServerConfig } from '../server/config.js';
 import { seedResidents, type SeedResult } from '../server/db/seed.js';
 import { CodestormError, errorMessage } from '../errors.js';
 
@@ -89,14 +90,8 @@ async function bringUp(
   say: (line: string) => void,
   teardown: Teardown,
 ): Promise<Stack> {
-  const databaseUrl = env['DATABASE_URL'];
-  const redisUrl = env['REDIS_URL'];
-  const toxiproxyUrl = env['TOXIPROXY_URL'];
-
   // Addresses the user gave are checked before anything starts: a bad one is invalid input.
-  const givenPostgres = databaseUrl ? parseDatabaseUrl(databaseUrl) : undefined;
-  const givenRedis = redisUrl ? parseRedisUrl(redisUrl) : undefined;
-  const givenToxiproxy = toxiproxyUrl ? connectToxiproxy(toxiproxyUrl) : undefined;
+  const given = givenDependencies(env);
 
   // What killed runs left goes first (said on stderr); then this stack's own state file and
   // watchdog, before anything starts, so that whatever kills us from here on is reaped.
@@ -104,68 +99,21 @@ async function bringUp(
   const split = options.cpus === null ? undefined : cpuSplit(env);
   const placement: Placement = { nice: stackNice(options, env), cpus: split?.stack };
   const ledger = openStateFile(teardown, env);
-  if (toxiproxyUrl) ledger.addToxiproxy(toxiproxyUrl);
+  if (given.toxiproxy) ledger.addToxiproxy(given.toxiproxy.apiUrl);
 
-  say(givenPostgres ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');
-  // Started side by side; all of them settle before we go on or give up, so that nothing is
-  // still starting while the teardown runs.
-  const [postgres, redis, toxiproxy] = await settleAll([
-    givenPostgres ?? startEmbeddedPostgres(teardown, { say, env, ledger, placement }),
-    givenRedis ?? startRedis(teardown, { ledger, placement }),
-    givenToxiproxy ?? startToxiproxy(teardown, say, ledger, placement),
-  ] as const);
-  interrupted(teardown);
-  say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
-
-  const pgLink = await addLink(toxiproxy, teardown, 'postgres', `${postgres.host}:${postgres.port}`);
-  const redisLink = await addLink(toxiproxy, teardown, 'redis', `${redis.host}:${redis.port}`);
+  const { postgres, redis, toxiproxy } = await startDependencies(given, { teardown, say, env, ledger, placement });
+  const links = await proxyLinks(toxiproxy, teardown, postgres, redis);
 
   interrupted(teardown);
-  const residents = options.residents ?? DEFAULT_RESIDENTS;
   const seed = options.seed ?? DEFAULT_SEED;
-  say(`codestorm: seeding ${residents.toLocaleString('en')} residents (seed ${seed})`);
-  const seeded = await seedResidents({
-    databaseUrl: postgres.url,
-    residents,
-    seed,
-    onProgress: (done, total) => {
-      if (done < total) say(`codestorm:   ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`);
-    },
-  });
+  const seeded = await seedDatabase(postgres, options.residents ?? DEFAULT_RESIDENTS, seed, say);
 
   interrupted(teardown);
-  const [port, metricsPort] = await Promise.all([
-    options.port !== undefined ? Promise.resolve(options.port) : freePort(),
-    freePort(),
-  ]);
-  const config = serverConfig({
-    profile: options.profile,
-    host: '127.0.0.1',
-    port,
-    metricsPort,
-    workers: options.workers ?? 1,
-    databaseUrl: postgresUrlVia(postgres, pgLink.host, pgLink.port),
-    redisUrl: `redis://${redisLink.host}:${redisLink.port}`,
-    secret: randomBytes(32).toString('hex'),
-    ...(options.respawnDelayMs !== undefined ? { respawnDelayMs: options.respawnDelayMs } : {}),
-    ...(options.qrTtlS !== undefined ? { qrTtlS: options.qrTtlS } : {}),
-    ...(options.resilience !== undefined ? { resilience: options.resilience } : {}),
-  });
+  const config = await referenceServerConfig(options, postgres, links);
   say(`codestorm: starting the reference server (${config.profile}, ${config.workers} worker${config.workers === 1 ? '' : 's'})`);
   const server = await ReferenceServer.start(config, teardown, ledger, placement);
   // Listening is not ready: the workers' connections to Postgres and Redis may still be opening.
   await untilReady(server.url, 15_000);
-
-  const watched = [postgres.child, redis.child, toxiproxy.child, server.child].filter(
-    (child): child is ManagedChild => child !== undefined,
-  );
-  const died = new Promise<string>((resolve) => {
-    for (const child of watched) {
-      void child.exited.then((exit) => {
-        if (!child.stopping) resolve(`${child.name} died (${describeExit(exit)})`);
-      });
-    }
-  });
 
   return {
     profile: config.profile,
@@ -174,14 +122,114 @@ async function bringUp(
     postgres,
     redis,
     toxiproxy,
-    links: { postgres: `${pgLink.host}:${pgLink.port}`, redis: `${redisLink.host}:${redisLink.port}` },
+    links: { postgres: `${links.postgres.host}:${links.postgres.port}`, redis: `${links.redis.host}:${links.redis.port}` },
     server,
     seeded: { ...seeded, seed },
     teardown,
     cpus: split,
-    died,
+    died: firstDeath([postgres.child, redis.child, toxiproxy.child, server.child]),
     stop: () => teardown.run(),
   };
+}
+
+/** The dependencies the user gave by URL (DATABASE_URL, REDIS_URL, TOXIPROXY_URL), parsed. */
+interface GivenDependencies {
+  readonly postgres: PostgresHandle | undefined;
+  readonly redis: RedisHandle | undefined;
+  readonly toxiproxy: ToxiproxyHandle | undefined;
+}
+
+function givenDependencies(env: NodeJS.ProcessEnv): GivenDependencies {
+  const databaseUrl = env['DATABASE_URL'];
+  const redisUrl = env['REDIS_URL'];
+  const toxiproxyUrl = env['TOXIPROXY_URL'];
+  return {
+    postgres: databaseUrl ? parseDatabaseUrl(databaseUrl) : undefined,
+    redis: redisUrl ? parseRedisUrl(redisUrl) : undefined,
+    toxiproxy: toxiproxyUrl ? connectToxiproxy(toxiproxyUrl) : undefined,
+  };
+}
+
+interface StartingOn {
+  readonly teardown: Teardown;
+  readonly say: (line: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly ledger: Ledger;
+  readonly placement: Placement;
+}
+
+/** Postgres, Redis and Toxiproxy: each the one given, or one started here. */
+async function startDependencies(given: GivenDependencies, { teardown, say, env, ledger, placement }: StartingOn) {
+  say(given.postgres ? 'codestorm: using Postgres at DATABASE_URL' : 'codestorm: starting embedded Postgres');
+  // Started side by side; all of them settle before we go on or give up, so that nothing is
+  // still starting while the teardown runs.
+  const [postgres, redis, toxiproxy] = await settleAll([
+    given.postgres ?? startEmbeddedPostgres(teardown, { say, env, ledger, placement }),
+    given.redis ?? startRedis(teardown, { ledger, placement }),
+    given.toxiproxy ?? startToxiproxy(teardown, say, ledger, placement),
+  ] as const);
+  interrupted(teardown);
+  say(`codestorm: postgres on ${postgres.port}, redis on ${redis.port}, toxiproxy at ${toxiproxy.apiUrl}`);
+  return { postgres, redis, toxiproxy };
+}
+
+type Link = Awaited<ReturnType<typeof addLink>>;
+
+/** A Toxiproxy listener in front of Postgres, then one in front of Redis. */
+async function proxyLinks(toxiproxy: ToxiproxyHandle, teardown: Teardown, postgres: PostgresHandle, redis: RedisHandle) {
+  const postgresLink = await addLink(toxiproxy, teardown, 'postgres', `${postgres.host}:${postgres.port}`);
+  const redisLink = await addLink(toxiproxy, teardown, 'redis', `${redis.host}:${redis.port}`);
+  return { postgres: postgresLink, redis: redisLink };
+}
+
+/** Seeds through the direct connection (not the proxy), saying how far it has got. */
+async function seedDatabase(postgres: PostgresHandle, residents: number, seed: number, say: (line: string) => void): Promise<SeedResult> {
+  say(`codestorm: seeding ${residents.toLocaleString('en')} residents (seed ${seed})`);
+  return seedResidents({
+    databaseUrl: postgres.url,
+    residents,
+    seed,
+    onProgress: (done, total) => {
+      if (done < total) say(`codestorm:   ${done.toLocaleString('en')} / ${total.toLocaleString('en')}`);
+    },
+  });
+}
+
+/** The reference server's config: its ports, and Postgres and Redis reached through their links. */
+async function referenceServerConfig(
+  options: StackOptions,
+  postgres: PostgresHandle,
+  links: { readonly postgres: Link; readonly redis: Link },
+): Promise<ServerConfig> {
+  const [port, metricsPort] = await Promise.all([
+    options.port !== undefined ? Promise.resolve(options.port) : freePort(),
+    freePort(),
+  ]);
+  return serverConfig({
+    profile: options.profile,
+    host: '127.0.0.1',
+    port,
+    metricsPort,
+    workers: options.workers ?? 1,
+    databaseUrl: postgresUrlVia(postgres, links.postgres.host, links.postgres.port),
+    redisUrl: `redis://${links.redis.host}:${links.redis.port}`,
+    secret: randomBytes(32).toString('hex'),
+    ...(options.respawnDelayMs !== undefined ? { respawnDelayMs: options.respawnDelayMs } : {}),
+    ...(options.qrTtlS !== undefined ? { qrTtlS: options.qrTtlS } : {}),
+    ...(options.resilience !== undefined ? { resilience: options.resilience } : {}),
+  });
+}
+
+/** Resolves with a message when one of the stack's processes dies without being stopped. */
+function firstDeath(children: ReadonlyArray<ManagedChild | undefined>): Promise<string> {
+  const watched = children.filter((child): child is ManagedChild => child !== undefined);
+  return new Promise<string>((resolve) => {
+    for (const child of watched) {
+      void child.exited.then((exit) => {
+        if (!child.stopping) resolve(`${child.name} died (${describeExit(exit)})`);
+      });
+    }
+  });
 }
 
 export const STACK_NICE = 10;
