@@ -16,6 +16,7 @@ import { overloadLine, p99Comparison, renderCapacityHtml, renderCapacityJunit, r
 import { appendStepSummary } from '../report/ci.js';
 import { serverLabel, type RunSettings } from '../report/settings.js';
 import type { ProfileName } from '../server/config.js';
+import { MetricsWriter } from '../run-files/metrics.js';
 import { loadScenario } from '../scenario/load.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
@@ -180,7 +181,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
         thresholds: [],
         seed: seed + index,
         workers,
-        metricsFile,
+        metrics: new MetricsWriter(metricsFile),
         signal: abort.signal,
         onSecond: (second) => {
           if (second.t >= warmS) judged.add(second);

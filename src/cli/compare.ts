@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
-import { readRunDir } from '../analyze/read.js';
-import type { Summary } from '../engine/summary.js';
+import { readRunDir } from '../run-files/run-dir.js';
 import { ExitCode, invalidInput } from '../errors.js';
 import { chartSpecs } from '../report/charts.js';
 import { differences, overlay, renderCompareHtml, type ComparedRun } from '../report/compare.js';
@@ -35,5 +34,5 @@ async function load(dir: string) {
   const run = readRunDir(dir);
   const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: path.join(dir, 'metrics.ndjson') });
   if (run.summary === undefined) throw invalidInput('RUN_DIR_INVALID', `${path.join(dir, 'summary.json')}: missing; the run did not finish`);
-  return { run, summary: run.summary as unknown as Summary, analysis: analyze(run, loaded.slo) };
+  return { run, summary: run.summary, analysis: analyze(run, loaded.slo) };
 }
