@@ -13,16 +13,16 @@ import { appendLine, jsonObject, optionalLines, parseWith } from './lines.js';
  *   metrics  sample → value ("name{labels}" as exposed; histogram buckets left out)
  *   error    why the scrape failed instead (a server too busy to answer is itself a finding)
  */
-const scrapeLine = z.union([
-  z.strictObject({ t: z.number(), metrics: z.record(z.string(), z.number()) }),
-  z.strictObject({ t: z.number(), error: z.string() }),
-]);
+// One object, not a union of two: a union's error would not name the field that is wrong.
+const scrapeLine = z
+  .strictObject({ t: z.number(), metrics: z.record(z.string(), z.number()).optional(), error: z.string().optional() })
+  .refine((s) => (s.metrics === undefined) !== (s.error === undefined), { message: 'expected either metrics or error', path: ['metrics'] });
 
 /** One scrape: `metrics`, or `error` when it failed. */
 export interface Scrape {
   readonly t: number;
-  readonly metrics?: Readonly<Record<string, number>>;
-  readonly error?: string;
+  readonly metrics?: Readonly<Record<string, number>> | undefined;
+  readonly error?: string | undefined;
 }
 
 const CODE = 'SERVER_BAD_LINE';
