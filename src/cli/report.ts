@@ -16,7 +16,7 @@ export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCod
   const run = readRunDir(dir);
   const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: runFilesOf(dir).metrics });
   if (run.summary === undefined) {
-    throw invalidInput('RUN_DIR_INVALID', `${path.join(dir, 'summary.json')}: missing; the run did not finish, so its verdict is unknown`);
+    throw invalidInput('RUN_DIR_INVALID', `${runFilesOf(dir).summary}: missing; the run did not finish, so its verdict is unknown`);
   }
   // The fault windows come from events.ndjson, as they did when the run wrote the summary.
   const analysis = analyze(run, loaded.slo);

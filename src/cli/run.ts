@@ -68,7 +68,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const seeded = parseDocument(loaded.text);
   seeded.set('seed', seed);
   writeFileSync(files.scenario, seeded.toString());
-  writeFileSync(files.metrics, '');
+  const metrics = new MetricsWriter(files.metrics);
   const events = new EventLog(files.events);
   const event = (name: string, fields: Record<string, unknown> = {}): void => events.write(name, fields);
 
@@ -138,7 +138,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       seed,
       workers,
       ...cityConnections(loaded, workers),
-      metrics: new MetricsWriter(files.metrics),
+      metrics,
       signal: abort.signal,
       onStart,
       onSecond: (second) => bar.second(second),

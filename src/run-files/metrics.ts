@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { z } from 'zod';
 import { compareCodeUnits, trendPercentile, withinExtremes, type MergedCustom } from '../engine/custom-metrics.js';
@@ -135,15 +135,17 @@ export function lineKindOf(raw: Record<string, unknown>): keyof typeof METRICS_L
 }
 
 /**
- * metrics.ndjson's one writer, the engine's SecondSink: the file opens (for appending) at the
- * first line, so a run that fails before second 0 leaves the file as it was.
+ * metrics.ndjson's one writer, the engine's SecondSink. The file exists from the start (a run
+ * that fails early is still a run directory); the stream opens at the first line.
  */
 export class MetricsWriter implements SecondSink {
   readonly #file: string;
   #out: WriteStream | undefined;
 
+  /** Creates (or empties) the file. */
   constructor(file: string) {
     this.#file = file;
+    writeFileSync(file, '');
   }
 
   declare(declared: MetricDeclarations): void {
