@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mergeWire, SecondMetrics, toNdjsonLine } from '../src/engine/second.js';
+import { mergeWire, SecondMetrics } from '../src/engine/second.js';
+import { toNdjsonLine } from '../src/run-files/metrics.js';
 import { packageRoot } from '../src/package-root.js';
 import { measureNode, round, say, table } from './_util.js';
 

@@ -1,7 +1,7 @@
 import { accumulate, compareCodeUnits, k6Values, newAccumulator, seriesKey, tagsInclude, withinExtremes, type CustomAccumulator, type K6Values } from '../engine/custom-metrics.js';
 import type { MetricKind, MetricTags, MetricUnit } from '../engine/journey.js';
 import { unitOf } from '../engine/metric-declarations.js';
-import type { CustomLine } from '../engine/second.js';
+import type { CustomLine } from './read.js';
 import type { CounterAggregate, GaugeAggregate, RateAggregate, Tags, Threshold, TrendAggregate } from '../engine/thresholds.js';
 import type { RunDir } from './read.js';
 import { decodeSparse, LatencyWindow, type Sparse } from './window.js';

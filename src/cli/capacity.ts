@@ -16,6 +16,7 @@ import { overloadLine, renderCapacityHtml, renderCapacityJunit, renderCapacityMa
 import { baselineLine, judge, readBaseline } from '../analyze/capacity-verdict.js';
 import { appendStepSummary } from '../report/ci.js';
 import { serverLabel } from '../report/settings.js';
+import { MetricsWriter } from '../run-files/metrics.js';
 import { loadScenario } from '../scenario/load.js';
 import type { CommandIO } from './io.js';
 import { parseCount } from './options.js';
@@ -133,7 +134,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
         thresholds: [],
         seed: seed + index,
         workers,
-        metricsFile,
+        metrics: new MetricsWriter(metricsFile),
         signal: abort.signal,
         onSecond: (second) => {
           if (second.t >= warmS) judged.add(second);

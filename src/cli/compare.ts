@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
-import { readRunDir } from '../analyze/read.js';
-import type { Summary } from '../engine/summary.js';
+import { readRunDir, runFilesOf } from '../run-files/index.js';
 import { ExitCode, invalidInput } from '../errors.js';
 import { chartSpecs } from '../report/charts.js';
 import { differences, overlay, renderCompareHtml, type ComparedRun } from '../report/compare.js';
@@ -33,7 +32,7 @@ export async function compareCommand(dirA: string, dirB: string, flags: { out?: 
 
 async function load(dir: string) {
   const run = readRunDir(dir);
-  const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: path.join(dir, 'metrics.ndjson') });
-  if (run.summary === undefined) throw invalidInput('RUN_DIR_INVALID', `${path.join(dir, 'summary.json')}: missing; the run did not finish`);
-  return { run, summary: run.summary as unknown as Summary, analysis: analyze(run, loaded.slo) };
+  const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: runFilesOf(dir).metrics });
+  if (run.summary === undefined) throw invalidInput('RUN_DIR_INVALID', `${runFilesOf(dir).summary}: missing; the run did not finish`);
+  return { run, summary: run.summary, analysis: analyze(run, loaded.slo) };
 }

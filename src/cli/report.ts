@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
-import { readRunDir } from '../analyze/read.js';
-import type { Summary } from '../engine/summary.js';
+import { withAnalysis } from '../analyze/summary.js';
+import { readRunDir, runFilesOf, writeSummary } from '../run-files/index.js';
 import { ExitCode, invalidInput } from '../errors.js';
 import { writeReports } from '../report/render.js';
 import { loadScenario } from '../scenario/load.js';
@@ -15,26 +14,14 @@ import type { CommandIO } from './io.js';
  */
 export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCode> {
   const run = readRunDir(dir);
-  const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: path.join(dir, 'metrics.ndjson') });
+  const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: runFilesOf(dir).metrics });
   if (run.summary === undefined) {
-    throw invalidInput('RUN_DIR_INVALID', `${path.join(dir, 'summary.json')}: missing; the run did not finish, so its verdict is unknown`);
+    throw invalidInput('RUN_DIR_INVALID', `${runFilesOf(dir).summary}: missing; the run did not finish, so its verdict is unknown`);
   }
+  // The fault windows come from events.ndjson, as they did when the run wrote the summary.
   const analysis = analyze(run, loaded.slo);
-  const before = run.summary as unknown as Summary;
-  const summary: Summary = {
-    ...before,
-    breakingPoint: analysis.breakingPoint,
-    faults: (before.faults ?? []).map((f) => {
-      const a = analysis.faults.find((x) => x.name === f.name);
-      return { ...f, recoveryS: a?.recoveryS ?? null, surges: a?.surges ?? [] };
-    }),
-    slo: analysis.slo,
-    capacity: analysis.capacity,
-    metastable: analysis.metastable,
-    // Runs from before custom metrics have none.
-    metrics: before.metrics ?? {},
-  };
-  writeFileSync(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const summary = withAnalysis(run.summary, analysis);
+  writeSummary(runFilesOf(dir).summary, summary);
   const written = writeReports(dir, run, summary, analysis);
   io.stdout(`${summary.scenario}: ${summary.verdict.toUpperCase()}; wrote summary.json and ${written.length} renderings in ${dir} (open ${path.join(dir, 'report.html')})\n`);
   return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;

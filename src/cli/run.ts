@@ -1,10 +1,10 @@
 import { randomInt } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { cityJourneyOptions, faultClockOf } from '../../sim/plan.js';
 import { analyze } from '../analyze/analyze.js';
-import { readRunDir } from '../analyze/read.js';
+import { measuredSummary, withAnalysis } from '../analyze/summary.js';
 import { appendStepSummary } from '../report/ci.js';
 import { describeValues } from '../report/custom.js';
 import { writeReports } from '../report/render.js';
@@ -17,7 +17,7 @@ import { ToxiproxyControl } from '../stack/toxiproxy-control.js';
 import { scrapeEverySecond } from '../engine/scrape.js';
 import { compiled } from '../package-root.js';
 import { totalDurationOf } from '../engine/executors/index.js';
-import { buildSummary, type Summary } from '../engine/summary.js';
+import { EventLog, MetricsWriter, readRunDir, runFilesOf, ServerLog, writeSummary, type Summary } from '../run-files/index.js';
 import { errorMessage, ExitCode, invalidInput } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import { pinSelf } from '../stack/cpus.js';
@@ -30,7 +30,7 @@ import { parseCount } from './options.js';
 import { progress } from './progress.js';
 import { parseProfile } from './server.js';
 import { settingsFor } from './settings.js';
-import { serverLabel, type RunSettings } from '../report/settings.js';
+import { serverLabel } from '../report/settings.js';
 
 export interface RunFlags {
   readonly target?: string;
@@ -64,18 +64,11 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
 
   const dir = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${scenario.name}`);
   mkdirSync(dir, { recursive: true });
-  const files = {
-    scenario: path.join(dir, 'scenario.yaml'),
-    metrics: path.join(dir, 'metrics.ndjson'),
-    events: path.join(dir, 'events.ndjson'),
-    summary: path.join(dir, 'summary.json'),
-    server: path.join(dir, 'server.ndjson'),
-  };
+  const files = runFilesOf(dir);
   const seeded = parseDocument(loaded.text);
   seeded.set('seed', seed);
   writeFileSync(files.scenario, seeded.toString());
-  writeFileSync(files.metrics, '');
-  writeFileSync(files.events, '');
+  const metrics = new MetricsWriter(files.metrics);
   const events = new EventLog(files.events);
   const event = (name: string, fields: Record<string, unknown> = {}): void => events.write(name, fields);
 
@@ -116,14 +109,14 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     const stopFaults = teardown.add('undo the faults', () => timeline.stop());
     const scrapeUrl = scenario.scrape ?? stack?.metricsUrl;
     let stopScraping = async (): Promise<void> => {};
-    if (scrapeUrl !== undefined) writeFileSync(files.server, '');
+    const serverLog = scrapeUrl === undefined ? undefined : new ServerLog(files.server);
     // Second 0 of the run, once every engine worker is ready: metrics, events, scrapes and
     // faults all count from here.
     const onStart = (startAt: Date): void => {
       events.start(startAt.getTime());
       timeline.start(performance.now() + (startAt.getTime() - Date.now()));
-      if (scrapeUrl !== undefined) {
-        const scraper = scrapeEverySecond(scrapeUrl, files.server, startAt.getTime());
+      if (scrapeUrl !== undefined && serverLog !== undefined) {
+        const scraper = scrapeEverySecond(scrapeUrl, (scrape) => serverLog.write(scrape), startAt.getTime());
         stopScraping = teardown.add('stop scraping the server\'s metrics', () => scraper.stop());
       }
     };
@@ -145,7 +138,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
       seed,
       workers,
       ...cityConnections(loaded, workers),
-      metricsFile: files.metrics,
+      metrics,
       signal: abort.signal,
       onStart,
       onSecond: (second) => bar.second(second),
@@ -154,27 +147,25 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
     await stopFaults();
     await stopScraping();
     event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
-    // The analysis reads only what the run wrote, as `codestorm report` will later.
+    // The analysis reads only what the run wrote, fault windows from events.ndjson included,
+    // exactly as `codestorm report` will later: a re-rendered summary agrees with this one.
     const runDir = readRunDir(dir);
-    const analysis = analyze(runDir, loaded.slo, timeline.outcomes());
-    // settings sit beside what the engine summarises: the engine knows nothing of the server.
-    const summary = {
-      ...buildSummary({
-        scenario: scenario.name,
-        seed,
-        profile: stack === undefined ? null : profile,
-        target: origin,
-        startedAt: result.startedAt,
-        aggregate: result.aggregate,
-        thresholds: result.thresholds,
-        stopped: result.stopped,
-        faults: timeline.outcomes(),
-        analysis,
-        metrics: result.metrics,
-      }),
+    const analysis = analyze(runDir, loaded.slo);
+    const measured = measuredSummary({
+      scenario: scenario.name,
+      seed,
+      profile: stack === undefined ? null : profile,
+      target: origin,
+      startedAt: result.startedAt,
+      aggregate: result.aggregate,
+      thresholds: result.thresholds,
+      stopped: result.stopped,
+      faults: timeline.outcomes(),
+      metrics: result.metrics,
       settings,
-    };
-    writeFileSync(files.summary, `${JSON.stringify(summary, null, 2)}\n`);
+    });
+    const summary = withAnalysis(measured, analysis);
+    writeSummary(files.summary, summary);
     writeReports(dir, runDir, summary, analysis);
     await appendStepSummary(io.env, dir);
     if (flags.json === true) io.stdout(`${JSON.stringify(summary)}\n`);
@@ -248,47 +239,6 @@ function share(part: number, whole: number): string {
   return `${((100 * part) / Math.max(1, whole)).toFixed(1)} %`;
 }
 
-/**
- * events.ndjson: `t` is seconds from the run's second 0 (the first second of metrics.ndjson),
- * so events line up with the metrics; what happens before it (the stack starting) is held until
- * second 0 is known and written with a negative `t`.
- */
-class EventLog {
-  readonly #file: string;
-  #t0: number | undefined;
-  readonly #held: { epoch: number; name: string; fields: Record<string, unknown> }[] = [];
-
-  constructor(file: string) {
-    this.#file = file;
-  }
-
-  write(name: string, fields: Record<string, unknown>): void {
-    const epoch = Date.now();
-    if (this.#t0 === undefined) this.#held.push({ epoch, name, fields });
-    else this.#append(epoch, name, fields);
-  }
-
-  start(t0: number): void {
-    this.#t0 = t0;
-    this.#flush();
-  }
-
-  /** Writes what is held even if second 0 never came (a run that failed to start). */
-  close(): void {
-    this.#t0 ??= this.#held[0]?.epoch ?? Date.now();
-    this.#flush();
-  }
-
-  #flush(): void {
-    for (const e of this.#held.splice(0)) this.#append(e.epoch, e.name, e.fields);
-  }
-
-  #append(epoch: number, name: string, fields: Record<string, unknown>): void {
-    const t = Math.round(epoch - (this.#t0 ?? epoch)) / 1000;
-    appendFileSync(this.#file, `${JSON.stringify({ t, time: new Date(epoch).toISOString(), event: name, ...fields })}\n`);
-  }
-}
-
 /** Against an external target, faults act through what the environment names. */
 function externalControllers(env: NodeJS.ProcessEnv): Controllers {
   const toxiproxy = env['TOXIPROXY_URL'];
@@ -325,8 +275,8 @@ export function parseTarget(raw: string, where: string): string {
 }
 
 
-function describe(s: Summary & { readonly settings: RunSettings }, dir: string): string {
-  const server = serverLabel(s.profile, s.settings);
+function describe(s: Summary, dir: string): string {
+  const server = serverLabel(s.profile, s.settings ?? {});
   const lines = [
     `${s.scenario}: ${s.verdict.toUpperCase()}${s.stopped === 'threshold' ? ' (stopped early: a threshold with abortOnFail failed)' : s.interrupted ? ' (interrupted)' : ''}`,
     ...(server === null ? [] : [`  server     ${server}`]),

@@ -1,5 +1,3 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compiled } from '../package-root.js';
@@ -11,13 +9,13 @@ import type { JourneyModuleRef, MetricDeclarations, MixEntry } from './journey.j
 import { planOf, type ExecutorConfig } from './executors/index.js';
 import type { Spacing } from './executors/rate-plan.js';
 import { loadDeclarations } from './metric-declarations.js';
-import { declarationLines, mergeWire, SecondMetrics, toNdjsonLine, type MergedSecond, type WireSecond } from './second.js';
+import { mergeWire, SecondMetrics, type MergedSecond, type SecondSink, type WireSecond } from './second.js';
 import { evaluate, type ThresholdResult, type ThresholdSet } from './thresholds.js';
 import type { FromWorker, WorkerLoad, WorkerPlan } from './worker-plan.js';
 
 /**
  * The main thread of a run: it splits the load across worker threads, merges their seconds as
- * each one completes everywhere, appends them to metrics.ndjson, keeps the run's aggregate, and
+ * each one completes everywhere, hands them to its SecondSink (metrics.ndjson), keeps the run's aggregate, and
  * judges thresholds every second for abortOnFail. It knows nothing of what the requests mean.
  */
 export interface EngineOptions {
@@ -30,7 +28,8 @@ export interface EngineOptions {
   readonly mix?: readonly MixEntry[];
   readonly thresholds: ThresholdSet;
   readonly seed: number;
-  readonly metricsFile: string;
+  /** Where the merged seconds go (src/run-files/metrics.ts's MetricsWriter); closed at the end. */
+  readonly metrics: SecondSink;
   readonly workers?: number;
   readonly spacing?: Spacing;
   /** Keep-alive connections per worker. */
@@ -91,8 +90,8 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   const declared = options.module === undefined ? {} : await loadDeclarations(options.module.file);
   let startedAt = new Date();
   const file = compiled('src/engine/worker.js');
-  const out = createWriteStream(options.metricsFile, { flags: 'a' });
-  out.write(declarationLines(declared));
+  const out = options.metrics;
+  out.declare(declared);
   const aggregate = new RunAggregate();
   const pending = new Map<number, WireSecond[]>();
   const upTo = new Array<number>(count).fill(0);
@@ -170,7 +169,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
       pending.delete(t);
       const second = mergeWire(wires);
       aggregate.add(second);
-      out.write(toNdjsonLine(second));
+      out.second(second);
       options.onSecond?.(second, aggregate);
       if (stopped === undefined && options.thresholds.some((th) => th.abortOnFail)) {
         if (evaluate(options.thresholds, aggregate, (t + 1) * 1000).some((r) => r.shouldAbort)) stopAll('threshold');
@@ -184,7 +183,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
-    await closeStream(out);
+    await out.close();
   }
   if (failure !== undefined) throw failure;
   return {
@@ -195,9 +194,4 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     durationS: aggregate.seconds,
     metrics: declared,
   };
-}
-
-async function closeStream(out: WriteStream): Promise<void> {
-  out.end();
-  await once(out, 'finish');
 }

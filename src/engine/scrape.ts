@@ -1,10 +1,9 @@
-import { appendFileSync } from 'node:fs';
-
 /**
- * Scrapes a Prometheus text endpoint every second into an NDJSON file, one line per scrape:
- * {"t": seconds from the run's start, "metrics": {"name{labels}": value, …}}. Histogram buckets
- * are left out (their _sum and _count stay). A failed scrape writes {"t", "error"} and goes on:
- * a server too busy to answer its own /metrics is itself a finding.
+ * Scrapes a Prometheus text endpoint every second, handing each scrape to `write` (the run
+ * writes them to server.ndjson, src/run-files/server.ts): `t` in seconds from the run's start
+ * and the samples, histogram buckets left out (their _sum and _count stay). A failed scrape is
+ * written as its error and the scraping goes on: a server too busy to answer its own /metrics
+ * is itself a finding.
  */
 export interface Scraper {
   stop(): Promise<void>;
@@ -12,7 +11,9 @@ export interface Scraper {
 
 const TIMEOUT_MS = 900;
 
-export function scrapeEverySecond(url: string, file: string, startedAt: number): Scraper {
+export type ScrapeLine = { readonly t: number; readonly metrics: Record<string, number> } | { readonly t: number; readonly error: string };
+
+export function scrapeEverySecond(url: string, write: (scrape: ScrapeLine) => void, startedAt: number): Scraper {
   let inFlight: Promise<void> = Promise.resolve();
   let busy = false;
   const tick = (): void => {
@@ -22,10 +23,10 @@ export function scrapeEverySecond(url: string, file: string, startedAt: number):
     inFlight = fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) })
       .then(async (res) => {
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        appendFileSync(file, `${JSON.stringify({ t, metrics: parsePrometheus(await res.text()) })}\n`);
+        write({ t, metrics: parsePrometheus(await res.text()) });
       })
       .catch((err: unknown) => {
-        appendFileSync(file, `${JSON.stringify({ t, error: err instanceof Error ? err.message : String(err) })}\n`);
+        write({ t, error: err instanceof Error ? err.message : String(err) });
       })
       .finally(() => {
         busy = false;

@@ -1,7 +1,7 @@
 import type { Analysis } from '../analyze/analyze.js';
-import type { Scrape } from '../analyze/read.js';
-import { OUTCOMES } from '../engine/second.js';
-import type { RunDir } from '../analyze/read.js';
+import type { Scrape } from '../run-files/server.js';
+import { OUTCOMES } from '../run-files/metrics.js';
+import type { RunDir } from '../run-files/run-dir.js';
 
 /**
  * The report's charts as plain Chart.js configurations (JSON: no functions), so that the same

@@ -1,6 +1,6 @@
 import type { Analysis } from '../analyze/analyze.js';
 import type { MetricKind } from '../engine/journey.js';
-import type { Summary } from '../engine/summary.js';
+import type { Summary } from '../run-files/summary.js';
 import type { ChartSpec } from './charts.js';
 import { esc } from './escape.js';
 import { chartsHtml, page } from './html.js';

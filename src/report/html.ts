@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Analysis } from '../analyze/analyze.js';
-import type { Summary } from '../engine/summary.js';
+import type { Summary } from '../run-files/summary.js';
 import { CUSTOM_CHART_ID, type ChartSpec } from './charts.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 import { esc } from './escape.js';

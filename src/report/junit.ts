@@ -1,5 +1,5 @@
 import type { Analysis } from '../analyze/analyze.js';
-import type { Summary } from '../engine/summary.js';
+import type { Summary } from '../run-files/summary.js';
 import { esc } from './escape.js';
 
 /** One test case of a junit.xml; a failure message makes it fail. */

@@ -1,5 +1,5 @@
 import { SURGE_WINDOW_S, type Analysis, type RequestSurge } from '../analyze/analyze.js';
-import type { Summary } from '../engine/summary.js';
+import type { Summary } from '../run-files/summary.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 
 /**

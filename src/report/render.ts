@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Analysis } from '../analyze/analyze.js';
-import type { RunDir } from '../analyze/read.js';
-import type { Summary } from '../engine/summary.js';
+import type { RunDir } from '../run-files/run-dir.js';
+import type { Summary } from '../run-files/summary.js';
 import { chartSpecs } from './charts.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';

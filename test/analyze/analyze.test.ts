@@ -8,7 +8,8 @@ import { readRunDir } from '../../src/analyze/read.js';
 import { parseSlo } from '../../src/analyze/slo.js';
 import { decodeSparse, LatencyWindow } from '../../src/analyze/window.js';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeInto, percentileMs, recordLatency, summarize } from '../../src/engine/histogram.js';
-import { mergeWire, SecondMetrics, toNdjsonLine } from '../../src/engine/second.js';
+import { mergeWire, SecondMetrics } from '../../src/engine/second.js';
+import { toNdjsonLine } from '../../src/run-files/metrics.js';
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 
 /**

@@ -9,7 +9,8 @@ import { parseSlo } from '../../src/analyze/slo.js';
 import { CustomRecorder } from '../../src/engine/custom-metrics.js';
 import type { CustomMetrics } from '../../src/engine/journey.js';
 import { checkDeclarations } from '../../src/engine/metric-declarations.js';
-import { declarationLines, mergeWire, SecondMetrics, toNdjsonLine } from '../../src/engine/second.js';
+import { mergeWire, SecondMetrics } from '../../src/engine/second.js';
+import { declarationLines, toNdjsonLine } from '../../src/run-files/metrics.js';
 import { customRows, describePeak } from '../../src/report/custom.js';
 
 /**

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { parseNdjsonLine } from '../../src/engine/second.js';
+import { parseNdjsonLine } from '../../src/run-files/metrics-read.js';
 import { captureIO } from '../helpers/io.js';
 
 /**

@@ -4,7 +4,8 @@ import { CustomRecorder, MAX_TAG_SETS, MetricMisuse, type Series } from '../../s
 import { createHistogram, decodeHistogram, percentileMs, recordValue, VALUE_LAYOUT } from '../../src/engine/histogram.js';
 import type { CustomMetrics, MetricDeclarations } from '../../src/engine/journey.js';
 import { checkDeclarations } from '../../src/engine/metric-declarations.js';
-import { declarationLines, mergeWire, parseNdjsonLine, SecondMetrics, toNdjsonLine, type NdjsonRecord } from '../../src/engine/second.js';
+import { mergeWire, SecondMetrics } from '../../src/engine/second.js';
+import { declarationLines, parseNdjsonLine, toNdjsonLine, type NdjsonRecord } from '../../src/run-files/index.js';
 import { evaluate, parseThresholds } from '../../src/engine/thresholds.js';
 import { CodestormError } from '../../src/errors.js';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createHistogram, percentileMs, recordValue, VALUE_LAYOUT } from '../../src/engine/histogram.js';
-import { parseNdjsonLine } from '../../src/engine/second.js';
+import { parseNdjsonLine } from '../../src/run-files/metrics-read.js';
 import { captureIO } from '../helpers/io.js';
 
 /**

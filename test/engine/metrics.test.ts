@@ -13,16 +13,8 @@ import {
   summarize,
   type LatencyHistogram,
 } from '../../src/engine/histogram.js';
-import {
-  mergeWire,
-  OUTCOMES,
-  parseNdjsonLine,
-  SecondMetrics,
-  toNdjsonLine,
-  type NdjsonRecord,
-  type Outcome,
-  type WireSecond,
-} from '../../src/engine/second.js';
+import { mergeWire, OUTCOMES, SecondMetrics, type Outcome, type WireSecond } from '../../src/engine/second.js';
+import { parseNdjsonLine, toNdjsonLine, type NdjsonRecord } from '../../src/run-files/index.js';
 
 /** mulberry32: small, fast, seeded; uniform in [0, 1). */
 function prng(seed: number): () => number {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CustomRecorder } from '../../src/engine/custom-metrics.js';
 import { checkDeclarations } from '../../src/engine/metric-declarations.js';
-import { declarationLines, mergeWire, SecondMetrics, toNdjsonLine } from '../../src/engine/second.js';
+import { mergeWire, SecondMetrics } from '../../src/engine/second.js';
+import { declarationLines, toNdjsonLine } from '../../src/run-files/metrics.js';
 import { which } from '../../src/stack/tools.js';
 import { captureIO } from '../helpers/io.js';
 

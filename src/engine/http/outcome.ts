@@ -10,8 +10,11 @@
  *   refused  the connection was refused (ECONNREFUSED)
  *   reset    ECONNRESET, EPIPE, or the socket closed before the response was complete
  *   other    anything else: a malformed response, an unknown socket error, a closed client
+ *
+ * The one list of outcomes: the engine counts by it, metrics.ndjson keys its counts and
+ * histograms by it in this order (src/run-files/metrics.ts), the analysis reads them back by it.
  */
-export const OUTCOMES = ['ok', '4xx', '5xx', 'shed', 'timeout', 'refused', 'reset', 'other'] as const;
+export const OUTCOMES = Object.freeze(['ok', '4xx', '5xx', 'shed', 'timeout', 'refused', 'reset', 'other'] as const);
 export type Outcome = (typeof OUTCOMES)[number];
 
 export function outcomeOfStatus(status: number): Outcome {
