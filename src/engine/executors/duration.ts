@@ -2,7 +2,8 @@ import { invalidFields } from '../../errors.js';
 import { describeValue } from './describe-value.js';
 
 /**
- * Durations in executor config, as k6 reads them (types.GetDurationValue / ParseExtendedDuration),
+ * The one duration grammar of the project (scenario, executor, fault, SLO, city and threshold
+ * fields, CLI flags all read durations here). Durations in config, as k6 reads them (types.GetDurationValue / ParseExtendedDuration),
  * always returned as milliseconds (possibly fractional):
  *
  *   duration := number                  a JSON number: milliseconds
@@ -13,6 +14,8 @@ import { describeValue } from './describe-value.js';
  *   unit     := "ns" | "us" | "µs" | "ms" | "s" | "m" | "h" | "d"
  *
  * No sign, no spaces, no exponent. Negative durations are rejected: no executor field wants one.
+ * Where a unit is required (a threshold's delayAbortEval, as k6's time.ParseDuration), only
+ * `segment { segment }` is accepted: readUnitDuration.
  */
 export function parseDuration(raw: unknown, where: string): number {
   const result = readDuration(raw);
@@ -50,13 +53,17 @@ export function readDuration(raw: unknown): number | string {
     return `expected a duration >= 0, got ${describeValue(raw)}`;
   }
   if (PLAIN.test(raw)) return scaled(raw, 1);
-  if (!SEGMENTS.test(raw)) return `${DURATION_EXPECTED}, got ${describeValue(raw)}`;
+  return readUnitDuration(raw) ?? `${DURATION_EXPECTED}, got ${describeValue(raw)}`;
+}
+
+/** `segment { segment }` only (every part has its unit), in milliseconds; undefined otherwise. */
+export function readUnitDuration(text: string): number | undefined {
+  if (!SEGMENTS.test(text)) return undefined;
   let ms = 0;
-  for (const match of raw.matchAll(SEGMENT)) {
+  for (const match of text.matchAll(SEGMENT)) {
     ms += scaled(match[1] ?? '', UNIT_MS[match[2] ?? ''] ?? Number.NaN);
   }
-  if (!Number.isFinite(ms)) return `${DURATION_EXPECTED}, got ${describeValue(raw)}`;
-  return ms;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** "1.1" × 1000 as 1000 + 1 × 1000 / 10, which is exact where Number("1.1") × 1000 is not. */

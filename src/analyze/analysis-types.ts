@@ -1,0 +1,104 @@
+import type { Outcome } from '../engine/second.js';
+import type { CustomMetricView } from './custom.js';
+
+/** What the analysis returns (analyze.ts composes it; summary.json and the reports read it). */
+export interface SecondPoint {
+  readonly t: number;
+  readonly offered: number;
+  readonly achieved: number;
+  readonly good: number;
+  readonly failed: number;
+  readonly byOutcome: Readonly<Record<Outcome, number>>;
+  readonly dropped: number;
+  readonly inFlight: number;
+  /** Over all requests of this second, ms; null without requests. */
+  readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
+  /** Every SLO held over the window ending here. */
+  readonly sloOk: boolean;
+}
+
+export interface SloVerdict {
+  readonly key: string;
+  readonly expr: string;
+  /** Held in every window (no sustained violation). */
+  readonly ok: boolean;
+  readonly violatedSeconds: number;
+  /** The worst window: where and its value. */
+  readonly worst: { readonly atS: number; readonly value: number } | null;
+}
+
+export interface BreakingPoint {
+  readonly atS: number;
+  readonly offeredRps: number;
+  readonly reason: string;
+  readonly slo: string;
+  readonly value: number;
+  readonly limit: number;
+  readonly exceededBy: number;
+}
+
+export interface FaultImpact {
+  readonly name: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly startS: number | null;
+  readonly endS: number | null;
+  readonly goodputBefore: number | null;
+  readonly goodputDuring: number | null;
+  readonly errorRateDuring: number | null;
+  readonly p99During: number | null;
+  /** Seconds from the fault's end until the SLOs held again; null if they never did in the run. */
+  readonly recoveryS: number | null;
+  /**
+   * Requests whose rate rose to at least SURGE_FACTOR × what it was before the fault, in the
+   * SURGE_WINDOW_S after it ended: what came back at once (clients reconnecting or signing in
+   * again after a restart, their queued retries), the largest rise first.
+   */
+  readonly surges: readonly RequestSurge[];
+}
+
+export interface RequestSurge {
+  /** The request's name (the journeys' step). */
+  readonly name: string;
+  /** Its mean rate (completed requests/s) over the SLO window before the fault began. */
+  readonly beforeRps: number;
+  readonly peakRps: number;
+  readonly atS: number;
+}
+
+/** How long after a fault's end a surge is looked for, and how far above its rate before. */
+export const SURGE_WINDOW_S = 30;
+export const SURGE_FACTOR = 2;
+
+export interface Trigger {
+  readonly kind: 'load' | 'fault';
+  readonly name: string;
+  readonly goneS: number;
+  readonly recoveredAtS: number | null;
+  readonly metastable: boolean | null;
+}
+
+export interface Analysis {
+  readonly slo: { readonly windowS: number; readonly sustainS: number; readonly metastableAfterS: number; readonly source: 'scenario' | 'default'; readonly verdicts: readonly SloVerdict[] };
+  readonly breakingPoint: BreakingPoint | null;
+  /**
+   * The best windowed goodput (ok responses/s) while every SLO held, before the breaking point,
+   * with the offered arrival rate of that window. A lower bound when nothing broke, or when the
+   * load jumped past it (the breaking point's offered rate above 1.5× this window's).
+   */
+  readonly capacity: { readonly goodRps: number; readonly offeredRps: number; readonly atS: number; readonly lowerBound: boolean } | null;
+  readonly faults: readonly FaultImpact[];
+  readonly metastable: { readonly flagged: boolean; readonly triggers: readonly Trigger[] };
+  readonly series: readonly SecondPoint[];
+  readonly names: readonly string[];
+  /** The custom metrics the run's journeys declared, in name order; [] without any. */
+  readonly custom: readonly CustomMetricView[];
+}
+
+export interface FaultWindow {
+  readonly name: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly startS: number | null;
+  readonly endS: number | null;
+}
