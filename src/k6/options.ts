@@ -36,7 +36,10 @@ export function k6Load(loaded: LoadedScenario, tolerance = 0.005): K6Load {
   if (city !== undefined && city.mix !== undefined) {
     const maxInFlight = 'maxInFlight' in loaded.load ? loaded.load.maxInFlight : 1_000;
     // A stream with no arrivals (a round that has not started, labs with nothing to report) gets no k6 scenario.
-    const all = city.mix.map((m) => ({ journey: m.journey, ramp: rampOf(m.plan, tolerance) }));
+    const all = city.mix.map((m) => {
+      const planned = city.streams.find((s) => s.journey === m.journey)?.scaled.arrivals ?? m.plan.total;
+      return { journey: m.journey, ramp: rampOf(m.plan, tolerance, planned) };
+    });
     const ramps = all.filter((r) => r.ramp.planned > 0);
     const peaks = ramps.map((r) => r.ramp.peakRps);
     const maxVUs = share(maxInFlight, peaks);

@@ -1,6 +1,7 @@
-import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { compiled } from '../package-root.js';
 import { cityJourneyOptions } from '../../sim/plan.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { K6Load } from './options.js';
@@ -21,11 +22,26 @@ export interface ScriptInput {
   readonly thresholds: unknown;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Source paths as this module sees them: .ts under vitest, .js when built (esbuild resolves a missing .js to its .ts). */
-const CONTEXT = path.join(here, 'runtime', 'context.js');
-const CITY_JOURNEYS = path.join(here, '..', '..', 'sim', 'journeys', 'index.js');
-const ENGINE_JOURNEY = path.join(here, '..', 'engine', 'journey.js');
+/**
+ * The compiled modules are bundled (dist/, as the stack's server runs from it; `npm test` builds
+ * first): tsc's output keeps class fields as assignments, which the script's type-check can follow.
+ */
+const CONTEXT = compiled('src/k6/runtime/context.js');
+const BUFFER_SHIM = compiled('src/k6/runtime/buffer.js');
+const CITY_JOURNEYS = compiled('sim/journeys/index.js');
+const ENGINE_JOURNEY = compiled('src/engine/journey.js');
+/** Modules that use Node's Buffer, given the shim instead. */
+const USES_BUFFER = /[\\/]sim[\\/]city[\\/]prior\.js$/;
+
+const bufferShim: Plugin = {
+  name: 'codestorm-buffer-shim',
+  setup(build) {
+    build.onLoad({ filter: USES_BUFFER }, async (args) => ({
+      contents: `import { Buffer } from ${JSON.stringify(BUFFER_SHIM)};\n${await readFile(args.path, 'utf8')}`,
+      loader: 'js',
+    }));
+  },
+};
 
 export function entrySource(input: ScriptInput): string {
   const { loaded, load, seed } = input;
@@ -94,7 +110,8 @@ ${execs}
 
 export async function bundleScript(input: ScriptInput): Promise<string> {
   const result = await build({
-    stdin: { contents: entrySource(input), resolveDir: here, sourcefile: 'codestorm-k6-entry.js', loader: 'js' },
+    stdin: { contents: entrySource(input), resolveDir: path.dirname(CONTEXT), sourcefile: 'codestorm-k6-entry.js', loader: 'js' },
+    plugins: [bufferShim],
     bundle: true,
     write: false,
     format: 'esm',

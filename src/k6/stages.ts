@@ -57,10 +57,15 @@ const TIME_UNITS = [
 ] as const;
 const EPSILONS = [0.02, 0.01, 0.005, 0.002, 0.001, 0];
 
-export function rampOf(plan: RatePlan, tolerance = 0.005): K6Ramp {
-  const points = knotsOf(plan);
+/**
+ * `planned`: the arrivals to match, when the plan's own pieces approximate them (a city
+ * stream's grid of 100 ms pieces cuts a sharp surge's corners: its rates are scaled to the
+ * stream's analytic arrivals, which `codestorm plan` prints).
+ */
+export function rampOf(plan: RatePlan, tolerance = 0.005, planned = plan.total): K6Ramp {
+  const scale = plan.total > 0 ? planned / plan.total : 1;
+  const points = knotsOf(plan).map((k) => ({ tMs: k.tMs, rate: k.rate * scale }));
   const peakRps = Math.max(0, ...points.map((p) => p.rate));
-  const planned = plan.total;
   let best: K6Ramp | undefined;
   for (const unit of TIME_UNITS) {
     for (const epsilon of EPSILONS) {
