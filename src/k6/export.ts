@@ -4,6 +4,7 @@ import { invalidInput } from '../errors.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { DEFAULT_SEED } from '../stack/defaults.js';
 import { k6Load, type K6Load } from './options.js';
+import { withinTolerance } from './stages.js';
 import { bundleScript } from './script.js';
 import { CONFIGMAP_LIMIT_BYTES, configMapCommand, testRunYaml } from './testrun.js';
 import { k6Readme } from './readme.js';
@@ -45,7 +46,12 @@ export async function exportK6(loaded: LoadedScenario, options: ExportOptions): 
   if ((scenario.faults ?? []).length > 0) {
     notes.push(`${scenario.faults!.length} fault(s) not exported: the script makes only the load; faults stay with codestorm run`);
   }
-  for (const r of load.ramps) if (r.ramp.planned === 0) notes.push(`journey "${r.journey}" has no arrivals in the plan: no k6 scenario for it`);
+  for (const r of load.ramps) {
+    if (r.ramp.planned === 0) notes.push(`journey "${r.journey}" has no arrivals in the plan: no k6 scenario for it`);
+    else if (!withinTolerance(r.ramp.arrivals, r.ramp.planned, 0.01)) {
+      notes.push(`journey "${r.journey}": its stages start ${r.ramp.arrivals.toFixed(1)} arrivals, the plan ${r.ramp.planned.toFixed(1)}: more than 1 % apart`);
+    }
+  }
   const target = scenario.target === 'reference' ? undefined : scenario.target;
   const command = configMapCommand(scenario.name);
   await mkdir(options.outDir, { recursive: true });
