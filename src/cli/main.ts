@@ -94,6 +94,15 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
     .action(async (flags) => setExit(await (await import('./server.js')).serverCommand(flags, io)));
 
   cli
+    .command('export')
+    .description('write a k6 script of the scenario\'s load and journeys, a k6-operator TestRun and a README: export k6 SCENARIO --out DIR')
+    .argument('<format>', 'k6 (the only one)')
+    .argument('<scenario>', 'scenario file (YAML)')
+    .option('--out <dir>', 'folder for script.js, testrun.yaml and README.md (required)')
+    .option('--parallelism <n>', 'k6-operator runners; each runs its execution segment of the whole test', '1')
+    .action(async (format: string, file: string, flags) => setExit(await (await import('./export.js')).exportCommand(format, file, flags, io)));
+
+  cli
     .command('doctor')
     .description('what is installed, what is missing, and the command that gets it')
     .option('--json', 'one JSON object on stdout')
