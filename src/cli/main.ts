@@ -69,9 +69,12 @@ export function program(io: CommandIO, setExit: (code: ExitCode) => void): Comma
 
   cli
     .command('report')
-    .description('analyse a run directory again from its files and render it again (summary.json, summary.md, junit.xml)')
-    .argument('<run-dir>', 'a run directory')
-    .action(async (dir: string) => setExit(await (await import('./report.js')).reportCommand(dir, io)));
+    .description('analyse a run directory again from its files and render it again (summary.json, summary.md, junit.xml); with --from-k6, make one from k6 runners\' results first')
+    .argument('[run-dir]', 'a run directory')
+    .option('--from-k6 <files...>', "k6 --out json files (.gz too), one per runner, merged and judged as one test")
+    .option('--scenario <file>', 'with --from-k6: the scenario that was exported (its thresholds and SLO judge the merged test)')
+    .option('--out <dir>', 'with --from-k6: the run directory to write (default reports/<UTC time>-<scenario name>-k6)')
+    .action(async (dir: string | undefined, flags) => setExit(await (await import('./report.js')).reportCommand(dir, flags, io)));
 
   cli
     .command('compare')

@@ -4,6 +4,7 @@ import { withAnalysis } from '../analyze/summary.js';
 import { readRunDir, runFilesOf, writeSummary } from '../run-files/index.js';
 import { ExitCode, invalidInput } from '../errors.js';
 import { writeReports } from '../report/render.js';
+import { importK6Run } from '../k6/import.js';
 import { loadScenario } from '../scenario/load.js';
 import type { CommandIO } from './io.js';
 
@@ -12,7 +13,16 @@ import type { CommandIO } from './io.js';
  * the scenario as run) and renders it again: summary.json's analysis, summary.md, junit.xml.
  * Nothing is re-run. Exit 0 when the run's thresholds held, 99 when one failed.
  */
-export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCode> {
+export interface ReportFlags {
+  readonly fromK6?: readonly string[];
+  readonly scenario?: string;
+  readonly out?: string;
+}
+
+export async function reportCommand(dir: string | undefined, flags: ReportFlags, io: CommandIO): Promise<ExitCode> {
+  if (flags.fromK6 !== undefined) return fromK6(dir, flags.fromK6, flags, io);
+  if (dir === undefined) throw invalidInput('BAD_FLAG', 'report: expected a run directory, or --from-k6 FILE… --scenario SCENARIO');
+  if (flags.scenario !== undefined || flags.out !== undefined) throw invalidInput('BAD_FLAG', `${flags.scenario !== undefined ? '--scenario' : '--out'}: only with --from-k6`);
   const run = readRunDir(dir);
   const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: runFilesOf(dir).metrics });
   if (run.summary === undefined) {
@@ -24,5 +34,23 @@ export async function reportCommand(dir: string, io: CommandIO): Promise<ExitCod
   writeSummary(runFilesOf(dir).summary, summary);
   const written = writeReports(dir, run, summary, analysis);
   io.stdout(`${summary.scenario}: ${summary.verdict.toUpperCase()}; wrote summary.json and ${written.length} renderings in ${dir} (open ${path.join(dir, 'report.html')})\n`);
+  return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
+}
+
+/**
+ * `report --from-k6 FILE… --scenario SCENARIO [--out DIR]`: the runners' results merged into a new
+ * run directory (src/k6/import.ts), then judged and rendered like any run. Exit 99 when a
+ * threshold failed over the whole test, whatever each runner alone would have said.
+ */
+async function fromK6(dir: string | undefined, files: readonly string[], flags: ReportFlags, io: CommandIO): Promise<ExitCode> {
+  if (dir !== undefined) throw invalidInput('BAD_FLAG', `--from-k6: writes a new run directory (--out), not into ${dir}`);
+  if (flags.scenario === undefined) throw invalidInput('BAD_FLAG', '--scenario: missing; --from-k6 needs the scenario that was exported, for its thresholds and SLO');
+  const name = path.basename(flags.scenario).replace(/\.ya?ml$/, '');
+  const out = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${name}-k6`);
+  const { summary, results, written } = await importK6Run(files, flags.scenario, out);
+  io.stdout(
+    `${summary.scenario}: ${summary.verdict.toUpperCase()} over ${results.files} k6 runner${results.files === 1 ? '' : 's'} (${results.points.toLocaleString('en')} points, ${summary.requests.total.toLocaleString('en')} requests, ${results.seconds} s); wrote a run directory with ${written.length} renderings in ${out} (open ${path.join(out, 'report.html')})\n`,
+  );
+  for (const t of summary.thresholds) if (!t.ok) io.stdout(`  threshold failed: ${t.metric}: ${t.expr} (${t.value ?? '–'})\n`);
   return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
 }

@@ -60,7 +60,7 @@ export function k6Readme(input: ReadmeInput): string {
     '```',
     '',
     '## Read it back',
-    `\`codestorm report --from-k6 runner-*.ndjson\` (not built yet) is to merge the runners' files into one run directory and judge it as one run.`,
+    `\`codestorm report --scenario SCENARIO.yaml --from-k6 runner-*.ndjson\` (SCENARIO.yaml: the file this was exported from) merges the runners' files into one run directory and judges it as one run: thresholds over the whole test, not each runner's share.`,
     '',
   ];
   if (city !== undefined) {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CustomRecorder } from '../engine/custom-metrics.js';
 import type { MetricDeclaration, MetricDeclarations, MetricTags } from '../engine/journey.js';
-import { mergeWire, SecondMetrics, type MergedSecond, type Outcome, type WireSecond } from '../engine/second.js';
+import { mergeWire, SecondMetrics, type Outcome, type SecondSink, type WireSecond } from '../engine/second.js';
 import { CodestormError, errorMessage, invalidInput } from '../errors.js';
 
 /**
@@ -94,11 +94,13 @@ export interface K6Results {
 }
 
 /**
- * Reads every runner's file and hands `sink` the merged seconds in order, each once (its decoded
- * histograms are the sink's to keep or drop: keeping them all would hold the whole test in
- * memory). Bad input is exit 2, naming the file and line.
+ * Reads every runner's file and hands `sink` the script's metric declarations, then the merged
+ * seconds in order, each once, as the engine hands its own (a MetricsWriter writes
+ * metrics.ndjson from them). A second's decoded histograms are the sink's to keep or drop:
+ * keeping them all would hold the whole test in memory. The sink is not closed here. Bad input
+ * is exit 2, naming the file and line.
  */
-export async function readK6Results(files: readonly string[], sink: (second: MergedSecond) => void): Promise<K6Results> {
+export async function readK6Results(files: readonly string[], sink: Pick<SecondSink, 'declare' | 'second'>): Promise<K6Results> {
   if (files.length === 0) throw invalidInput('K6_RESULTS_INVALID', '--from-k6: expected at least one k6 JSON output file');
   const wires = new Map<number, WireSecond[]>();
   const declarations: Record<string, MetricDeclaration> = {};
@@ -111,10 +113,11 @@ export async function readK6Results(files: readonly string[], sink: (second: Mer
   const absolute = [...wires.keys()];
   const first = Math.min(...absolute);
   const last = Math.max(...absolute);
+  sink.declare(declarations);
   for (let s = first; s <= last; s++) {
     const copies = wires.get(s) ?? [new SecondMetrics(s).toWire()];
     wires.delete(s);
-    sink({ ...mergeWire(copies), t: s - first });
+    sink.second({ ...mergeWire(copies), t: s - first });
   }
   return { files: files.length, points, startEpochMs: first * 1000, declarations, thresholds, seconds: last - first + 1 };
 }

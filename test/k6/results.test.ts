@@ -1,16 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { mergeInto, createLatencyHistogram, percentileMs } from '../../src/engine/histogram.js';
 import type { MergedSecond } from '../../src/engine/second.js';
 import { outcomeOf, readK6Results as read } from '../../src/k6/results.js';
+import { http, k6Runner, metric, point, T0 } from '../helpers/k6-json.js';
 
 /** The reader with its seconds collected (fine for a few seconds of fixtures). */
 async function readK6Results(files: readonly string[]) {
   const seconds: MergedSecond[] = [];
-  const r = await read(files, (s) => seconds.push(s));
+  const r = await read(files, { declare: () => {}, second: (s) => seconds.push(s) });
   expect(r.seconds).toBe(seconds.length);
   return { ...r, seconds };
 }
@@ -20,40 +20,8 @@ async function readK6Results(files: readonly string[]) {
  * then Point lines with an RFC 3339 time, a value in ms and the request's tags), as two runners of
  * one test would write them, with latencies chosen so that the whole test's percentiles are known.
  */
-const T0 = Date.parse('2026-01-04T09:00:00Z');
 const dir = mkdtempSync(path.join(tmpdir(), 'codestorm-k6-'));
-
-const metric = (name: string, type: string, contains = 'default', thresholds: string[] = []) =>
-  JSON.stringify({ type: 'Metric', data: { name, type, contains, tainted: null, thresholds, submetrics: null }, metric: name });
-const point = (name: string, atMs: number, value: number, tags: Record<string, string> | null) =>
-  JSON.stringify({ type: 'Point', data: { time: new Date(atMs).toISOString().replace('Z', '123456+00:00'), value, tags }, metric: name });
-const http = (status: number, expected: boolean, extra: Record<string, string> = {}) => ({
-  name: 'code',
-  method: 'GET',
-  status: String(status),
-  expected_response: String(expected),
-  scenario: 'residents',
-  group: '',
-  url: 'http://127.0.0.1:8080/api/v1/code',
-  ...extra,
-});
-
-/** One runner: `latencies` over 10 s from `offsetMs`, each a request and an iteration; `drops` dropped arrivals. */
-function runner(file: string, latencies: readonly number[], drops: number, offsetMs: number, gzip = false): string {
-  const lines = [metric('http_req_duration', 'trend', 'time', ['p(99)<2500']), metric('iterations', 'counter'), metric('dropped_iterations', 'counter', 'default', ['count<100']), metric('people_sampled', 'counter')];
-  latencies.forEach((ms, i) => {
-    const at = T0 + offsetMs + Math.floor((i * 10_000) / latencies.length);
-    lines.push(point('http_req_duration', at, ms, http(200, true)));
-    lines.push(point('http_reqs', at, 1, http(200, true)));
-    lines.push(point('iterations', at + 1, 1, { scenario: 'residents', group: '' }));
-    if (i % 10 === 0) lines.push(point('people_sampled', at, 1, { scenario: 'residents', group: '', method: 'scan' }));
-  });
-  for (let d = 0; d < drops; d++) lines.push(point('dropped_iterations', T0 + offsetMs + d * 100, 1, { scenario: 'residents' }));
-  const text = `${lines.join('\n')}\n`;
-  const p = path.join(dir, file);
-  writeFileSync(p, gzip ? gzipSync(text) : text);
-  return p;
-}
+const runner = (file: string, latencies: readonly number[], drops: number, offsetMs: number, gzip = false): string => k6Runner(dir, file, latencies, drops, offsetMs, gzip);
 
 describe('outcomeOf: k6 tags as codestorm outcomes', () => {
   it.each([
