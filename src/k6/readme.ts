@@ -60,7 +60,7 @@ export function k6Readme(input: ReadmeInput): string {
     '```',
     '',
     '## Read it back',
-    `\`codestorm report --scenario SCENARIO.yaml --from-k6 runner-*.ndjson\` (SCENARIO.yaml: the file this was exported from) merges the runners' files into one run directory and judges it as one run: thresholds over the whole test, not each runner's share.`,
+    `\`codestorm report --from-k6 runner-*.ndjson --scenario SCENARIO.yaml\` (SCENARIO.yaml: the file this was exported from) merges the runners' files into one run directory and judges it as one run: thresholds over the whole test, not each runner's share.`,
     '',
   ];
   if (city !== undefined) {
