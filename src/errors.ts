@@ -1,17 +1,12 @@
+import { ERROR_CODES, ExitCode, type ErrorCode, type InvalidInputCode } from './error-codes.js';
 /**
  * Errors that cross a module boundary carry a stable code, an exit code and, where it helps, a
  * hint. Only the CLI's main turns them into process.exitCode (see src/cli/main.ts).
  */
-export const ExitCode = {
-  ok: 0,
-  harnessFailed: 1,
-  invalidInput: 2,
-  thresholdsFailed: 99,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+export { ExitCode } from './error-codes.js';
+export type { ErrorCode, InvalidInputCode } from './error-codes.js';
 
 export interface CodestormErrorOptions {
-  exitCode?: ExitCode;
   hint?: string;
   cause?: unknown;
   /** What is wrong, field by field, when the error is about an input's fields. */
@@ -34,38 +29,35 @@ export function problemLine(problem: FieldProblem): string {
 }
 
 export class CodestormError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
+  /** From the catalogue (src/error-codes.ts): one code, one exit code. */
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
   /** Field by field, when the error is about an input's fields; otherwise empty. */
   readonly problems: readonly FieldProblem[];
 
-  constructor(code: string, message: string, options: CodestormErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: CodestormErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CodestormError';
     this.code = code;
-    this.exitCode = options.exitCode ?? ExitCode.harnessFailed;
+    this.exitCode = ERROR_CODES[code].exit;
     this.hint = options.hint;
     this.problems = options.problems ?? [];
   }
 }
 
 /** Bad input from the user: a flag, a scenario field, an environment variable. Exit code 2. */
-export function invalidInput(code: string, message: string, hint?: string): CodestormError {
-  return new CodestormError(code, message, {
-    exitCode: ExitCode.invalidInput,
-    ...(hint === undefined ? {} : { hint }),
-  });
+export function invalidInput(code: InvalidInputCode, message: string, hint?: string): CodestormError {
+  return new CodestormError(code, message, hint === undefined ? {} : { hint });
 }
 
 /**
  * Bad fields of an input, all of them at once (exit code 2): the message has a line per problem,
  * after `header` if given, and the problems stay structured for whoever collects them.
  */
-export function invalidFields(code: string, problems: readonly FieldProblem[], options: { header?: string; hint?: string } = {}): CodestormError {
+export function invalidFields(code: InvalidInputCode, problems: readonly FieldProblem[], options: { header?: string; hint?: string } = {}): CodestormError {
   const lines = problems.map(problemLine).join('\n');
   return new CodestormError(code, options.header === undefined ? lines : `${options.header}\n${lines}`, {
-    exitCode: ExitCode.invalidInput,
     problems,
     ...(options.hint === undefined ? {} : { hint: options.hint }),
   });

@@ -124,24 +124,24 @@ export function* identities(
 
 function validate(seed: number, population: number, asOf: string, compoundSize: number): void {
   if (!Number.isSafeInteger(seed)) {
-    throw invalidInput('IDENTITY_INVALID_OPTION', `seed must be an integer, got ${seed}`);
+    throw invalidInput('IDENTITY_OPTION_INVALID', `seed must be an integer, got ${seed}`);
   }
   if (!Number.isSafeInteger(population) || population < 1) {
-    throw invalidInput('IDENTITY_INVALID_OPTION', `population must be a positive integer, got ${population}`);
+    throw invalidInput('IDENTITY_OPTION_INVALID', `population must be a positive integer, got ${population}`);
   }
   if (!Number.isSafeInteger(compoundSize) || compoundSize < 1) {
-    throw invalidInput('IDENTITY_INVALID_OPTION', `compound size must be a positive integer, got ${compoundSize}`);
+    throw invalidInput('IDENTITY_OPTION_INVALID', `compound size must be a positive integer, got ${compoundSize}`);
   }
   try {
     dateKey(asOf);
   } catch {
-    throw invalidInput('IDENTITY_INVALID_OPTION', `asOf must be a date as YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
+    throw invalidInput('IDENTITY_OPTION_INVALID', `asOf must be a date as YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
   }
   const year = Number(asOf.slice(0, 4));
   const oldest = AGE_MIX[AGE_MIX.length - 1]?.maxAge ?? 0;
   if (year - oldest - 1 < 1900) {
     throw invalidInput(
-      'IDENTITY_INVALID_OPTION',
+      'IDENTITY_OPTION_INVALID',
       `asOf ${asOf} puts the oldest residents' births before 1900, which ID numbers cannot hold`,
     );
   }

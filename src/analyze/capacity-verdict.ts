@@ -177,17 +177,17 @@ const baselineSchema = z.looseObject({
 
 /** A previous `capacity --json` output (or its capacity.json). */
 export function readBaseline(file: string): Baseline {
-  if (!existsSync(file)) throw invalidInput('BAD_FLAG', `--baseline: ${file}: no such file`);
+  if (!existsSync(file)) throw invalidInput('FLAG_INVALID', `--baseline: ${file}: no such file`);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw invalidInput('BAD_FLAG', `--baseline: ${file}: not JSON (${errorMessage(err)})`);
+    throw invalidInput('FLAG_INVALID', `--baseline: ${file}: not JSON (${errorMessage(err)})`);
   }
   const parsed = baselineSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw invalidInput('BAD_FLAG', `--baseline: ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+    throw invalidInput('FLAG_INVALID', `--baseline: ${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   const b = parsed.data;
   return { file, capacityRps: b.capacityRps, p99AtStartMs: b.p99AtStartMs ?? null, p99AtStartIntervalMs: b.p99AtStartIntervalMs ?? null };

@@ -128,13 +128,13 @@ export function parseSloFlags(values: readonly string[]): ThresholdSet {
       expr = v.trim();
       if (/^(p\(|avg|med|min|max)/.test(expr)) metric = 'http_req_duration';
       else if (/^rate/.test(expr)) metric = 'http_req_failed';
-      else throw invalidInput('BAD_FLAG', `--slo: "${v}": give METRIC:EXPR (http_req_duration:p(99)<250) or an expression starting with p(N), avg, med, min, max or rate`);
+      else throw invalidInput('FLAG_INVALID', `--slo: "${v}": give METRIC:EXPR (http_req_duration:p(99)<250) or an expression starting with p(N), avg, med, min, max or rate`);
     }
     (byMetric[metric] ??= []).push(expr);
   }
   try {
     return parseThresholds(byMetric, '--slo');
   } catch (err) {
-    throw invalidInput('BAD_FLAG', (err as Error).message.split('\n').filter((l) => l.startsWith('--slo')).join('\n') || (err as Error).message);
+    throw invalidInput('FLAG_INVALID', (err as Error).message.split('\n').filter((l) => l.startsWith('--slo')).join('\n') || (err as Error).message);
   }
 }

@@ -153,9 +153,9 @@ export function parseMultiples(raw: string): readonly number[] {
   const parts = raw.split(',').map((p) => p.trim());
   const values = parts.map((p) => (/^\d+(\.\d+)?$/.test(p) ? Number(p) : Number.NaN));
   if (values.some((v) => !(v > 1 && v <= 100))) {
-    throw invalidInput('BAD_FLAG', `--overload: expected multiples of the capacity above 1 and at most 100, separated by commas (1.5,2,3), got "${raw}"`);
+    throw invalidInput('FLAG_INVALID', `--overload: expected multiples of the capacity above 1 and at most 100, separated by commas (1.5,2,3), got "${raw}"`);
   }
-  if (values.length > 10) throw invalidInput('BAD_FLAG', `--overload: expected at most 10 multiples, got ${values.length}`);
+  if (values.length > 10) throw invalidInput('FLAG_INVALID', `--overload: expected at most 10 multiples, got ${values.length}`);
   return [...new Set(values)].sort((a, b) => a - b);
 }
 

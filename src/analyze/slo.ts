@@ -32,7 +32,7 @@ export function parseSlo(raw: unknown, where = 'slo', custom?: CustomMetricsInSc
     return { windowS: 10, sustainS: 5, metastableAfterS: 30, thresholds: parseThresholds(DEFAULT_SLO_TEXT, where), source: 'default' };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw invalidFields('BAD_SLO', [{ path: where, message: 'expected a map: window, sustain, metastableAfter and metrics in threshold syntax' }]);
+    throw invalidFields('SLO_INVALID', [{ path: where, message: 'expected a map: window, sustain, metastableAfter and metrics in threshold syntax' }]);
   }
   const problems: FieldProblem[] = [];
   const seconds = (key: (typeof SETTINGS)[number], fallback: number): number => {
@@ -63,6 +63,6 @@ export function parseSlo(raw: unknown, where = 'slo', custom?: CustomMetricsInSc
     if (!(err instanceof CodestormError)) throw err;
     problems.push(...fieldProblemsOf(err).filter((p) => p.path.startsWith(where)));
   }
-  if (problems.length > 0) throw invalidFields('BAD_SLO', problems);
+  if (problems.length > 0) throw invalidFields('SLO_INVALID', problems);
   return { windowS, sustainS, metastableAfterS, thresholds, source: 'scenario' };
 }

@@ -60,9 +60,9 @@ export function decodeSparse(encoded: string, kind: LayoutKind = 'latency'): Spa
   try {
     decoded = decodeFromCompressedBase64(encoded, 32, false);
   } catch (err) {
-    throw invalidInput('METRICS_BAD_HISTOGRAM', `not an encoded HDR histogram: ${err instanceof Error ? err.message : String(err)}`);
+    throw invalidInput('METRICS_HISTOGRAM_INVALID', `not an encoded HDR histogram: ${err instanceof Error ? err.message : String(err)}`);
   }
-  if (!(decoded instanceof JsHistogram)) throw invalidInput('METRICS_BAD_HISTOGRAM', 'not an encoded HDR histogram of integers');
+  if (!(decoded instanceof JsHistogram)) throw invalidInput('METRICS_HISTOGRAM_INVALID', 'not an encoded HDR histogram of integers');
   const h = decoded;
   const l = layoutOf(kind);
   const byIndex = new Map<number, number>();

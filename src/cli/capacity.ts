@@ -77,7 +77,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
   const workers = flags.workers === undefined ? defaultWorkers() : parseCount('--workers', flags.workers, 1, 64);
   const startRps = flags.start === undefined ? 25 : positive('--start', flags.start);
   const maxRps = flags.max === undefined ? 20_000 : positive('--max', flags.max);
-  if (maxRps < startRps) throw invalidInput('BAD_FLAG', `--max: expected at least --start (${startRps}), got ${maxRps}`);
+  if (maxRps < startRps) throw invalidInput('FLAG_INVALID', `--max: expected at least --start (${startRps}), got ${maxRps}`);
   const stepMs = flags.step === undefined ? 10_000 : durationFlag('--step', flags.step);
   const settleMs = flags.settle === undefined ? 3_000 : durationFlag('--settle', flags.settle, true);
   const refine = flags.refine === undefined ? 4 : parseCount('--refine', flags.refine, 0, 10);
@@ -212,18 +212,18 @@ function percentText(share: number | null): string {
 
 function positive(flag: string, raw: string): number {
   const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0) throw invalidInput('BAD_FLAG', `${flag}: expected a number of arrivals per second > 0, got "${raw}"`);
+  if (!Number.isFinite(v) || v <= 0) throw invalidInput('FLAG_INVALID', `${flag}: expected a number of arrivals per second > 0, got "${raw}"`);
   return v;
 }
 
 function percent(flag: string, raw: string): number {
   const v = Number(raw.replace(/%$/, ''));
-  if (!Number.isFinite(v) || v < 0 || v > 100) throw invalidInput('BAD_FLAG', `${flag}: expected a percentage from 0 to 100, got "${raw}"`);
+  if (!Number.isFinite(v) || v < 0 || v > 100) throw invalidInput('FLAG_INVALID', `${flag}: expected a percentage from 0 to 100, got "${raw}"`);
   return v;
 }
 
 function durationFlag(flag: string, raw: string, zeroOk = false): number {
   const ms = parseDuration(/^\d+$/.test(raw) ? `${raw}s` : raw, flag);
-  if (ms < (zeroOk ? 0 : 1_000)) throw invalidInput('BAD_FLAG', `${flag}: expected a duration of at least ${zeroOk ? '0s' : '1s'}, got "${raw}"`);
+  if (ms < (zeroOk ? 0 : 1_000)) throw invalidInput('FLAG_INVALID', `${flag}: expected a duration of at least ${zeroOk ? '0s' : '1s'}, got "${raw}"`);
   return ms;
 }

@@ -13,8 +13,8 @@ export interface ExportFlags {
 export const MAX_PARALLELISM = 1_000;
 
 export async function exportCommand(format: string, file: string, flags: ExportFlags, io: CommandIO): Promise<ExitCode> {
-  if (format !== 'k6') throw invalidInput('BAD_FORMAT', `export: expected the format "k6", got "${format}"`);
-  if (flags.out === undefined || flags.out === '') throw invalidInput('BAD_FLAG', '--out: missing: the folder to write script.js, testrun.yaml and README.md into');
+  if (format !== 'k6') throw invalidInput('FORMAT_INVALID', `export: expected the format "k6", got "${format}"`);
+  if (flags.out === undefined || flags.out === '') throw invalidInput('FLAG_INVALID', '--out: missing: the folder to write script.js, testrun.yaml and README.md into');
   const parallelism = flags.parallelism === undefined ? 1 : parseCount('--parallelism', flags.parallelism, 1, MAX_PARALLELISM);
   const loaded = await loadScenario(file);
   const result = await exportK6(loaded, { outDir: flags.out, parallelism });

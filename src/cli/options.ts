@@ -4,7 +4,7 @@ import { invalidInput } from '../errors.js';
 export function parseCount(flag: string, raw: string, min: number, max: number): number {
   const value = /^\d+$/.test(raw.replaceAll('_', '')) ? Number(raw.replaceAll('_', '')) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidInput('BAD_FLAG', `${flag}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+    throw invalidInput('FLAG_INVALID', `${flag}: expected a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
 }

@@ -21,8 +21,8 @@ export interface ReportFlags {
 
 export async function reportCommand(dir: string | undefined, flags: ReportFlags, io: CommandIO): Promise<ExitCode> {
   if (flags.fromK6 !== undefined) return fromK6(dir, flags.fromK6, flags, io);
-  if (dir === undefined) throw invalidInput('BAD_FLAG', 'report: expected a run directory, or --from-k6 FILE… --scenario SCENARIO');
-  if (flags.scenario !== undefined || flags.out !== undefined) throw invalidInput('BAD_FLAG', `${flags.scenario !== undefined ? '--scenario' : '--out'}: only with --from-k6`);
+  if (dir === undefined) throw invalidInput('FLAG_INVALID', 'report: expected a run directory, or --from-k6 FILE… --scenario SCENARIO');
+  if (flags.scenario !== undefined || flags.out !== undefined) throw invalidInput('FLAG_INVALID', `${flags.scenario !== undefined ? '--scenario' : '--out'}: only with --from-k6`);
   const run = readRunDir(dir);
   const loaded = await loadScenario(run.scenarioFile, { metrics: run.metrics, metricsFrom: runFilesOf(dir).metrics });
   if (run.summary === undefined) {
@@ -43,8 +43,8 @@ export async function reportCommand(dir: string | undefined, flags: ReportFlags,
  * threshold failed over the whole test, whatever each runner alone would have said.
  */
 async function fromK6(dir: string | undefined, files: readonly string[], flags: ReportFlags, io: CommandIO): Promise<ExitCode> {
-  if (dir !== undefined) throw invalidInput('BAD_FLAG', `--from-k6: writes a new run directory (--out), not into ${dir}`);
-  if (flags.scenario === undefined) throw invalidInput('BAD_FLAG', '--scenario: missing; --from-k6 needs the scenario that was exported, for its thresholds and SLO');
+  if (dir !== undefined) throw invalidInput('FLAG_INVALID', `--from-k6: writes a new run directory (--out), not into ${dir}`);
+  if (flags.scenario === undefined) throw invalidInput('FLAG_INVALID', '--scenario: missing; --from-k6 needs the scenario that was exported, for its thresholds and SLO');
   const name = path.basename(flags.scenario).replace(/\.ya?ml$/, '');
   const out = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${name}-k6`);
   const { summary, results, written } = await importK6Run(files, flags.scenario, out);

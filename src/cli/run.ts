@@ -265,11 +265,11 @@ export function parseTarget(raw: string, where: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw invalidInput('BAD_TARGET', `${where}: expected "reference" or an http:// URL, got "${raw}"`);
+    throw invalidInput('TARGET_INVALID', `${where}: expected "reference" or an http:// URL, got "${raw}"`);
   }
-  if (url.protocol !== 'http:') throw invalidInput('BAD_TARGET', `${where}: only http:// targets are supported, got "${raw}"`);
+  if (url.protocol !== 'http:') throw invalidInput('TARGET_INVALID', `${where}: only http:// targets are supported, got "${raw}"`);
   if (url.pathname !== '/' || url.search !== '') {
-    throw invalidInput('BAD_TARGET', `${where}: give the origin only (http://host:port); paths belong in the steps`);
+    throw invalidInput('TARGET_INVALID', `${where}: give the origin only (http://host:port); paths belong in the steps`);
   }
   return url.origin;
 }

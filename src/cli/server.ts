@@ -39,7 +39,7 @@ async function serverOptions(flags: ServerFlags): Promise<ServerOptions> {
     settings: parseSettings(flags.set ?? []),
   };
   if (o.port !== undefined && (await isListening(o.port))) {
-    throw invalidInput('BAD_FLAG', `--port: ${o.port} is already in use on 127.0.0.1`);
+    throw invalidInput('FLAG_INVALID', `--port: ${o.port} is already in use on 127.0.0.1`);
   }
   return o;
 }
@@ -157,5 +157,5 @@ function wrap(lead: string, words: readonly string[]): string[] {
 
 export function parseProfile(raw: string): ProfileName {
   if ((PROFILES as readonly string[]).includes(raw)) return raw as ProfileName;
-  throw invalidInput('BAD_FLAG', `--profile: expected one of ${PROFILES.join(', ')}, got "${raw}"`);
+  throw invalidInput('FLAG_INVALID', `--profile: expected one of ${PROFILES.join(', ')}, got "${raw}"`);
 }

@@ -43,14 +43,14 @@ export function parseSettings(values: readonly string[], profiles: Readonly<Reco
     if (parsed === undefined) problems.push(`${flag}: ${key} expects ${expected(kind)}, got "${value}"`);
     else out[key] = parsed;
   }
-  if (problems.length > 0) throw invalidInput('BAD_FLAG', problems.join('\n'));
+  if (problems.length > 0) throw invalidInput('FLAG_INVALID', problems.join('\n'));
   return out as Partial<ResilienceConfig>;
 }
 
 /** With an external target there is no reference server to set anything on. */
 export function settingsFor(values: readonly string[] | undefined, external: string | undefined): Partial<ResilienceConfig> {
   if (values === undefined || values.length === 0) return {};
-  if (external !== undefined) throw invalidInput('BAD_FLAG', `--set: the target is ${external}, not the reference stack: there is no server setting to change`);
+  if (external !== undefined) throw invalidInput('FLAG_INVALID', `--set: the target is ${external}, not the reference stack: there is no server setting to change`);
   return parseSettings(values);
 }
 

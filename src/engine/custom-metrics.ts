@@ -43,7 +43,7 @@ interface MetricEntry {
 /** A journey's misuse of the API: the run stops with this message (see CustomRecorder). */
 export class MetricMisuse extends CodestormError {
   constructor(message: string) {
-    super('BAD_METRIC_USE', message, { exitCode: 2 });
+    super('METRIC_USE_INVALID', message);
   }
 }
 

@@ -72,7 +72,7 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
     if (t.custom) continue;
     const unknown = Object.keys(t.tags).filter((k) => !TAGS.has(k));
     if (unknown.length > 0) {
-      throw invalidInput('BAD_THRESHOLD', `thresholds.${t.key}: requests are tagged by name and outcome only, not ${unknown.join(', ')}`);
+      throw invalidInput('THRESHOLD_INVALID', `thresholds.${t.key}: requests are tagged by name and outcome only, not ${unknown.join(', ')}`);
     }
   }
   const count = options.workers ?? defaultWorkers();

@@ -107,7 +107,7 @@ export function encodeHistogram(h: LatencyHistogram): string {
 }
 
 /**
- * The inverse of encodeHistogram. Throws METRICS_BAD_HISTOGRAM (exit 2) for a string that is not a
+ * The inverse of encodeHistogram. Throws METRICS_HISTOGRAM_INVALID (exit 2) for a string that is not a
  * V2 HDR histogram or one with another range or precision, which mergeInto could not add exactly.
  */
 export function decodeHistogram(encoded: string, layout: HistogramLayout = LATENCY_LAYOUT): LatencyHistogram {
@@ -115,7 +115,7 @@ export function decodeHistogram(encoded: string, layout: HistogramLayout = LATEN
   try {
     h = decodeFromCompressedBase64(encoded);
   } catch (err) {
-    throw invalidInput('METRICS_BAD_HISTOGRAM', `not an encoded HDR histogram: ${err instanceof Error ? err.message : String(err)}`);
+    throw invalidInput('METRICS_HISTOGRAM_INVALID', `not an encoded HDR histogram: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (
     !(h instanceof JsHistogram) ||
@@ -125,7 +125,7 @@ export function decodeHistogram(encoded: string, layout: HistogramLayout = LATEN
   ) {
     const shape = h instanceof JsHistogram ? `${h.lowestDiscernibleValue}..${h.highestTrackableValue}` : '?';
     throw invalidInput(
-      'METRICS_BAD_HISTOGRAM',
+      'METRICS_HISTOGRAM_INVALID',
       `expected ${layout.what} of ${layout.lowest}..${layout.highest} at ${layout.digits} digits, got ${shape} at ${h.numberOfSignificantValueDigits}`,
     );
   }

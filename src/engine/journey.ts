@@ -167,12 +167,12 @@ export function journeyPicker(journeys: readonly WeightedJourney[]): (random: Ra
 export function compileJourneys(specs: readonly JourneySpec[], faker?: Faker): WeightedJourney[] {
   return specs.map((spec, j) => {
     if (spec.steps === undefined) {
-      throw invalidInput('BAD_JOURNEY', `journeys[${j}]: "${spec.name}" has no steps; built-in journeys run from a journey module`);
+      throw invalidInput('JOURNEY_INVALID', `journeys[${j}]: "${spec.name}" has no steps; built-in journeys run from a journey module`);
     }
     const steps = spec.steps.map((step, s) => {
       const where = `journeys[${j}].steps[${s}]`;
       if (!step.request.url.startsWith('/')) {
-        throw invalidInput('BAD_STEP', `${where}.request.url: expected a path on the target, starting with "/", got "${step.request.url}"`);
+        throw invalidInput('STEP_INVALID', `${where}.request.url: expected a path on the target, starting with "/", got "${step.request.url}"`);
       }
       const url = compileTemplate(step.request.url, `${where}.request.url`, faker);
       const headers = Object.entries(step.request.headers ?? {}).map(

@@ -5,7 +5,7 @@ import type { MetricDeclarations, MetricKind, MetricUnit } from './journey.js';
 
 /**
  * A journey module's custom-metric declarations (`export const metrics`), checked once where the
- * module is first loaded: every problem reported together (BAD_METRICS, exit 2), the result
+ * module is first loaded: every problem reported together (METRICS_DECLARATION_INVALID, exit 2), the result
  * frozen. Names follow k6's rule and must not take a built-in metric's name, so that a threshold
  * key or a summary entry means one thing; k6's built-ins are reserved even where codestorm does
  * not measure them (vus, data_sent…), so a script moved between the two keeps its meaning.
@@ -71,7 +71,7 @@ export function checkDeclarations(raw: unknown, where: string): MetricDeclaratio
       }
     }
   }
-  if (problems.length > 0) throw invalidInput('BAD_METRICS', problems.join('\n'));
+  if (problems.length > 0) throw invalidInput('METRICS_DECLARATION_INVALID', problems.join('\n'));
   const out: Record<string, { type: MetricKind; description: string; unit: MetricUnit }> = {};
   for (const [name, value] of Object.entries(raw as Record<string, z.infer<typeof declaration>>)) {
     out[name] = Object.freeze({ type: value.type, description: value.description.trim(), unit: unitOf(value) });
@@ -88,8 +88,8 @@ export async function loadDeclarations(file: string): Promise<MetricDeclarations
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
-    throw invalidInput('BAD_JOURNEY_MODULE', `${file}: cannot load the journey module (${errorMessage(err).split('\n')[0]})`);
+    throw invalidInput('JOURNEY_MODULE_INVALID', `${file}: cannot load the journey module (${errorMessage(err).split('\n')[0]})`);
   }
-  if (typeof mod['journeys'] !== 'function') throw invalidInput('BAD_JOURNEY_MODULE', `${file}: journeys: expected an exported journeys() function`);
+  if (typeof mod['journeys'] !== 'function') throw invalidInput('JOURNEY_MODULE_INVALID', `${file}: journeys: expected an exported journeys() function`);
   return checkDeclarations(mod['metrics'], file);
 }

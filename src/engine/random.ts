@@ -26,7 +26,7 @@ export interface Random {
 
 export function createRandom(seed: number): Random {
   if (!Number.isSafeInteger(seed)) {
-    throw invalidInput('INVALID_SEED', `seed: expected a whole number, got ${String(seed)}`);
+    throw invalidInput('SEED_INVALID', `seed: expected a whole number, got ${String(seed)}`);
   }
   const lo = seed >>> 0;
   const hi = Math.floor(seed / 0x1_0000_0000) >>> 0;

@@ -32,10 +32,10 @@ export function compileTemplate(text: string, where: string, faker?: Faker): Tem
     const path = (match[1] ?? '').split('.');
     const [source, ...rest] = path;
     if ((source !== 'faker' && source !== 'data' && source !== 'vars') || rest.length === 0 || rest.some((p) => !/^\w+$/.test(p))) {
-      throw invalidInput('BAD_TEMPLATE', `${where}: "{{ ${match[1] ?? ''} }}" is not a template this knows (faker.x.y, data.x or vars.x)`);
+      throw invalidInput('TEMPLATE_INVALID', `${where}: "{{ ${match[1] ?? ''} }}" is not a template this knows (faker.x.y, data.x or vars.x)`);
     }
     if (source === 'faker' && faker !== undefined && typeof resolve(faker, rest) !== 'function') {
-      throw invalidInput('BAD_TEMPLATE', `${where}: faker has no method ${rest.join('.')}`);
+      throw invalidInput('TEMPLATE_INVALID', `${where}: faker has no method ${rest.join('.')}`);
     }
     parts.push({ source, path: rest });
     at = match.index + match[0].length;

@@ -53,7 +53,7 @@ export function planFaults(specs: readonly FaultSpec[], clock: ScenarioClock | u
       startMs = toReal(parseDuration(spec.at.slice(1), `${where}.at`));
     } else {
       const realS = clock?.realSecondsAt(spec.at);
-      if (realS === undefined) throw invalidInput('BAD_FAULT', `${where}.at: a time of day needs a city clock`);
+      if (realS === undefined) throw invalidInput('FAULT_INVALID', `${where}.at: a time of day needs a city clock`);
       startMs = realS * 1000;
     }
     const kind = KINDS[spec.kind];
@@ -88,7 +88,7 @@ export function checkControllers(faults: readonly PlannedFault[], controllers: C
   });
   if (problems.length > 0) throw invalidInput('FAULT_UNREACHABLE', problems.join('\n'));
   for (const f of faults) {
-    if (f.spec.kind === 'network' && controllers.toxiproxy !== undefined && f.spec.link === '') throw invalidInput('BAD_FAULT', `${file}: ${f.name}: link is empty`);
+    if (f.spec.kind === 'network' && controllers.toxiproxy !== undefined && f.spec.link === '') throw invalidInput('FAULT_INVALID', `${file}: ${f.name}: link is empty`);
   }
 }
 

@@ -25,7 +25,7 @@ export interface K6Import {
 }
 
 export async function importK6Run(files: readonly string[], scenarioFile: string, dir: string): Promise<K6Import> {
-  if (!existsSync(scenarioFile)) throw invalidInput('BAD_FLAG', `--scenario: ${scenarioFile}: no such file`);
+  if (!existsSync(scenarioFile)) throw invalidInput('FLAG_INVALID', `--scenario: ${scenarioFile}: no such file`);
   // Checked before the run directory exists: a typo leaves no half-made folder behind.
   for (const file of files) if (!existsSync(file)) throw invalidInput('K6_RESULTS_INVALID', `--from-k6: ${file}: no such file`);
   mkdirSync(dir, { recursive: true });

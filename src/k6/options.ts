@@ -115,7 +115,7 @@ function explicit(load: ExecutorConfig): { k6: K6Scenario; vus: number } {
       };
     }
     case 'curve':
-      throw invalidInput('K6_UNSUPPORTED_LOAD', 'load: a curve executor has a rate function, which k6 options cannot hold');
+      throw invalidInput('K6_LOAD_UNSUPPORTED', 'load: a curve executor has a rate function, which k6 options cannot hold');
   }
 }
 

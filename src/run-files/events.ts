@@ -39,7 +39,7 @@ export interface RunEvent {
   readonly [field: string]: unknown;
 }
 
-const CODE = 'EVENTS_BAD_LINE';
+const CODE = 'EVENTS_LINE_INVALID';
 
 /** events.ndjson, every line checked; none when the file is absent. */
 export function readEvents(file: string): RunEvent[] {

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { invalidInput } from '../errors.js';
+import { invalidInput, type InvalidInputCode } from '../errors.js';
 
 /**
  * What every NDJSON file of a run directory shares: lines numbered for error messages, JSON
@@ -27,7 +27,7 @@ export function optionalLines(file: string): NumberedLine[] {
 }
 
 /** One line parsed as a JSON object; `code` is the file's error code (exit 2). */
-export function jsonObject(text: string, where: string, code: string): Record<string, unknown> {
+export function jsonObject(text: string, where: string, code: InvalidInputCode): Record<string, unknown> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -39,7 +39,7 @@ export function jsonObject(text: string, where: string, code: string): Record<st
 }
 
 /** Checks `raw` against `schema`, throwing every issue at once, each naming its field. */
-export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, where: string, code: string): z.output<S> {
+export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, where: string, code: InvalidInputCode): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw badLine(code, where, issuesOf(parsed.error));
   return parsed.data;
@@ -54,7 +54,7 @@ export function issuesOf(error: z.ZodError): string[] {
 }
 
 /** One error for every problem of a line, one problem a line, each prefixed by `where`. */
-export function badLine(code: string, where: string, problems: readonly string[]): Error {
+export function badLine(code: InvalidInputCode, where: string, problems: readonly string[]): Error {
   return invalidInput(code, problems.map((p) => `${where}: ${p}`).join('\n'));
 }
 

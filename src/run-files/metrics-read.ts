@@ -10,9 +10,9 @@ import { lineKindOf, METRICS_LINE, OUTCOMES, type Outcome } from './metrics.js';
  * metrics.ndjson read back through its one schema (METRICS_LINE in metrics.ts). readMetrics
  * reads a whole file for the analysis, histograms left encoded until one is asked for;
  * parseNdjsonLine reads one line with its histograms decoded and checked against the counts.
- * Every problem is a METRICS_BAD_LINE error (exit 2) naming "FILE:LINE: field".
+ * Every problem is a METRICS_LINE_INVALID error (exit 2) naming "FILE:LINE: field".
  */
-const CODE = 'METRICS_BAD_LINE';
+const CODE = 'METRICS_LINE_INVALID';
 
 export type NdjsonRecord =
   | ({ readonly kind: 'totals' } & SecondTotals)

@@ -25,7 +25,7 @@ export interface Scrape {
   readonly error?: string | undefined;
 }
 
-const CODE = 'SERVER_BAD_LINE';
+const CODE = 'SERVER_LINE_INVALID';
 
 /** server.ndjson, every line checked; none when the run scraped nothing. */
 export function readServer(file: string): Scrape[] {

@@ -73,7 +73,7 @@ export async function loadScenario(file: string, options: LoadOptions = {}): Pro
   try {
     return compileScenario(text, file, { metrics: await loadDeclarations(module.file) });
   } catch (err) {
-    if (!(err instanceof CodestormError) || err.exitCode !== 2 || (err.code !== 'BAD_JOURNEY_MODULE' && err.code !== 'BAD_METRICS')) throw err;
+    if (!(err instanceof CodestormError) || err.exitCode !== 2 || (err.code !== 'JOURNEY_MODULE_INVALID' && err.code !== 'METRICS_DECLARATION_INVALID')) throw err;
     return compileScenario(text, file, { moduleProblems: err.message.split('\n') });
   }
 }

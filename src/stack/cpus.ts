@@ -24,7 +24,7 @@ export function cpuSplit(env: NodeJS.ProcessEnv = process.env): CpuSplit | undef
   const raw = env['CODESTORM_STACK_CPUS'];
   if (raw === 'none') return undefined;
   if (raw !== undefined && raw !== '') {
-    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(raw)) throw invalidInput('BAD_STACK_CPUS', `CODESTORM_STACK_CPUS: expected "none" or a CPU list such as "1" or "2-3", got "${raw}"`);
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(raw)) throw invalidInput('STACK_CPUS_INVALID', `CODESTORM_STACK_CPUS: expected "none" or a CPU list such as "1" or "2-3", got "${raw}"`);
     const given = expand(raw);
     const rest = Array.from({ length: cpus }, (_, i) => i).filter((i) => !given.includes(i));
     return rest.length === 0 ? undefined : { stack: raw, generator: rest.join(',') };

@@ -62,7 +62,7 @@ export async function postgresRunAs({ create = true } = {}): Promise<RunAs | und
   } catch {
     if (!create) return { uid: -1, gid: -1 };
     await run('useradd', ['--system', '--user-group', '--no-create-home', POSTGRES_USER]).catch((err: unknown) => {
-      throw new CodestormError('POSTGRES_USER', `running as root and could not create the postgres user: ${errorMessage(err)}`);
+      throw new CodestormError('POSTGRES_USER_FAILED', `running as root and could not create the postgres user: ${errorMessage(err)}`);
     });
     return ids();
   }

@@ -170,10 +170,10 @@ export function parseDatabaseUrl(raw: string): PostgresHandle {
   try {
     url = new URL(raw);
   } catch {
-    throw new CodestormError('BAD_DATABASE_URL', `DATABASE_URL is not a URL: ${raw}`, { exitCode: 2 });
+    throw new CodestormError('DATABASE_URL_INVALID', `DATABASE_URL is not a URL: ${raw}`);
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new CodestormError('BAD_DATABASE_URL', `DATABASE_URL must start with postgres://, got ${raw}`, { exitCode: 2 });
+    throw new CodestormError('DATABASE_URL_INVALID', `DATABASE_URL must start with postgres://, got ${raw}`);
   }
   return {
     host: url.hostname || '127.0.0.1',

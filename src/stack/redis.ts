@@ -57,10 +57,10 @@ export function parseRedisUrl(raw: string): RedisHandle {
   try {
     url = new URL(raw);
   } catch {
-    throw new CodestormError('BAD_REDIS_URL', `REDIS_URL is not a URL: ${raw}`, { exitCode: 2 });
+    throw new CodestormError('REDIS_URL_INVALID', `REDIS_URL is not a URL: ${raw}`);
   }
   if (url.protocol !== 'redis:') {
-    throw new CodestormError('BAD_REDIS_URL', `REDIS_URL must start with redis://, got ${raw}`, { exitCode: 2 });
+    throw new CodestormError('REDIS_URL_INVALID', `REDIS_URL must start with redis://, got ${raw}`);
   }
   return { host: url.hostname, port: Number(url.port || 6379), url: raw, child: undefined };
 }

@@ -41,7 +41,7 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
   static async start(config: ServerConfig, teardown: Teardown, ledger?: Ledger, placement?: Placement): Promise<ReferenceServer> {
     const entry = compiled('src/server/primary.js');
     if (!existsSync(entry)) {
-      throw new CodestormError('NOT_BUILT', `the reference server is not built (${entry} is missing)`, {
+      throw new CodestormError('BUILD_NOT_FOUND', `the reference server is not built (${entry} is missing)`, {
         hint: 'run `npm run build` (npm ci does it for you)',
       });
     }

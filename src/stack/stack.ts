@@ -240,7 +240,7 @@ function stackNice(options: StackOptions, env: NodeJS.ProcessEnv): number {
   if (raw === undefined || raw === '') return STACK_NICE;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < -20 || n > 19) {
-    throw new CodestormError('BAD_STACK_NICE', `CODESTORM_STACK_NICE: expected a whole number from -20 to 19, got "${raw}"`, { exitCode: 2 });
+    throw new CodestormError('STACK_NICE_INVALID', `CODESTORM_STACK_NICE: expected a whole number from -20 to 19, got "${raw}"`);
   }
   return n;
 }

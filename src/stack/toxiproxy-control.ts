@@ -42,7 +42,7 @@ export interface ProxyState extends Required<ProxyConfig> {
 /** A failed control call: `status` and `body` are the server's answer (undefined if none came). */
 export class ToxiproxyCallError extends CodestormError {
   constructor(
-    code: 'TOXIPROXY_ERROR' | 'TOXIPROXY_UNREACHABLE' | 'TOXIPROXY_DEADLINE',
+    code: 'TOXIPROXY_FAILED' | 'TOXIPROXY_UNREACHABLE' | 'TOXIPROXY_DEADLINE',
     message: string,
     readonly status: number | undefined,
     readonly body: string | undefined,
@@ -133,9 +133,9 @@ export class ToxiproxyControl {
     try {
       return await run(tp);
     } catch (err) {
-      if (err instanceof ToxiproxyCallError || (err instanceof CodestormError && err.code === 'TOXIPROXY_NAME')) throw err;
+      if (err instanceof ToxiproxyCallError || (err instanceof CodestormError && err.code === 'TOXIPROXY_NAME_INVALID')) throw err;
       if (signal.aborted) throw deadline(what, this.deadlineMs, err);
-      throw new ToxiproxyCallError('TOXIPROXY_ERROR', `Toxiproxy ${what} failed: ${errorMessage(err)}`, undefined, undefined, err);
+      throw new ToxiproxyCallError('TOXIPROXY_FAILED', `Toxiproxy ${what} failed: ${errorMessage(err)}`, undefined, undefined, err);
     }
   }
 }
@@ -155,7 +155,7 @@ async function fetchWithin(what: string, ms: number, url: string, init: RequestI
   }
   if (response.ok) return response;
   const body = (await response.text().catch(() => '')).trim();
-  throw new ToxiproxyCallError('TOXIPROXY_ERROR', `Toxiproxy ${what} answered ${response.status}: ${body}`, response.status, body);
+  throw new ToxiproxyCallError('TOXIPROXY_FAILED', `Toxiproxy ${what} answered ${response.status}: ${body}`, response.status, body);
 }
 
 function deadline(what: string, ms: number, cause: unknown): ToxiproxyCallError {
@@ -175,7 +175,7 @@ function handle(tp: Toxiproxy, name: string): ProxyHandle {
 
 function checked(name: string): string {
   if (!TOXIPROXY_NAME.test(name)) {
-    throw new CodestormError('TOXIPROXY_NAME', `Toxiproxy name "${name}": expected letters, digits and . _ ~ - only`, { exitCode: 2 });
+    throw new CodestormError('TOXIPROXY_NAME_INVALID', `Toxiproxy name "${name}": expected letters, digits and . _ ~ - only`);
   }
   return name;
 }

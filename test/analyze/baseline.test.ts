@@ -32,7 +32,7 @@ describe('readBaseline', () => {
     const name = `bad-${['{"p99AtStartMs": 3}', '{"capacityRps": "200"}', '{capacity', '[1, 2]'].indexOf(body)}.json`;
     const f = file(name, body);
     expect(() => readBaseline(f)).toThrow(message);
-    expect(() => readBaseline(f)).toThrow(expect.objectContaining({ code: 'BAD_FLAG', exitCode: 2 }));
+    expect(() => readBaseline(f)).toThrow(expect.objectContaining({ code: 'FLAG_INVALID', exitCode: 2 }));
   });
 
   it('refuses a missing file', () => {

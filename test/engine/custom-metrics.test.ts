@@ -88,7 +88,7 @@ describe('custom-metric declarations', () => {
         'shop.js',
       );
     } catch (err) {
-      expect((err as CodestormError).code).toBe('BAD_METRICS');
+      expect((err as CodestormError).code).toBe('METRICS_DECLARATION_INVALID');
       message = (err as Error).message;
     }
     const lines = message.split('\n');
@@ -289,7 +289,7 @@ describe('custom metrics in metrics.ndjson', () => {
       try {
         parseNdjsonLine(JSON.stringify(line), 'run/metrics.ndjson:9');
       } catch (err) {
-        expect((err as CodestormError).code).toBe('METRICS_BAD_LINE');
+        expect((err as CodestormError).code).toBe('METRICS_LINE_INVALID');
         return (err as Error).message.split('\n');
       }
       throw new Error('expected the line to be refused');

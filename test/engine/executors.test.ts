@@ -107,7 +107,7 @@ describe('parseDuration', () => {
     [{}, 'got {}'],
   ] as const)('rejects %s', (raw, message) => {
     const err = thrown(() => parseDuration(raw, 'load.duration'));
-    expect(err.code).toBe('INVALID_DURATION');
+    expect(err.code).toBe('DURATION_INVALID');
     expect(err.exitCode).toBe(ExitCode.invalidInput);
     expect(err.message.startsWith('load.duration: ')).toBe(true);
     expect(err.message).toContain(message);
@@ -162,7 +162,7 @@ describe('random', () => {
   });
 
   it('rejects seeds that are not whole numbers and bad arguments', () => {
-    expect(thrown(() => createRandom(1.5)).code).toBe('INVALID_SEED');
+    expect(thrown(() => createRandom(1.5)).code).toBe('SEED_INVALID');
     expect(() => createRandom(1).int(0)).toThrow(RangeError);
     expect(() => createRandom(1).exponential(0)).toThrow(RangeError);
   });
@@ -411,7 +411,7 @@ describe('shares across 3 workers', () => {
     { index: 0, of: 0 },
     { index: 0.5, of: 2 },
   ])('rejects share %j', (share) => {
-    expect(thrown(() => even(constantArrivalRate.plan(constant500), share)).code).toBe('EXECUTOR_INVALID_SHARE');
+    expect(thrown(() => even(constantArrivalRate.plan(constant500), share)).code).toBe('EXECUTOR_SHARE_INVALID');
   });
 });
 
@@ -430,7 +430,7 @@ describe('validate', () => {
       bogus: 1,
     };
     const err = thrown(() => rampingArrivalRate.validate(raw, 'load'));
-    expect(err.code).toBe('EXECUTOR_INVALID_CONFIG');
+    expect(err.code).toBe('EXECUTOR_CONFIG_INVALID');
     expect(err.exitCode).toBe(ExitCode.invalidInput);
     expect(err.message.split('\n')).toEqual([
       '6 problems in load:',

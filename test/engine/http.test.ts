@@ -510,9 +510,9 @@ describe('Client', () => {
 
   it('rejects malformed requests and use after close; close settles what is pending', async () => {
     const c = client(server.origin, 1);
-    await expect(c.request({ method: 'GET', path: '/', headers: { 'x-evil': 'a\r\nx-injected: 1' } })).rejects.toMatchObject({ code: 'HTTP_BAD_REQUEST' });
-    await expect(c.request({ method: 'GET', path: 'no-slash' })).rejects.toMatchObject({ code: 'HTTP_BAD_REQUEST' });
-    await expect(c.request({ method: 'GE T', path: '/' })).rejects.toMatchObject({ code: 'HTTP_BAD_REQUEST' });
+    await expect(c.request({ method: 'GET', path: '/', headers: { 'x-evil': 'a\r\nx-injected: 1' } })).rejects.toMatchObject({ code: 'HTTP_REQUEST_INVALID' });
+    await expect(c.request({ method: 'GET', path: 'no-slash' })).rejects.toMatchObject({ code: 'HTTP_REQUEST_INVALID' });
+    await expect(c.request({ method: 'GE T', path: '/' })).rejects.toMatchObject({ code: 'HTTP_REQUEST_INVALID' });
     const inFlight = c.request(get('/never'));
     const queued = c.request(get('/'));
     await sleep(20);

@@ -202,11 +202,11 @@ describe('latency histogram', () => {
   });
 
   it('rejects strings that are not latency histograms', () => {
-    expect(codeOf(() => decodeHistogram('not base64 at all!'))).toBe('METRICS_BAD_HISTOGRAM');
-    expect(codeOf(() => decodeHistogram('SElTVA=='))).toBe('METRICS_BAD_HISTOGRAM');
+    expect(codeOf(() => decodeHistogram('not base64 at all!'))).toBe('METRICS_HISTOGRAM_INVALID');
+    expect(codeOf(() => decodeHistogram('SElTVA=='))).toBe('METRICS_HISTOGRAM_INVALID');
     const otherShape = build({ numberOfSignificantValueDigits: 2, highestTrackableValue: 1_000_000 });
     otherShape.recordValue(42);
-    expect(codeOf(() => decodeHistogram(encodeIntoCompressedBase64(otherShape)))).toBe('METRICS_BAD_HISTOGRAM');
+    expect(codeOf(() => decodeHistogram(encodeIntoCompressedBase64(otherShape)))).toBe('METRICS_HISTOGRAM_INVALID');
   });
 });
 
@@ -377,7 +377,7 @@ describe('parseNdjsonLine', () => {
       parseNdjsonLine(line, 'run/metrics.ndjson:7');
     } catch (err) {
       if (!(err instanceof CodestormError)) throw err;
-      expect(err.code).toBe('METRICS_BAD_LINE');
+      expect(err.code).toBe('METRICS_LINE_INVALID');
       expect(err.exitCode).toBe(2);
       return err.message.split('\n');
     }

@@ -213,9 +213,9 @@ describe('parseThresholds: valid', () => {
 });
 
 describe('parseThresholds: invalid', () => {
-  it('throws BAD_THRESHOLD, exit code 2, with a hint', () => {
+  it('throws THRESHOLD_INVALID, exit code 2, with a hint', () => {
     const err = parseError({ http_req_duration: ['p95<500'] });
-    expect(err.code).toBe('BAD_THRESHOLD');
+    expect(err.code).toBe('THRESHOLD_INVALID');
     expect(err.exitCode).toBe(ExitCode.invalidInput);
     expect(err.hint).toMatch(/p\(95\)<500/);
     expect(err.message).toBe(

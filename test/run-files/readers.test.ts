@@ -45,7 +45,7 @@ describe('the run files\' readers', () => {
     bad.counts.ok = 'one';
     const f = file('metrics.ndjson', `${totals}\n${JSON.stringify(bad)}\n`);
     const err = refusal(() => readMetrics(f));
-    expect(err.code).toBe('METRICS_BAD_LINE');
+    expect(err.code).toBe('METRICS_LINE_INVALID');
     expect(err.exitCode).toBe(2);
     expect(err.message).toMatch(new RegExp(`^${escape(f)}:2: counts\\.ok: `));
   });
@@ -64,7 +64,7 @@ describe('the run files\' readers', () => {
   it('events.ndjson: a fault-begin that does not name its target', () => {
     const f = file('events.ndjson', '{"t":0,"event":"run-start"}\n\n{"t":1.5,"event":"fault-begin","fault":"f","kind":"network"}\n');
     const err = refusal(() => readEvents(f));
-    expect(err.code).toBe('EVENTS_BAD_LINE');
+    expect(err.code).toBe('EVENTS_LINE_INVALID');
     expect(err.exitCode).toBe(2);
     // Line 3: the blank line between is counted, as an editor counts it.
     expect(err.message).toMatch(new RegExp(`^${escape(f)}:3: target: expected a string`));
@@ -78,7 +78,7 @@ describe('the run files\' readers', () => {
   it('server.ndjson: a sample that is not a number', () => {
     const f = file('server.ndjson', '{"t":0,"metrics":{"a":1}}\n{"t":1,"metrics":{"a":"busy"}}\n');
     const err = refusal(() => readServer(f));
-    expect(err.code).toBe('SERVER_BAD_LINE');
+    expect(err.code).toBe('SERVER_LINE_INVALID');
     expect(err.exitCode).toBe(2);
     expect(err.message).toMatch(new RegExp(`^${escape(f)}:2: `));
     expect(err.message).toContain('metrics');

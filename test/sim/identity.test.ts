@@ -367,11 +367,11 @@ describe('createIdentityGenerator', () => {
   });
 
   it.each([
-    [{ seed: 1.5, population: 10 }, 'IDENTITY_INVALID_OPTION'],
-    [{ seed: 1, population: 0 }, 'IDENTITY_INVALID_OPTION'],
-    [{ seed: 1, population: 10, compoundSize: 0 }, 'IDENTITY_INVALID_OPTION'],
-    [{ seed: 1, population: 10, asOf: '2022-02-30' }, 'IDENTITY_INVALID_OPTION'],
-    [{ seed: 1, population: 10, asOf: '1990-01-01' }, 'IDENTITY_INVALID_OPTION'],
+    [{ seed: 1.5, population: 10 }, 'IDENTITY_OPTION_INVALID'],
+    [{ seed: 1, population: 0 }, 'IDENTITY_OPTION_INVALID'],
+    [{ seed: 1, population: 10, compoundSize: 0 }, 'IDENTITY_OPTION_INVALID'],
+    [{ seed: 1, population: 10, asOf: '2022-02-30' }, 'IDENTITY_OPTION_INVALID'],
+    [{ seed: 1, population: 10, asOf: '1990-01-01' }, 'IDENTITY_OPTION_INVALID'],
     [{ seed: 1, population: 300_000_000 }, 'IDENTITY_BLOCK_TOO_LARGE'],
   ])('refuses bad options %o', (options, code) => {
     expect(() => createIdentityGenerator(options)).toThrow(expect.objectContaining({ code }));

@@ -71,7 +71,7 @@ describe('a stack on a Redis given by REDIS_URL', () => {
     const teardown = new Teardown();
     await expect(
       startStack({ profile: 'hardened', env: { ...process.env, REDIS_URL: 'http://x' }, teardown }),
-    ).rejects.toMatchObject({ code: 'BAD_REDIS_URL', exitCode: 2 });
+    ).rejects.toMatchObject({ code: 'REDIS_URL_INVALID', exitCode: 2 });
     expect(teardown.size).toBe(0);
   });
 });

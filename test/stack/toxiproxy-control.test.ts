@@ -120,7 +120,7 @@ describe('ToxiproxyControl on a real toxiproxy-server', () => {
   it('errors carry the status and the server\'s body', async () => {
     const missing = await client.getProxy('nope').catch((err: unknown) => err);
     expect(missing).toBeInstanceOf(ToxiproxyCallError);
-    expect(missing).toMatchObject({ code: 'TOXIPROXY_ERROR', status: 404, body: expect.stringContaining('proxy not found') });
+    expect(missing).toMatchObject({ code: 'TOXIPROXY_FAILED', status: 404, body: expect.stringContaining('proxy not found') });
     expect((missing as Error).message).toBe('Toxiproxy GET /proxies/nope answered 404: {"error":"proxy not found","status":404}');
     const twice = await client.createProxy({ name: 'echo', listen: '127.0.0.1:0', upstream: `127.0.0.1:${echo.port}` }).catch((err: unknown) => err);
     expect(twice).toMatchObject({ status: 409, body: expect.stringContaining('proxy already exists') });
@@ -129,8 +129,8 @@ describe('ToxiproxyControl on a real toxiproxy-server', () => {
   });
 
   it('refuses a name that would need encoding in a path, before sending anything', async () => {
-    await expect(client.getProxy('a b/c')).rejects.toMatchObject({ code: 'TOXIPROXY_NAME', exitCode: 2 });
-    await expect(client.removeToxic('echo', '../x')).rejects.toMatchObject({ code: 'TOXIPROXY_NAME' });
+    await expect(client.getProxy('a b/c')).rejects.toMatchObject({ code: 'TOXIPROXY_NAME_INVALID', exitCode: 2 });
+    await expect(client.removeToxic('echo', '../x')).rejects.toMatchObject({ code: 'TOXIPROXY_NAME_INVALID' });
   });
 
   it('gives up on a stalled call at its deadline, and the caller is free at once', async () => {

@@ -19,7 +19,7 @@ import { describeValue } from './describe-value.js';
  */
 export function parseDuration(raw: unknown, where: string): number {
   const result = readDuration(raw);
-  if (typeof result === 'string') throw invalidFields('INVALID_DURATION', [{ path: where, message: result }]);
+  if (typeof result === 'string') throw invalidFields('DURATION_INVALID', [{ path: where, message: result }]);
   return result;
 }
 

@@ -8,7 +8,7 @@ import { readDuration } from './duration.js';
  * one invalid-input error whose problems stay structured. Readers return NaN for a bad field so callers stay simple; the values are
  * only used once `finish()` has passed. The input is never mutated.
  */
-export const INVALID_EXECUTOR = 'EXECUTOR_INVALID_CONFIG';
+export const INVALID_EXECUTOR = 'EXECUTOR_CONFIG_INVALID';
 
 /** Arrival-rate executors' default cap on iterations in flight; arrivals beyond it are dropped. */
 export const DEFAULT_MAX_IN_FLIGHT = 1_000;

@@ -161,7 +161,7 @@ function checkShare(share: Share | undefined): Share {
   const { index, of } = share;
   if (!Number.isInteger(of) || of < 1 || !Number.isInteger(index) || index < 0 || index >= of) {
     throw invalidInput(
-      'EXECUTOR_INVALID_SHARE',
+      'EXECUTOR_SHARE_INVALID',
       `share: expected whole numbers with 0 <= index < of, got index ${index} of ${of}`,
     );
   }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { CodestormError, ExitCode, invalidInput } from '../../errors.js';
+import { CodestormError, invalidInput } from '../../errors.js';
 import { outcomeOfErrorCode, outcomeOfStatus, type Outcome } from './outcome.js';
 import { RequestHeads, type RequestSpec } from './request-head.js';
 import { NEED_MORE, PARSE_ERROR, ResponseParser } from './response-parser.js';
@@ -170,10 +170,10 @@ export class Client {
   constructor(origin: string | URL, options: ClientOptions) {
     const url = typeof origin === 'string' ? parseOrigin(origin) : origin;
     if (url.protocol !== 'http:') {
-      throw invalidInput('HTTP_BAD_ORIGIN', `unsupported protocol ${url.protocol} in ${url.href}`, 'the load client speaks plain http:// only');
+      throw invalidInput('HTTP_ORIGIN_INVALID', `unsupported protocol ${url.protocol} in ${url.href}`, 'the load client speaks plain http:// only');
     }
     if (!Number.isInteger(options.connections) || options.connections < 1) {
-      throw invalidInput('HTTP_BAD_CONNECTIONS', `connections must be a positive integer, got ${options.connections}`);
+      throw invalidInput('HTTP_CONNECTIONS_INVALID', `connections must be a positive integer, got ${options.connections}`);
     }
     this.#host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     this.#local = options.localAddresses ?? defaultLocalAddresses(this.#host);
@@ -187,7 +187,7 @@ export class Client {
 
   /**
    * Sends one request and settles with its outcome. Rejects only for a malformed request
-   * (HTTP_BAD_REQUEST) or a closed client (HTTP_CLIENT_CLOSED): programming errors, not load.
+   * (HTTP_REQUEST_INVALID) or a closed client (HTTP_CLIENT_CLOSED): programming errors, not load.
    */
   request(spec: RequestSpec, options: RequestOptions = NO_OPTIONS): Promise<HttpResult> {
     if (this.#closed) return Promise.reject(new CodestormError('HTTP_CLIENT_CLOSED', 'request on a closed HTTP client'));
@@ -485,8 +485,7 @@ function parseOrigin(origin: string): URL {
   try {
     return new URL(origin);
   } catch (err) {
-    throw new CodestormError('HTTP_BAD_ORIGIN', `not a URL: ${JSON.stringify(origin)}`, {
-      exitCode: ExitCode.invalidInput,
+    throw new CodestormError('HTTP_ORIGIN_INVALID', `not a URL: ${JSON.stringify(origin)}`, {
       hint: 'write the target as http://host:port',
       cause: err,
     });

@@ -41,7 +41,7 @@ export class RequestHeads {
     this.#host = host;
   }
 
-  /** The bytes to write for `spec`. Throws HTTP_BAD_REQUEST for a malformed method, path or header. */
+  /** The bytes to write for `spec`. Throws HTTP_REQUEST_INVALID for a malformed method, path or header. */
   encode(spec: RequestSpec): Buffer | string {
     const head = this.#head(spec.method, spec.path, spec.headers);
     const body = spec.body;
@@ -107,7 +107,7 @@ function buildHead(host: string, method: string, path: string, headers: RequestS
 }
 
 function badRequest(message: string): CodestormError {
-  return new CodestormError('HTTP_BAD_REQUEST', message, {
+  return new CodestormError('HTTP_REQUEST_INVALID', message, {
     hint: 'build request targets from route templates and encode path and query parts',
   });
 }

@@ -53,7 +53,7 @@ import { METRIC_TYPES, type CustomMetricsInScope, type Threshold, type Threshold
 const ENTRY_FIELDS = new Set(['threshold', 'abortOnFail', 'delayAbortEval']);
 
 /**
- * Checks every threshold in `raw` and returns them frozen, or throws one BAD_THRESHOLD error
+ * Checks every threshold in `raw` and returns them frozen, or throws one THRESHOLD_INVALID error
  * listing every problem, one per line, each prefixed by its path under `where`.
  */
 export function parseThresholds(raw: unknown, where = 'thresholds', custom?: CustomMetricsInScope): ThresholdSet {
@@ -80,7 +80,7 @@ export function parseThresholds(raw: unknown, where = 'thresholds', custom?: Cus
     }
   }
   if (problems.length > 0) {
-    throw invalidFields('BAD_THRESHOLD', problems, {
+    throw invalidFields('THRESHOLD_INVALID', problems, {
       hint: 'a threshold reads AGG OP VALUE, e.g. http_req_duration: ["p(95)<500"], http_req_failed: ["rate<0.01"]',
     });
   }
