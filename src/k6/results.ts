@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CustomRecorder } from '../engine/custom-metrics.js';
 import type { MetricDeclaration, MetricDeclarations, MetricTags } from '../engine/journey.js';
+import { BUILTIN_METRIC_NAMES } from '../engine/metric-declarations.js';
 import { mergeWire, SecondMetrics, type Outcome, type SecondSink, type WireSecond } from '../engine/second.js';
 import { CodestormError, errorMessage, invalidInput } from '../errors.js';
 
@@ -27,27 +28,8 @@ import { CodestormError, errorMessage, invalidInput } from '../errors.js';
  */
 export const SLACK_S = 10;
 
-/** The points k6 itself emits that the import reads; every metric not in BUILTIN is the script's own. */
-const BUILTIN = new Set([
-  'vus',
-  'vus_max',
-  'iterations',
-  'iteration_duration',
-  'dropped_iterations',
-  'data_sent',
-  'data_received',
-  'checks',
-  'group_duration',
-  'http_reqs',
-  'http_req_duration',
-  'http_req_blocked',
-  'http_req_connecting',
-  'http_req_tls_handshaking',
-  'http_req_sending',
-  'http_req_waiting',
-  'http_req_receiving',
-  'http_req_failed',
-]);
+/** k6's own metrics (the names a journey may not declare): every other metric is the script's own. */
+const BUILTIN = BUILTIN_METRIC_NAMES;
 
 /** Tags k6 adds to a script's own metrics' samples (its HTTP tags go on HTTP metrics only): not the script's, so not kept. */
 const SYSTEM_TAGS = new Set(['scenario', 'group', 'vu', 'iter', 'instance_id']);
