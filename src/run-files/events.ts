@@ -21,9 +21,10 @@ const FAULT_EVENTS = ['fault-begin', 'fault-end', 'fault-failed', 'fault-undo-fa
 const eventLine = z
   .looseObject({
     t: z.number().refine(Number.isFinite, 'expected a finite number'),
-    // Optional: a run directory written by hand (or by an older codestorm) may lack it. A
-    // string, not checked further: the reference server's events bring their own time.
-    time: z.string().min(1).optional(),
+    // Optional: a run directory written by hand (or by an older codestorm) may lack it. Not
+    // checked further: the reference server's events bring their own time, and an older
+    // codestorm also recorded its workers' log lines, whose time is epoch ms.
+    time: z.union([z.string().min(1), z.number()]).optional(),
     event: z.string().min(1),
   })
   .superRefine((e, ctx) => {

@@ -93,6 +93,9 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     } catch {
       return;
     }
+    // The primary's events name themselves; a worker's log line (pino's JSON, on the same
+    // stdout) is not an event, and stays in the child's recent output only.
+    if (typeof event !== 'object' || event === null || typeof event.event !== 'string') return;
     if (event.event === 'worker-listening' && event.worker !== undefined && event.pid !== undefined) {
       this.#workers.set(event.worker, event.pid);
       // Recorded on their own: a worker a fault stopped outlives the primary if we are killed.

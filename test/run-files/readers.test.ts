@@ -75,6 +75,11 @@ describe('the run files\' readers', () => {
     expect(refusal(() => readEvents(f)).message).toMatch(new RegExp(`^${escape(f)}:2: t: `));
   });
 
+  it('events.ndjson: a wall-clock time as epoch ms (a worker log line an earlier codestorm recorded) is read, not refused', () => {
+    const f = file('events.ndjson', '{"t":0,"time":"2026-12-02T16:00:00.000Z","event":"run-start"}\n{"t":146.3,"time":1796227589075,"event":"server-undefined","level":50}\n');
+    expect(readEvents(f).map((e) => e.event)).toEqual(['run-start', 'server-undefined']);
+  });
+
   it('server.ndjson: a sample that is not a number', () => {
     const f = file('server.ndjson', '{"t":0,"metrics":{"a":1}}\n{"t":1,"metrics":{"a":"busy"}}\n');
     const err = refusal(() => readServer(f));
