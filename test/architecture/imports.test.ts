@@ -22,7 +22,8 @@ function folderOf(file: string): string {
   return third === undefined ? 'src' : second!;
 }
 
-const IMPORT = /^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]/gm;
+// Static imports and re-exports, bare imports, and dynamic import('…') of a relative path.
+const IMPORT = /^\s*(?:import|export)\b[^'"]*?\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|^\s*import\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]/gm;
 
 function folderGraph(files: readonly string[]): Map<string, Map<string, string[]>> {
   const graph = new Map<string, Map<string, string[]>>();
@@ -30,7 +31,7 @@ function folderGraph(files: readonly string[]): Map<string, Map<string, string[]
     const from = folderOf(file);
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(IMPORT)) {
-      const to = folderOf(path.resolve(path.dirname(file), (m[1] ?? m[2])!));
+      const to = folderOf(path.resolve(path.dirname(file), (m[1] ?? m[2] ?? m[3])!));
       if (to === from) continue;
       const edges = graph.get(from) ?? new Map<string, string[]>();
       graph.set(from, edges);
