@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ExitCode } from '../errors.js';
 import { packageRoot } from '../package-root.js';
+import { defaultRunDir } from '../run-files/index.js';
 import { compareCommand } from './compare.js';
 import type { CommandIO } from './io.js';
 import { runCommand } from './run.js';
@@ -17,7 +18,7 @@ import { runCommand } from './run.js';
 export const DEMO_SCENARIO = path.join(packageRoot(), 'scenarios', 'xian-2022-01-04.yaml');
 
 export async function demoCommand(flags: { profile?: string; out?: string }, io: CommandIO): Promise<ExitCode> {
-  const root = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-xian-demo`);
+  const root = flags.out ?? defaultRunDir('xian-demo');
   const profiles = flags.profile === undefined ? ['fragile', 'hardened'] : [flags.profile];
   const dirs: string[] = [];
   for (const profile of profiles) {

@@ -1,135 +1,20 @@
 import { Command, CommanderError } from 'commander';
 import { CodestormError, ExitCode, errorMessage } from '../errors.js';
+import { COMMANDS } from './commands.js';
 import { processIO, type CommandIO } from './io.js';
 
 /**
  * The codestorm command line: wires the commands, nothing else. This is the one place that
  * turns outcomes into an exit code (../../shared/DESIGN.md: 0 ok, 99 thresholds, 2 invalid
- * input, 1 the harness failed). Each command's module is loaded when it runs, so `plan` or
- * `validate` do not pay for loading the server and the engine.
+ * input, 1 the harness failed). The commands themselves are in commands.ts.
  */
 export function program(io: CommandIO, setExit: (code: ExitCode) => void): Command {
   const cli = new Command('codestorm')
     .description('Replay a city\'s testing morning against a health-code system, inject faults, see where it breaks')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-
-  cli
-    .command('run')
-    .description('run a scenario: the load, the measurements, the verdict')
-    .argument('<scenario>', 'scenario file (YAML)')
-    .option('--target <url>', 'an http:// origin to load instead of the scenario\'s target')
-    .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>)')
-    .option('--seed <n>', 'seed for every random choice (default: the scenario\'s, else a fresh one, written into the run)')
-    .option('--profile <profile>', 'reference server profile when the target is "reference": fragile | hardened', 'hardened')
-    .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
-    .option('--quiet', 'no progress on stderr')
-    .option('--json', 'print summary.json on stdout instead of the human summary')
-    .option('--set <key=value>', SET_HELP, collect, [] as string[])
-    .action(async (file: string, flags) => setExit(await (await import('./run.js')).runCommand(file, flags, io)));
-
-  cli
-    .command('validate')
-    .description('check scenario files: one line per problem, naming the file and the field; exit 2 if any is invalid')
-    .argument('<scenario...>', 'scenario files (YAML)')
-    .action(async (files: string[]) => setExit(await (await import('./validate.js')).validateCommand(files, io)));
-
-  cli
-    .command('plan')
-    .description('what a scenario will do, without running it: the curve, the journey mix, the population, the faults')
-    .argument('<scenario>', 'scenario file (YAML)')
-    .option('--seed <n>', 'seed for the sample of residents (default: the scenario\'s)')
-    .option('--json', 'one JSON object on stdout, the same bytes for the same scenario and seed')
-    .action(async (file: string, flags) => setExit(await (await import('./plan.js')).planCommand(file, flags, io)));
-
-  cli
-    .command('capacity')
-    .description('find the highest arrival rate the target sustains within the SLO, and what goodput it keeps past it; gate on a baseline')
-    .argument('<scenario>', 'scenario file (YAML): its target and journeys; its load is ignored')
-    .option('--slo <expr>', 'SLO, repeatable: METRIC:EXPR or EXPR (p(99)<250, rate<0.01); default the scenario\'s slo', collect, [] as string[])
-    .option('--baseline <file>', 'a previous capacity --json output to compare with')
-    .option('--max-regression <pct>', 'capacity, or light-load p99 beyond its sampling noise, worse than the baseline by more than this fails (default 10)')
-    .option('--json', 'one JSON object on stdout: capacityRps, sloHeld, steps, overload, overloadShape, verdict, …')
-    .option('--target <url>', 'an http:// origin instead of the scenario\'s target')
-    .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>-capacity)')
-    .option('--profile <profile>', 'reference server profile: fragile | hardened', 'hardened')
-    .option('--seed <n>', 'seed for every random choice')
-    .option('--workers <n>', 'engine worker threads (default: cores - 1, at least 1)')
-    .option('--start <rps>', 'first step\'s rate (default 25)')
-    .option('--max <rps>', 'highest rate to try (default 20000)')
-    .option('--step <duration>', 'how long each step runs; the first runs long enough for 500 arrivals (default 10s)')
-    .option('--settle <duration>', 'quiet between steps (default 3s)')
-    .option('--refine <n>', 'bisection steps inside the bracket (default 4)')
-    .option('--confirm <n>', 'run a failing step again this many times; it fails only if every run does (default 1)')
-    .option('--overload <list>', 'after the search, steps at these multiples of the capacity, measured but not gated (default 1.5,2,3)')
-    .option('--no-overload', 'no overload steps')
-    .option('--set <key=value>', SET_HELP, collect, [] as string[])
-    .option('--quiet', 'no progress on stderr')
-    .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
-
-  cli
-    .command('report')
-    .description('analyse a run directory again from its files and render it again (summary.json, summary.md, junit.xml); with --from-k6, make one from k6 runners\' results first')
-    .argument('[run-dir]', 'a run directory')
-    .option('--from-k6 <files...>', "k6 --out json files (.gz too), one per runner, merged and judged as one test")
-    .option('--scenario <file>', 'with --from-k6: the scenario that was exported (its thresholds and SLO judge the merged test)')
-    .option('--out <dir>', 'with --from-k6: the run directory to write (default reports/<UTC time>-<scenario name>-k6)')
-    .action(async (dir: string | undefined, flags) => setExit(await (await import('./report.js')).reportCommand(dir, flags, io)));
-
-  cli
-    .command('compare')
-    .description('one page with two runs overlaid and a table of differences')
-    .argument('<run-a>', 'a run directory')
-    .argument('<run-b>', 'another run directory')
-    .option('--out <file>', 'where to write the page', 'compare.html')
-    .option('--json', 'the differences as one JSON object on stdout, no page')
-    .action(async (a: string, b: string, flags) => setExit(await (await import('./compare.js')).compareCommand(a, b, flags, io)));
-
-  cli
-    .command('server')
-    .description('bring up the stack (Postgres, Redis, Toxiproxy, reference server) in the foreground until Ctrl-C')
-    .option('--profile <profile>', 'fragile | hardened', 'hardened')
-    .option('--port <n>', 'port for the reference server (default: a free one)')
-    .option('--residents <n>', 'residents to seed (default 10000; 12952907 is the whole city)')
-    .option('--workers <n>', 'reference server worker processes', '1')
-    .option('--seed <n>', 'seed for the residents\' identities')
-    .option('--set <key=value>', SET_HELP, collect, [] as string[])
-    .action(async (flags) => setExit(await (await import('./server.js')).serverCommand(flags, io)));
-
-  cli
-    .command('export')
-    .description('write a k6 script of the scenario\'s load and journeys, a k6-operator TestRun and a README: export k6 SCENARIO --out DIR')
-    .argument('<format>', 'k6 (the only one)')
-    .argument('<scenario>', 'scenario file (YAML)')
-    .option('--out <dir>', 'folder for script.js, testrun.yaml and README.md (required)')
-    .option('--parallelism <n>', 'k6-operator runners; each runs its execution segment of the whole test', '1')
-    .action(async (format: string, file: string, flags) => setExit(await (await import('./export.js')).exportCommand(format, file, flags, io)));
-
-  cli
-    .command('doctor')
-    .description('what is installed, what is missing, and the command that gets it')
-    .option('--json', 'one JSON object on stdout')
-    .action(async (flags) => setExit(await (await import('./doctor.js')).doctorCommand(flags, io)));
-
-  cli
-    .command('down')
-    .description('stop and remove what killed runs left behind: processes, temporary folders, Toxiproxy toxics')
-    .action(async () => setExit(await (await import('./down.js')).downCommand(io)));
-
-  cli
-    .command('demo')
-    .description('the morning of 4 January 2022 (scenarios/xian-2022-01-04.yaml) against the reference stack, fragile then hardened, and a page comparing them')
-    .option('--profile <profile>', 'run this profile alone: fragile | hardened')
-    .option('--out <dir>', 'folder for the runs and compare.html (default reports/<UTC time>-xian-demo)')
-    .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
-
+  for (const add of COMMANDS) add(cli, io, setExit);
   return cli;
-}
-
-const SET_HELP = 'one resilience setting of the reference server over its profile, repeatable: coalesce=false, maxInFlight=64 (an unknown key lists them all)';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export async function main(argv: readonly string[], io: CommandIO): Promise<ExitCode> {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { analyze } from '../analyze/analyze.js';
 import { withAnalysis } from '../analyze/summary.js';
-import { readRunDir, runFilesOf, writeSummary } from '../run-files/index.js';
+import { defaultRunDir, readRunDir, runFilesOf, writeSummary } from '../run-files/index.js';
 import { ExitCode, invalidInput } from '../errors.js';
 import { writeReports } from '../report/render.js';
 import { importK6Run } from '../k6/import.js';
@@ -46,7 +46,7 @@ async function fromK6(dir: string | undefined, files: readonly string[], flags: 
   if (dir !== undefined) throw invalidInput('FLAG_INVALID', `--from-k6: writes a new run directory (--out), not into ${dir}`);
   if (flags.scenario === undefined) throw invalidInput('FLAG_INVALID', '--scenario: missing; --from-k6 needs the scenario that was exported, for its thresholds and SLO');
   const name = path.basename(flags.scenario).replace(/\.ya?ml$/, '');
-  const out = flags.out ?? path.join('reports', `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${name}-k6`);
+  const out = flags.out ?? defaultRunDir(`${name}-k6`);
   const { summary, results, written } = await importK6Run(files, flags.scenario, out);
   io.stdout(
     `${summary.scenario}: ${summary.verdict.toUpperCase()} over ${results.files} k6 runner${results.files === 1 ? '' : 's'} (${results.points.toLocaleString('en')} points, ${summary.requests.total.toLocaleString('en')} requests, ${results.seconds} s); wrote a run directory with ${written.length} renderings in ${out} (open ${path.join(out, 'report.html')})\n`,

@@ -24,3 +24,11 @@ export function runFilesOf(dir: string): { readonly [K in keyof typeof RUN_FILES
     summary: path.join(dir, RUN_FILES.summary),
   });
 }
+
+/**
+ * Where a run goes when the user names no folder: reports/<UTC time>-<name>, the time to the
+ * second in basic ISO 8601 (20220104T090000Z), so that folders sort by when they ran.
+ */
+export function defaultRunDir(name: string, now: Date = new Date()): string {
+  return path.join('reports', `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${name}`);
+}

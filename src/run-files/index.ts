@@ -4,7 +4,7 @@
  * renderings (report.html, charts/, summary.md, junit.xml) are src/report's, written from
  * these. history.ndjson and the k6 JSON read back will join as modules of their own.
  */
-export { RUN_FILES, runFilesOf } from './files.js';
+export { defaultRunDir, RUN_FILES, runFilesOf } from './files.js';
 export { EventLog, readEvents, type RunEvent } from './events.js';
 export { MetricsWriter, OUTCOMES, TOTALS_NAME, declarationLines, toNdjsonLine, type Outcome } from './metrics.js';
 export { parseNdjsonLine, readMetrics, type CustomLine, type MetricsFile, type NdjsonRecord, type RequestSecond, type RunSecond } from './metrics-read.js';
