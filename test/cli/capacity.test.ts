@@ -146,9 +146,10 @@ describe('codestorm capacity', () => {
 
   it('gates on a baseline of its own, end to end: within --max-regression it passes; a 30 % regression exits 99 with the numbers on one line', async () => {
     // The baseline as `capacity --json` prints it: 200/s, the fast server's capacity, with a
-    // first-step p99 well above either server's, so that capacity alone decides here.
+    // first-step p99 whose interval is open at the top, so that capacity alone decides here: at
+    // 150/s the 5 ms server is 75 % busy, and its p99 on a loaded 2-core machine is any size.
     const baseline = path.join(scratch, 'own-baseline.json');
-    writeFileSync(baseline, `${JSON.stringify(judge(found(200, 50, [40, 60]), context(undefined)))}\n`);
+    writeFileSync(baseline, `${JSON.stringify(judge(found(200, 50, [40, null]), context(undefined)))}\n`);
 
     // One step at 150/s (--max 150): capacity 150/s, 25 % below the baseline. That passes with
     // --max-regression 30 and would fail with the default 10, so the flag is what passed it.
