@@ -43,40 +43,11 @@ const bufferShim: Plugin = {
   },
 };
 
-export function entrySource(input: ScriptInput): string {
-  const { loaded, load, seed } = input;
-  const scenario = loaded.scenario;
-  const data = {
-    scenario: scenario.name,
-    seed,
-    target: scenario.target === 'reference' ? null : scenario.target,
-    vus: load.vus,
-    metrics: loaded.metrics,
-    journeyOptions: loaded.city === undefined ? scenario.journeys : cityJourneyOptions(loaded.city, seed),
-  };
-  const journeysImport =
-    loaded.city !== undefined
-      ? `import { journeys as cityJourneys } from ${JSON.stringify(CITY_JOURNEYS)};\nconst makeJourneys = (worker) => cityJourneys(EXPORT.journeyOptions, worker);`
-      : scenario.module !== undefined
-        ? `import { journeys as moduleJourneys } from ${JSON.stringify(loaded.module ?? path.resolve(path.dirname(loaded.file), scenario.module))};\nconst makeJourneys = (worker) => moduleJourneys(EXPORT.journeyOptions, worker);`
-        : `import { compileJourneys } from ${JSON.stringify(ENGINE_JOURNEY)};\nconst makeJourneys = (_worker, faker) => compileJourneys(EXPORT.journeyOptions, faker);`;
-  const options = { scenarios: load.scenarios, thresholds: input.thresholds };
-  const execs = load.execs
-    .map((e) => `export function ${e.exec}() {\n  return ${e.journey === undefined ? 'runtime.runPicked()' : `runtime.run(${JSON.stringify(e.journey)})`};\n}`)
-    .join('\n');
-  return `// codestorm export k6: ${scenario.name}. Generated; edit the scenario and export again.
-import http from 'k6/http';
-import exec from 'k6/execution';
-import { setTimeout } from 'k6/timers';
-import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
-import { createK6Runtime } from ${JSON.stringify(CONTEXT)};
-
-const EXPORT = ${JSON.stringify(data, null, 2)};
-${journeysImport}
-
-export const options = ${JSON.stringify(options, null, 2)};
-
-/** @param {string} name @param {{ type: string, unit?: string }} declaration */
+/**
+ * The part of the entry that is the same for every scenario: k6's metrics made in the init
+ * context from the declarations in EXPORT, and this VU's runtime.
+ */
+const RUNTIME_SOURCE = `/** @param {string} name @param {{ type: string, unit?: string }} declaration */
 function metricOf(name, declaration) {
   switch (declaration.type) {
     case 'counter': return new Counter(name);
@@ -102,10 +73,59 @@ const runtime = createK6Runtime(
     metrics,
   },
   { seed: __ENV.SEED ? Number(__ENV.SEED) : EXPORT.seed, vus: EXPORT.vus, journeys: makeJourneys },
-);
+);`;
 
-${execs}
+export function entrySource(input: ScriptInput): string {
+  const { loaded, load } = input;
+  const options = { scenarios: load.scenarios, thresholds: input.thresholds };
+  return `// codestorm export k6: ${loaded.scenario.name}. Generated; edit the scenario and export again.
+import http from 'k6/http';
+import exec from 'k6/execution';
+import { setTimeout } from 'k6/timers';
+import { Counter, Gauge, Rate, Trend } from 'k6/metrics';
+import { createK6Runtime } from ${JSON.stringify(CONTEXT)};
+
+const EXPORT = ${JSON.stringify(exportedData(input), null, 2)};
+${journeysImport(loaded)}
+
+export const options = ${JSON.stringify(options, null, 2)};
+
+${RUNTIME_SOURCE}
+
+${execsSource(load)}
 `;
+}
+
+/** What the script carries as data (EXPORT): the journeys' options, made here for a city from the seed. */
+function exportedData({ loaded, load, seed }: ScriptInput): Record<string, unknown> {
+  const scenario = loaded.scenario;
+  return {
+    scenario: scenario.name,
+    seed,
+    target: scenario.target === 'reference' ? null : scenario.target,
+    vus: load.vus,
+    metrics: loaded.metrics,
+    journeyOptions: loaded.city === undefined ? scenario.journeys : cityJourneyOptions(loaded.city, seed),
+  };
+}
+
+/** Where the journeys come from (the simulator's, a journey module, or the declarative steps), as `makeJourneys`. */
+function journeysImport(loaded: LoadedScenario): string {
+  if (loaded.city !== undefined) {
+    return `import { journeys as cityJourneys } from ${JSON.stringify(CITY_JOURNEYS)};\nconst makeJourneys = (worker) => cityJourneys(EXPORT.journeyOptions, worker);`;
+  }
+  const module = loaded.scenario.module;
+  if (module !== undefined) {
+    return `import { journeys as moduleJourneys } from ${JSON.stringify(loaded.module ?? path.resolve(path.dirname(loaded.file), module))};\nconst makeJourneys = (worker) => moduleJourneys(EXPORT.journeyOptions, worker);`;
+  }
+  return `import { compileJourneys } from ${JSON.stringify(ENGINE_JOURNEY)};\nconst makeJourneys = (_worker, faker) => compileJourneys(EXPORT.journeyOptions, faker);`;
+}
+
+/** One exported function per scenario's `exec`: its journey, or one picked by weight. */
+function execsSource(load: K6Load): string {
+  return load.execs
+    .map((e) => `export function ${e.exec}() {\n  return ${e.journey === undefined ? 'runtime.runPicked()' : `runtime.run(${JSON.stringify(e.journey)})`};\n}`)
+    .join('\n');
 }
 
 export async function bundleScript(input: ScriptInput): Promise<string> {

@@ -70,35 +70,6 @@ export function goodputChart(r: CapacityReport): ChartSpec {
   const search = [...r.steps].sort((a, b) => a.rateRps - b.rateRps).map((s) => ({ x: s.rateRps, y: s.goodputRps }));
   const overload = [...r.overload].sort((a, b) => a.offeredRps - b.offeredRps).map((o) => ({ x: o.offeredRps, y: o.goodputRps }));
   const top = Math.max(0, ...search.map((p) => p.x), ...overload.map((p) => p.x));
-  const annotations: Record<string, unknown> = {};
-  if (r.knee !== null) {
-    annotations['capacity'] = {
-      type: 'line',
-      xMin: r.capacityRps,
-      xMax: r.capacityRps,
-      borderColor: '#2ca02c',
-      borderWidth: 2,
-      borderDash: [6, 4],
-      label: { display: true, content: `capacity ${r.capacityRps}/s`, position: 'start', backgroundColor: '#2ca02c', font: { size: 10 } },
-    };
-    annotations['knee'] = { type: 'point', xValue: r.knee.rateRps, yValue: r.knee.goodputRps, radius: 8, backgroundColor: 'rgba(44,160,44,0.25)', borderColor: '#2ca02c', borderWidth: 2 };
-    annotations['knee-label'] = { type: 'label', xValue: r.knee.rateRps, yValue: r.knee.goodputRps, yAdjust: -18, content: 'knee', color: '#2ca02c', font: { size: 11, weight: 'bold' } };
-  }
-  if (r.peakGoodputRps !== null && r.overload.length > 0) {
-    const band = (id: string, share: number, colour: string, text: string): void => {
-      annotations[id] = {
-        type: 'line',
-        yMin: share * r.peakGoodputRps!,
-        yMax: share * r.peakGoodputRps!,
-        borderColor: colour,
-        borderWidth: 1,
-        borderDash: [3, 3],
-        label: { display: true, content: text, position: 'end', backgroundColor: colour, font: { size: 10 } },
-      };
-    };
-    band('plateau', PLATEAU_KEPT, '#1b7f2a', `${PLATEAU_KEPT * 100} % of peak goodput: a plateau above`);
-    band('cliff', CLIFF_KEPT, '#c62828', `${CLIFF_KEPT * 100} %: a cliff below`);
-  }
   const kneePoint = r.knee === null ? [] : [{ x: r.knee.rateRps, y: r.knee.goodputRps }];
   return {
     id: 'goodput',
@@ -118,7 +89,7 @@ export function goodputChart(r: CapacityReport): ChartSpec {
         plugins: {
           title: { display: true, text: `Goodput against offered load (good: ok${r.goodputLimitMs === null ? '' : ` within ${r.goodputLimitMs} ms`})` },
           legend: { position: 'bottom' },
-          annotation: { annotations },
+          annotation: { annotations: goodputAnnotations(r) },
         },
         scales: {
           x: { type: 'linear', min: 0, title: { display: true, text: 'offered arrivals per second' } },
@@ -127,6 +98,39 @@ export function goodputChart(r: CapacityReport): ChartSpec {
       },
     },
   };
+}
+
+/** The capacity and the knee, and (with overload steps) the shape rule's bands at shares of the peak goodput. */
+function goodputAnnotations(r: CapacityReport): Record<string, unknown> {
+  const annotations: Record<string, unknown> = {};
+  if (r.knee !== null) {
+    annotations['capacity'] = {
+      type: 'line',
+      xMin: r.capacityRps,
+      xMax: r.capacityRps,
+      borderColor: '#2ca02c',
+      borderWidth: 2,
+      borderDash: [6, 4],
+      label: { display: true, content: `capacity ${r.capacityRps}/s`, position: 'start', backgroundColor: '#2ca02c', font: { size: 10 } },
+    };
+    annotations['knee'] = { type: 'point', xValue: r.knee.rateRps, yValue: r.knee.goodputRps, radius: 8, backgroundColor: 'rgba(44,160,44,0.25)', borderColor: '#2ca02c', borderWidth: 2 };
+    annotations['knee-label'] = { type: 'label', xValue: r.knee.rateRps, yValue: r.knee.goodputRps, yAdjust: -18, content: 'knee', color: '#2ca02c', font: { size: 11, weight: 'bold' } };
+  }
+  const peak = r.peakGoodputRps;
+  if (peak !== null && r.overload.length > 0) {
+    const band = (share: number, colour: string, text: string) => ({
+      type: 'line',
+      yMin: share * peak,
+      yMax: share * peak,
+      borderColor: colour,
+      borderWidth: 1,
+      borderDash: [3, 3],
+      label: { display: true, content: text, position: 'end', backgroundColor: colour, font: { size: 10 } },
+    });
+    annotations['plateau'] = band(PLATEAU_KEPT, '#1b7f2a', `${PLATEAU_KEPT * 100} % of peak goodput: a plateau above`);
+    annotations['cliff'] = band(CLIFF_KEPT, '#c62828', `${CLIFF_KEPT * 100} %: a cliff below`);
+  }
+  return annotations;
 }
 
 /**

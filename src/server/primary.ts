@@ -26,15 +26,19 @@ let announced = false;
 function fork(): Worker {
   const worker = cluster.fork();
   worker.on('message', (message: { event?: string }) => {
-    if (message.event !== 'listening') return;
-    listening.add(worker.id);
-    say({ event: 'worker-listening', worker: worker.id, pid: worker.process.pid });
-    if (!announced && listening.size >= config.workers) {
-      announced = true;
-      say({ event: 'ready', url: `http://${config.host}:${config.port}`, workers: config.workers });
-    }
+    if (message.event === 'listening') onListening(worker);
   });
   return worker;
+}
+
+/** A worker listens: say so, and once all the configured workers do, say the server is ready (once). */
+function onListening(worker: Worker): void {
+  listening.add(worker.id);
+  say({ event: 'worker-listening', worker: worker.id, pid: worker.process.pid });
+  if (announced || listening.size < config.workers) return;
+  announced = true;
+  const url = `http://${config.host}:${config.port}`;
+  say({ event: 'ready', url, workers: config.workers });
 }
 
 /** While held (a process fault is on), dead workers stay dead. */
