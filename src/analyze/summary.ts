@@ -4,6 +4,7 @@ import { createHistogram, VALUE_LAYOUT } from '../engine/histogram.js';
 import type { MetricDeclarations } from '../engine/journey.js';
 import { containsOf, unitOf } from '../engine/metric-declarations.js';
 import type { ThresholdResult } from '../engine/thresholds.js';
+import type { RunEvent } from '../run-files/events.js';
 import type { FaultSummary, Summary, SummaryMetric } from '../run-files/summary.js';
 import type { Analysis } from './analyze.js';
 
@@ -62,6 +63,24 @@ export function measuredSummary(input: SummaryInput): Summary {
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
     settings: input.settings,
   };
+}
+
+/**
+ * The faults as events.ndjson tells them, for a run whose timeline is not in memory: a k6 load
+ * joined to a `faults` run. Each fault once, in the order it first appears.
+ */
+export function faultOutcomesOf(events: readonly RunEvent[]): Omit<FaultSummary, 'recoveryS' | 'surges'>[] {
+  const out = new Map<string, { name: string; kind: string; target: string; startS: number | null; endS: number | null; failed: string | null }>();
+  for (const e of events) {
+    if (!e.event.startsWith('fault-')) continue;
+    const name = String(e['fault']);
+    const f = out.get(name) ?? { name, kind: String(e['kind']), target: String(e['target']), startS: null, endS: null, failed: null };
+    if (e.event === 'fault-begin') f.startS = e.t;
+    if (e.event === 'fault-end') f.endS = e.t;
+    if (e.event === 'fault-failed' || e.event === 'fault-undo-failed') f.failed = String(e['error'] ?? e.event);
+    out.set(name, f);
+  }
+  return [...out.values()];
 }
 
 /** `summary` with the analysis's findings: the breaking point, each fault's recovery, SLOs. */

@@ -14,6 +14,7 @@ export const COMMANDS: readonly ((cli: Command, io: CommandIO, setExit: SetExit)
   addValidate,
   addPlan,
   addCapacity,
+  addFaults,
   addReport,
   addCompare,
   addServer,
@@ -84,6 +85,21 @@ function addCapacity(cli: Command, io: CommandIO, setExit: SetExit): void {
     .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
 }
 
+function addFaults(cli: Command, io: CommandIO, setExit: SetExit): void {
+  cli
+    .command('faults')
+    .description('run only the scenario\'s fault timeline and scrapes against a stack you name, while a load runs elsewhere (k6); join them with report --from-k6 --run')
+    .argument('<scenario>', 'scenario file (YAML): its faults, its timeline and its length; its load runs elsewhere')
+    .option('--target <url>', 'the system\'s http:// origin (default the scenario\'s target); faults act through TOXIPROXY_URL, REDIS_URL, DATABASE_URL')
+    .option('--scrape <url>', 'Prometheus metrics to scrape each second into server.ndjson (default the scenario\'s scrape)')
+    .option('--out <dir>', 'run directory (default reports/<UTC time>-<scenario name>-faults)')
+    .option('--seed <n>', 'seed for the faults\' random choices (default the scenario\'s)')
+    .option('--start-at <time>', 'second 0: an ISO 8601 time or +DURATION from now, to start with a load started apart (default now)')
+    .option('--quiet', 'no progress on stderr')
+    .option('--json', 'one JSON object on stdout: dir, faults, durationS, interrupted')
+    .action(async (file: string, flags) => setExit(await (await import('./faults.js')).faultsCommand(file, flags, io)));
+}
+
 function addReport(cli: Command, io: CommandIO, setExit: SetExit): void {
   cli
     .command('report')
@@ -92,6 +108,7 @@ function addReport(cli: Command, io: CommandIO, setExit: SetExit): void {
     .option('--from-k6 <files...>', "k6 --out json files (.gz too), one per runner, merged and judged as one test")
     .option('--scenario <file>', 'with --from-k6: the scenario that was exported (its thresholds and SLO judge the merged test)')
     .option('--out <dir>', 'with --from-k6: the run directory to write (default reports/<UTC time>-<scenario name>-k6)')
+    .option('--run <dir>', 'with --from-k6: join the load to the run directory of codestorm faults (its events and scrapes, one clock; its scenario unless --scenario)')
     .action(async (dir: string | undefined, flags) => setExit(await (await import('./report.js')).reportCommand(dir, flags, io)));
 }
 

@@ -6,6 +6,7 @@ import { ExitCode } from '../errors.js';
 import { defaultRunDir, type Summary } from '../run-files/index.js';
 import { runScenario } from '../run/scenario-run.js';
 import { loadScenario } from '../scenario/load.js';
+import { faultLine } from './faults.js';
 import type { CommandIO } from './io.js';
 import { progress } from './progress.js';
 import { scenarioOptions, type ScenarioFlags } from './scenario-flags.js';
@@ -48,11 +49,7 @@ function describe(s: Summary, dir: string): string {
     s.latencyMs === null
       ? '  latency    no requests'
       : `  latency    p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms`,
-    ...s.faults.map((f) =>
-      f.startS === null
-        ? `  fault      ${f.name} (${f.kind} on ${f.target}) never began${f.failed === null ? '' : `: ${f.failed}`}`
-        : `  fault      ${f.name} (${f.kind} on ${f.target}) +${f.startS}s → +${f.endS ?? '?'}s${f.failed === null ? '' : `, ${f.failed}`}`,
-    ),
+    ...s.faults.map(faultLine),
     ...Object.entries(s.metrics).map(([name, m]) => `  metric     ${name}: ${describeValues(m.type, m.unit, m.values)}`),
     ...s.thresholds.map((t) => `  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expr} (${t.value ?? 'no data'})`),
     `  results in ${dir}`,

@@ -62,6 +62,9 @@ export function k6Readme(input: ReadmeInput): string {
     '## Read it back',
     `\`codestorm report --from-k6 runner-*.ndjson --scenario SCENARIO.yaml\` (SCENARIO.yaml: the file this was exported from) merges the runners' files into one run directory and judges it as one run: thresholds over the whole test, not each runner's share.`,
     '',
+    '## Faults beside the load',
+    'Faults are not in the script. To run the scenario\'s fault timeline against the system while this test runs, start `codestorm faults SCENARIO.yaml --target URL --out DIR` (faults act through TOXIPROXY_URL, REDIS_URL and DATABASE_URL; `--start-at` sets its second 0), then read the runners\' files back into its directory, on one clock with the faults: `codestorm report --from-k6 runner-*.ndjson --run DIR`.',
+    '',
   ];
   if (city !== undefined) {
     lines.push(

@@ -89,3 +89,25 @@ export class EventLog {
     appendLine(this.#file, { t, time: new Date(epoch).toISOString(), event: name, ...fields });
   }
 }
+
+/**
+ * The wall-clock epoch ms of the run's second 0, from any event that carries its ISO time (each
+ * event's `time` less its `t`); undefined when none does.
+ */
+export function secondZeroOf(events: readonly RunEvent[]): number | undefined {
+  for (const e of events) {
+    const time = e['time'];
+    if (typeof time === 'string' && Number.isFinite(Date.parse(time))) return Math.round(Date.parse(time) - e.t * 1000);
+  }
+  return undefined;
+}
+
+/**
+ * events.ndjson written again with every `t` moved by `bySeconds`: for a run whose second 0 moves,
+ * as when k6's results are joined to a `faults` run (src/k6/import.ts). Wall-clock times stay.
+ */
+export function shiftEvents(file: string, bySeconds: number): void {
+  const events = readEvents(file);
+  writeFileSync(file, '');
+  for (const e of events) appendLine(file, { ...e, t: Math.round((e.t + bySeconds) * 1000) / 1000 });
+}

@@ -46,3 +46,11 @@ export class ServerLog {
     appendLine(this.#file, scrape.error !== undefined ? { t: scrape.t, error: scrape.error } : { t: scrape.t, metrics: scrape.metrics ?? {} });
   }
 }
+
+/** server.ndjson written again with every `t` moved by `bySeconds` (see shiftEvents). */
+export function shiftServer(file: string, bySeconds: number): void {
+  const scrapes = readServer(file);
+  if (scrapes.length === 0) return;
+  const log = new ServerLog(file);
+  for (const s of scrapes) log.write({ ...s, t: Math.round((s.t + bySeconds) * 10) / 10 });
+}

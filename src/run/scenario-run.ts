@@ -1,22 +1,20 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { faultClockOf } from '../../sim/plan.js';
 import { analyze } from '../analyze/analyze.js';
 import { measuredSummary, withAnalysis } from '../analyze/summary.js';
 import { runEngine, type EngineResult } from '../engine/engine.js';
 import { createRandom } from '../engine/random.js';
-import { scrapeEverySecond } from '../engine/scrape.js';
 import type { MergedSecond } from '../engine/second.js';
 import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
 import type { Controllers } from '../faults/types.js';
 import { writeReports } from '../report/render.js';
 import { serverLabel } from '../report/settings.js';
-import { EventLog, MetricsWriter, readRunDir, runFilesOf, ServerLog, writeSummary, type Summary } from '../run-files/index.js';
+import { MetricsWriter, readRunDir, writeSummary, type Summary } from '../run-files/index.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import type { ProfileName, ResilienceConfig } from '../server/config.js';
 import { guardExternalToxiproxy } from '../stack/state.js';
 import type { Teardown } from '../stack/teardown.js';
 import { clearLeftovers, controllersOf } from './controllers.js';
+import { openRunDir, secondZero, type OpenRunDir } from './run-dir.js';
 import { cityConnections, journeyModule } from './journeys.js';
 import { stopOnSignal } from './signals.js';
 import { startScenarioStack, type ScenarioStack } from './stack.js';
@@ -44,11 +42,8 @@ export interface RunHooks {
 }
 
 /** The run directory's append-only files, open for the length of the run. */
-interface RunFiles {
-  readonly files: ReturnType<typeof runFilesOf>;
+interface RunFiles extends OpenRunDir {
   readonly metrics: MetricsWriter;
-  readonly events: EventLog;
-  readonly event: (name: string, fields?: Record<string, unknown>) => void;
 }
 
 /** What the run acts on: the origin to load and what faults act through. */
@@ -67,7 +62,8 @@ export async function runScenario(spec: RunSpec, hooks: RunHooks): Promise<Summa
   const faults = planFaults(spec.loaded.scenario.faults ?? [], faultClockOf(spec.loaded.scenario));
   // A fault with nothing to act through is invalid input, reported before anything starts.
   if (spec.external !== undefined) checkControllers(faults, controllersOf(undefined, hooks.env), spec.file);
-  const out = openRunFiles(spec);
+  const dir = openRunDir(spec.dir, spec.loaded, spec.seed);
+  const out: RunFiles = { ...dir, metrics: new MetricsWriter(dir.files.metrics) };
   const { teardown, abort } = stopOnSignal(hooks.interrupted, hooks.say, (signal) => {
     hooks.say(`codestorm: ${signal}: stopping the run; partial results stay in ${spec.dir}`);
     out.event('interrupted', { signal });
@@ -86,17 +82,6 @@ export async function runScenario(spec: RunSpec, hooks: RunHooks): Promise<Summa
     await teardown.run();
     out.events.close();
   }
-}
-
-function openRunFiles(spec: RunSpec): RunFiles {
-  mkdirSync(spec.dir, { recursive: true });
-  const files = runFilesOf(spec.dir);
-  // The scenario as run, with the seed it ran with: the run can be made again from its folder.
-  const seeded = parseDocument(spec.loaded.text);
-  seeded.set('seed', spec.seed);
-  writeFileSync(files.scenario, seeded.toString());
-  const events = new EventLog(files.events);
-  return { files, metrics: new MetricsWriter(files.metrics), events, event: (name, fields = {}) => events.write(name, fields) };
 }
 
 async function bringUp(spec: RunSpec, hooks: RunHooks, out: RunFiles, teardown: Teardown, abort: AbortController): Promise<Target> {
@@ -135,19 +120,9 @@ async function drive(spec: RunSpec, hooks: RunHooks, out: RunFiles, target: Targ
   const { loaded, seed, workers } = spec;
   const timeline = new Timeline({ faults: d.faults, controllers: target.controllers, random: createRandom(seed).fork('faults'), teardown: d.teardown, event: out.event, say: hooks.say });
   const stopFaults = d.teardown.add('undo the faults', () => timeline.stop());
-  const scrapeUrl = loaded.scenario.scrape ?? target.stack?.metricsUrl;
-  let stopScraping = async (): Promise<void> => {};
-  const serverLog = scrapeUrl === undefined ? undefined : new ServerLog(out.files.server);
   // Second 0 of the run, once every engine worker is ready: metrics, events, scrapes and
   // faults all count from here.
-  const onStart = (startAt: Date): void => {
-    out.events.start(startAt.getTime());
-    timeline.start(performance.now() + (startAt.getTime() - Date.now()));
-    if (scrapeUrl !== undefined && serverLog !== undefined) {
-      const scraper = scrapeEverySecond(scrapeUrl, (scrape) => serverLog.write(scrape), startAt.getTime());
-      stopScraping = d.teardown.add('stop scraping the server\'s metrics', () => scraper.stop());
-    }
-  };
+  const zero = secondZero(out, timeline, loaded.scenario.scrape ?? target.stack?.metricsUrl, d.teardown);
   const result = await runEngine({
     origin: target.origin,
     load: loaded.load,
@@ -160,12 +135,12 @@ async function drive(spec: RunSpec, hooks: RunHooks, out: RunFiles, target: Targ
     ...cityConnections(loaded, workers),
     metrics: out.metrics,
     signal: d.abort.signal,
-    onStart,
+    onStart: (startAt) => zero.start(startAt),
     ...(hooks.progress === undefined ? {} : { onSecond: (second: MergedSecond) => hooks.progress!.second(second) }),
   });
   hooks.progress?.end();
   await stopFaults();
-  await stopScraping();
+  await zero.stopScraping();
   out.event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
   return { result, timeline };
 }

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { captureIO } from '../helpers/io.js';
-import { k6Runner } from '../helpers/k6-json.js';
+import { k6Runner, T0 } from '../helpers/k6-json.js';
 
 /**
  * `codestorm report --from-k6`: two runners' k6 results of one test made into one run directory,
@@ -96,5 +96,74 @@ describe('report --from-k6', () => {
     const { code, io } = await fromK6([bad], path.join(dir, 'bad-out'));
     expect(code).toBe(2);
     expect(io.err()).toMatch(/bad\.json:1: data\.time: expected an RFC 3339 time/);
+  });
+});
+
+/**
+ * A `codestorm faults` run's directory, as it writes it: the scenario, events with their `t` from
+ * its second 0 (zeroMs) and their wall-clock time, and a scrape a second.
+ */
+function faultsRun(out: string, zeroMs: number): void {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'scenario.yaml'), readFileSync(scenario, 'utf8'));
+  const event = (t: number, name: string, fields: Record<string, unknown> = {}) => JSON.stringify({ t, time: new Date(zeroMs + t * 1000).toISOString(), event: name, ...fields });
+  const fault = { fault: 'slow-db', kind: 'network', target: 'link postgres' };
+  writeFileSync(
+    path.join(out, 'events.ndjson'),
+    [event(-0.2, 'run-start', { mode: 'faults' }), event(2, 'fault-begin', fault), event(5, 'fault-end', { ...fault, why: 'ended' }), event(8, 'run-end')].join('\n') + '\n',
+  );
+  writeFileSync(path.join(out, 'server.ndjson'), Array.from({ length: 8 }, (_, i) => JSON.stringify({ t: i, metrics: { up: 1 } })).join('\n') + '\n');
+}
+
+describe('report --from-k6 --run: the load joined to a faults run', () => {
+  it('puts both on one clock: second 0 is k6\'s first, the faults and scrapes move by the difference', async () => {
+    // The faults run began 1.25 s after k6's first point (T0); its fault at its +2 s is at +3.25 s of the load.
+    const out = path.join(dir, 'joined');
+    faultsRun(out, T0 + 1_250);
+    const io = captureIO();
+    expect(await main(['report', '--from-k6', a, '--run', out], io), io.err()).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.faults).toMatchObject([{ name: 'slow-db', kind: 'network', target: 'link postgres', startS: 3.25, endS: 6.25, failed: null }]);
+    expect(summary.requests.total).toBe(1000);
+    const events = readFileSync(path.join(out, 'events.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.t)).toEqual([1.05, 3.25, 6.25, 9.25]);
+    // Wall-clock times stay as they were.
+    expect(events[1].time).toBe(new Date(T0 + 3_250).toISOString());
+    const scrapes = readFileSync(path.join(out, 'server.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(scrapes.map((s) => s.t)).toEqual([1.3, 2.3, 3.3, 4.3, 5.3, 6.3, 7.3, 8.3]);
+    expect(io.out()).toMatch(/fault +slow-db \(network on link postgres\) \+3\.25s → \+6\.25s/);
+    // The report's analysis sees the fault on the load's seconds, as for any run.
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toMatch(/slow-db/);
+  });
+
+  it('moves the faults back when k6 began after them', async () => {
+    const out = path.join(dir, 'joined-late');
+    faultsRun(out, T0 - 1_500);
+    expect(await main(['report', '--from-k6', a, '--run', out], captureIO())).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.faults[0]).toMatchObject({ startS: 0.5, endS: 3.5 });
+  });
+
+  it('joins once: a directory that already holds metrics is refused, as is one with no events, or --out beside --run (exit 2)', async () => {
+    const out = path.join(dir, 'joined-twice');
+    faultsRun(out, T0);
+    expect(await main(['report', '--from-k6', a, '--run', out], captureIO())).toBe(0);
+    const before = readFileSync(path.join(out, 'events.ndjson'), 'utf8');
+    const again = captureIO();
+    expect(await main(['report', '--from-k6', a, '--run', out], again)).toBe(2);
+    expect(again.err()).toMatch(/--run: .*joined-twice: already holds metrics\.ndjson/);
+    expect(readFileSync(path.join(out, 'events.ndjson'), 'utf8')).toBe(before);
+
+    const empty = path.join(dir, 'not-a-faults-run');
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(path.join(empty, 'scenario.yaml'), readFileSync(scenario, 'utf8'));
+    const none = captureIO();
+    expect(await main(['report', '--from-k6', a, '--run', empty], none)).toBe(2);
+    expect(none.err()).toMatch(/--run: .*not-a-faults-run: no events\.ndjson; expected the run directory of codestorm faults/);
+    expect(existsSync(path.join(empty, 'metrics.ndjson'))).toBe(false);
+
+    const both = captureIO();
+    expect(await main(['report', '--from-k6', a, '--run', out, '--out', empty], both)).toBe(2);
+    expect(both.err()).toMatch(/--out: not with --run/);
   });
 });
