@@ -66,14 +66,17 @@ export function k6Readme(input: ReadmeInput): string {
     'Faults are not in the script. To run the scenario\'s fault timeline against the system while this test runs, start `codestorm faults SCENARIO.yaml --target URL --out DIR` (faults act through TOXIPROXY_URL, REDIS_URL and DATABASE_URL; `--start-at` sets its second 0), then read the runners\' files back into its directory, on one clock with the faults: `codestorm report --from-k6 runner-*.ndjson --run DIR`.',
     '',
   ];
-  if (city !== undefined) {
-    lines.push(
-      '## The city in the script',
-      `The residents are made in the script from seed ${seed} by codestorm's identity generator (${city.population.residents.toLocaleString('en')} of them), as the reference server makes them: start it with the same seed and count (\`codestorm server --seed ${seed} --residents ${city.population.residents}\`).`,
-      'Each VU keeps its own clients\' sessions; no phone holds a session when the test starts (the stack\'s prepared sessions are signed with its key, which stays with it), so every resident signs in on first open. Staff journeys send no credentials, and a server that checks them refuses them.',
-      '',
-    );
-  }
+  if (city !== undefined) lines.push(...citySection(city.population.residents, seed));
   if (input.notes.length > 0) lines.push('## Notes', ...input.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
+}
+
+/** The residents the script makes, and what the server must be started with to know them. */
+function citySection(residents: number, seed: number): string[] {
+  return [
+    '## The city in the script',
+    `The residents are made in the script from seed ${seed} by codestorm's identity generator (${residents.toLocaleString('en')} of them), as the reference server makes them: start it with the same seed and count (\`codestorm server --seed ${seed} --residents ${residents}\`).`,
+    'Each VU keeps its own clients\' sessions; no phone holds a session when the test starts (the stack\'s prepared sessions are signed with its key, which stays with it), so every resident signs in on first open. Staff journeys send no credentials, and a server that checks them refuses them.',
+    '',
+  ];
 }
