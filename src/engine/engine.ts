@@ -1,17 +1,16 @@
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { compiled } from '../package-root.js';
 import { invalidInput } from '../errors.js';
-import { MetricMisuse } from './custom-metrics.js';
 import type { JourneySpec } from './step-schema.js';
-import { RunAggregate } from './aggregate.js';
+import type { RunAggregate } from './aggregate.js';
+import { EngineRun } from './engine-run.js';
 import type { JourneyModuleRef, MetricDeclarations, MixEntry } from './journey.js';
 import { planOf, type ExecutorConfig } from './executors/index.js';
 import type { Spacing } from './executors/rate-plan.js';
 import { loadDeclarations } from './metric-declarations.js';
-import { mergeWire, SecondMetrics, type MergedSecond, type SecondSink, type WireSecond } from './second.js';
-import { evaluate, type ThresholdResult, type ThresholdSet } from './thresholds.js';
-import type { FromWorker, WorkerLoad, WorkerPlan } from './worker-plan.js';
+import type { MergedSecond, SecondSink } from './second.js';
+import type { ThresholdResult, ThresholdSet } from './thresholds.js';
+import type { WorkerLoad, WorkerPlan } from './worker-plan.js';
 
 /**
  * The main thread of a run: it splits the load across worker threads, merges their seconds as
@@ -59,139 +58,61 @@ export interface EngineResult {
 }
 
 const TAGS = new Set(['name', 'outcome']);
-/** From the last worker's `ready` to second 0: time for `begin` to reach every thread. */
-const BEGIN_DELAY_MS = 25;
 
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism() - 1);
 }
 
+/** The run in stages: check what the workers cannot, plan each worker's share, run them, judge. */
 export async function runEngine(options: EngineOptions): Promise<EngineResult> {
-  for (const t of options.thresholds) {
-    // A custom metric's tags are whatever its journeys record.
+  checkRequestTags(options.thresholds);
+  const count = options.workers ?? defaultWorkers();
+  const load = workerLoad(options, count);
+  // The workers load the same module; its declarations open metrics.ndjson, so the file says
+  // what each custom metric is without the module.
+  const declared = options.module === undefined ? {} : await loadDeclarations(options.module.file);
+  const run = new EngineRun(options, compiled('src/engine/worker.js'), declared, workerPlans(options, count, load));
+  try {
+    await run.finished;
+  } finally {
+    await run.close();
+  }
+  return run.result();
+}
+
+/** Requests are tagged by name and outcome only; a custom metric's tags are whatever its journeys record. */
+function checkRequestTags(thresholds: ThresholdSet): void {
+  for (const t of thresholds) {
     if (t.custom) continue;
     const unknown = Object.keys(t.tags).filter((k) => !TAGS.has(k));
     if (unknown.length > 0) {
       throw invalidInput('THRESHOLD_INVALID', `thresholds.${t.key}: requests are tagged by name and outcome only, not ${unknown.join(', ')}`);
     }
   }
-  const count = options.workers ?? defaultWorkers();
-  const load: WorkerLoad =
-    options.load.executor === 'constant-vus' || options.load.executor === 'ramping-vus'
-      ? { kind: 'vus', config: options.load }
-      : {
-          kind: 'arrivals',
-          plan: planOf(options.load),
-          spacing: options.spacing ?? options.load.spacing,
-          maxInFlight: Math.max(1, Math.ceil(options.load.maxInFlight / count)),
-        };
-  // The workers load the same module; its declarations open metrics.ndjson, so the file says
-  // what each custom metric is without the module.
-  const declared = options.module === undefined ? {} : await loadDeclarations(options.module.file);
-  let startedAt = new Date();
-  const file = compiled('src/engine/worker.js');
-  const out = options.metrics;
-  out.declare(declared);
-  const aggregate = new RunAggregate();
-  const pending = new Map<number, WireSecond[]>();
-  const upTo = new Array<number>(count).fill(0);
-  const done = new Array<boolean>(count).fill(false);
-  let merged = 0;
-  let stopped: EngineResult['stopped'];
-  let failure: Error | undefined;
+}
 
-  const workers = Array.from({ length: count }, (_, index) => {
-    const plan: WorkerPlan = {
-      index,
-      of: count,
-      seed: options.seed,
-      origin: options.origin,
-      connections: options.connections ?? 256,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      load,
-      journeys: options.journeys,
-      ...(options.module === undefined ? {} : { module: options.module }),
-      ...(options.mix === undefined ? {} : { mix: options.mix }),
-    };
-    return new Worker(file, { workerData: plan });
-  });
-  const stopAll = (why: EngineResult['stopped']): void => {
-    stopped ??= why;
-    for (const w of workers) w.postMessage({ type: 'stop' });
-  };
-  const onAbort = (): void => stopAll('signal');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-
-  const ready = new Array<boolean>(count).fill(false);
-  const finished = new Promise<void>((resolve) => {
-    const check = (): void => {
-      if (done.every(Boolean)) resolve();
-    };
-    workers.forEach((worker, index) => {
-      worker.on('message', (message: FromWorker) => {
-        if (message.type === 'ready') {
-          ready[index] = true;
-          if (stopped !== undefined || !ready.every(Boolean)) return;
-          startedAt = new Date(Date.now() + BEGIN_DELAY_MS);
-          options.onStart?.(startedAt);
-          for (const w of workers) w.postMessage({ type: 'begin', startEpochMs: startedAt.getTime() });
-          return;
-        }
-        if (message.type === 'failed') {
-          failure ??= message.invalidInput === true ? new MetricMisuse(message.message) : new Error(`engine worker ${index} failed: ${message.message}`);
-          done[index] = true;
-          stopAll('signal');
-          check();
-          return;
-        }
-        for (const s of message.seconds) {
-          const list = pending.get(s.t) ?? [];
-          list.push(s);
-          pending.set(s.t, list);
-        }
-        upTo[index] = message.upTo;
-        if (message.type === 'done') done[index] = true;
-        merged = mergeReady(merged, done.every(Boolean) ? Math.max(...pending.keys(), merged - 1) + 1 : Math.min(...upTo));
-        check();
-      });
-      worker.on('error', (err: unknown) => {
-        failure ??= err instanceof Error ? err : new Error(String(err));
-        done[index] = true;
-        stopAll('signal');
-        check();
-      });
-    });
-  });
-
-  function mergeReady(from: number, to: number): number {
-    for (let t = from; t < to; t++) {
-      const wires = pending.get(t) ?? [new SecondMetrics(t).toWire()];
-      pending.delete(t);
-      const second = mergeWire(wires);
-      aggregate.add(second);
-      out.second(second);
-      options.onSecond?.(second, aggregate);
-      if (stopped === undefined && options.thresholds.some((th) => th.abortOnFail)) {
-        if (evaluate(options.thresholds, aggregate, (t + 1) * 1000).some((r) => r.shouldAbort)) stopAll('threshold');
-      }
-    }
-    return Math.max(from, to);
-  }
-
-  try {
-    await finished;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    await Promise.all(workers.map((w) => w.terminate()));
-    await out.close();
-  }
-  if (failure !== undefined) throw failure;
+/** An arrival-rate load travels as its plan, with each worker's share of the in-flight cap. */
+function workerLoad(options: EngineOptions, count: number): WorkerLoad {
+  if (options.load.executor === 'constant-vus' || options.load.executor === 'ramping-vus') return { kind: 'vus', config: options.load };
   return {
-    aggregate,
-    thresholds: evaluate(options.thresholds, aggregate, aggregate.seconds * 1000),
-    stopped,
-    startedAt,
-    durationS: aggregate.seconds,
-    metrics: declared,
+    kind: 'arrivals',
+    plan: planOf(options.load),
+    spacing: options.spacing ?? options.load.spacing,
+    maxInFlight: Math.max(1, Math.ceil(options.load.maxInFlight / count)),
   };
+}
+
+function workerPlans(options: EngineOptions, count: number, load: WorkerLoad): WorkerPlan[] {
+  return Array.from({ length: count }, (_, index) => ({
+    index,
+    of: count,
+    seed: options.seed,
+    origin: options.origin,
+    connections: options.connections ?? 256,
+    timeoutMs: options.timeoutMs ?? 30_000,
+    load,
+    journeys: options.journeys,
+    ...(options.module === undefined ? {} : { module: options.module }),
+    ...(options.mix === undefined ? {} : { mix: options.mix }),
+  }));
 }

@@ -6,7 +6,7 @@ import { planRateAt, type RatePlan } from './executors/rate-plan.js';
 import type { Outcome } from './http/outcome.js';
 import type { RequestSpec } from './http/request-head.js';
 import type { Random } from './random.js';
-import { compileJson, compileTemplate, fill, type TemplateScope } from './template.js';
+import { compileJson, compileTemplate, fill, type Template, type TemplateScope } from './template.js';
 
 /**
  * A journey is what one arrival does: an async function given a context. Built-in journeys
@@ -169,65 +169,90 @@ export function compileJourneys(specs: readonly JourneySpec[], faker?: Faker): W
     if (spec.steps === undefined) {
       throw invalidInput('JOURNEY_INVALID', `journeys[${j}]: "${spec.name}" has no steps; built-in journeys run from a journey module`);
     }
-    const steps = spec.steps.map((step, s) => {
-      const where = `journeys[${j}].steps[${s}]`;
-      if (!step.request.url.startsWith('/')) {
-        throw invalidInput('STEP_INVALID', `${where}.request.url: expected a path on the target, starting with "/", got "${step.request.url}"`);
-      }
-      const url = compileTemplate(step.request.url, `${where}.request.url`, faker);
-      const headers = Object.entries(step.request.headers ?? {}).map(
-        ([k, v]) => [k, compileTemplate(v, `${where}.request.headers.${k}`, faker)] as const,
-      );
-      const body = step.request.body === undefined ? undefined : compileJson(step.request.body, `${where}.request.body`, faker);
-      const jsonHeaders = body === undefined ? undefined : { 'content-type': 'application/json' };
-      const staticHeaders = headers.every(([, t]) => t.constant)
-        ? { ...jsonHeaders, ...Object.fromEntries(headers.map(([k, t]) => [k, fill(t, EMPTY_SCOPE)])) }
-        : undefined;
-      const expect = step.check === undefined ? undefined : Array.isArray(step.check.status) ? step.check.status : [step.check.status];
-      return {
-        name: step.name,
-        method: step.request.method,
-        url,
-        headers,
-        jsonHeaders,
-        staticHeaders,
-        body,
-        expect,
-        save: Object.entries(step.save ?? {}),
-        thinkMs: step.think === undefined ? 0 : parseDuration(step.think, `${where}.think`),
-      };
-    });
-    const run: Journey = async (ctx) => {
-      const vars: Record<string, unknown> = {};
-      const scope: TemplateScope = { faker: ctx.faker, data: ctx.data, vars };
-      for (const step of steps) {
-        const headers =
-          step.staticHeaders ?? { ...step.jsonHeaders, ...Object.fromEntries(step.headers.map(([k, t]) => [k, fill(t, scope)])) };
-        const response = await ctx.request(
-          step.name,
-          {
-            method: step.method,
-            path: fill(step.url, scope),
-            headers,
-            body: step.body === undefined ? undefined : JSON.stringify(step.body(scope)),
-          },
-          { wantBody: step.save.length > 0, ...(step.expect === undefined ? {} : { expect: step.expect }) },
-        );
-        if (response.outcome !== 'ok') return;
-        if (step.save.length > 0) {
-          let json: unknown;
-          try {
-            json = JSON.parse(response.body ?? '');
-          } catch {
-            return;
-          }
-          for (const [name, path] of step.save) vars[name] = pick(json, path);
-        }
-        if (step.thinkMs > 0) await ctx.think(step.thinkMs);
-      }
-    };
-    return { name: spec.name, weight: spec.weight, run };
+    const steps = spec.steps.map((step, s) => compileStep(step, `journeys[${j}].steps[${s}]`, faker));
+    return { name: spec.name, weight: spec.weight, run: stepsJourney(steps) };
   });
+}
+
+type StepSpec = NonNullable<JourneySpec['steps']>[number];
+
+/** One step with its templates compiled; headers that are all constant are built once. */
+interface CompiledStep {
+  readonly name: string;
+  readonly method: StepSpec['request']['method'];
+  readonly url: Template;
+  readonly headers: readonly (readonly [string, Template])[];
+  readonly jsonHeaders: Readonly<Record<string, string>> | undefined;
+  readonly staticHeaders: Readonly<Record<string, string>> | undefined;
+  readonly body: ((scope: TemplateScope) => unknown) | undefined;
+  readonly expect: readonly number[] | undefined;
+  readonly save: readonly (readonly [string, string])[];
+  readonly thinkMs: number;
+}
+
+function compileStep(step: StepSpec, where: string, faker: Faker | undefined): CompiledStep {
+  if (!step.request.url.startsWith('/')) {
+    throw invalidInput('STEP_INVALID', `${where}.request.url: expected a path on the target, starting with "/", got "${step.request.url}"`);
+  }
+  const url = compileTemplate(step.request.url, `${where}.request.url`, faker);
+  const headers = Object.entries(step.request.headers ?? {}).map(
+    ([k, v]) => [k, compileTemplate(v, `${where}.request.headers.${k}`, faker)] as const,
+  );
+  const body = step.request.body === undefined ? undefined : compileJson(step.request.body, `${where}.request.body`, faker);
+  const jsonHeaders = body === undefined ? undefined : { 'content-type': 'application/json' };
+  const staticHeaders = headers.every(([, t]) => t.constant)
+    ? { ...jsonHeaders, ...Object.fromEntries(headers.map(([k, t]) => [k, fill(t, EMPTY_SCOPE)])) }
+    : undefined;
+  const expect = step.check === undefined ? undefined : Array.isArray(step.check.status) ? step.check.status : [step.check.status];
+  return {
+    name: step.name,
+    method: step.request.method,
+    url,
+    headers,
+    jsonHeaders,
+    staticHeaders,
+    body,
+    expect,
+    save: Object.entries(step.save ?? {}),
+    thinkMs: step.think === undefined ? 0 : parseDuration(step.think, `${where}.think`),
+  };
+}
+
+/** Runs the steps in order; a step that is not ok, or whose body cannot be read for `save`, ends the iteration. */
+function stepsJourney(steps: readonly CompiledStep[]): Journey {
+  return async (ctx) => {
+    const vars: Record<string, unknown> = {};
+    const scope: TemplateScope = { faker: ctx.faker, data: ctx.data, vars };
+    for (const step of steps) {
+      const headers =
+        step.staticHeaders ?? { ...step.jsonHeaders, ...Object.fromEntries(step.headers.map(([k, t]) => [k, fill(t, scope)])) };
+      const response = await ctx.request(
+        step.name,
+        {
+          method: step.method,
+          path: fill(step.url, scope),
+          headers,
+          body: step.body === undefined ? undefined : JSON.stringify(step.body(scope)),
+        },
+        { wantBody: step.save.length > 0, ...(step.expect === undefined ? {} : { expect: step.expect }) },
+      );
+      if (response.outcome !== 'ok') return;
+      if (step.save.length > 0 && !saveFrom(response.body, step.save, vars)) return;
+      if (step.thinkMs > 0) await ctx.think(step.thinkMs);
+    }
+  };
+}
+
+/** Saves the named paths of a JSON body into `vars`; false when the body is not JSON. */
+function saveFrom(body: string | undefined, save: CompiledStep['save'], vars: Record<string, unknown>): boolean {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch {
+    return false;
+  }
+  for (const [name, path] of save) vars[name] = pick(json, path);
+  return true;
 }
 
 const EMPTY_SCOPE: TemplateScope = { faker: undefined as unknown as Faker, data: {}, vars: {} };

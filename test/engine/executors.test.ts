@@ -470,6 +470,49 @@ describe('validate', () => {
     expect(thrown(() => constantArrivalRate.validate({ rate: -1, duration: '1s' }, '')).message).toBe('rate: expected a number > 0, got -1');
   });
 
+  it('reads problems in field order: unknown fields, the executor, each field (a stage\'s unknown fields first), the rules, spacing last', () => {
+    const raw = { executor: 'curve', spacing: 'random', stages: [{ duration: 0, target: 0, colour: 'red' }], extra: 1 };
+    expect(thrown(() => rampingArrivalRate.validate(raw, 'load')).problems).toEqual([
+      { path: 'load.extra', message: 'unknown field (expected one of startRate, stages, timeUnit, maxInFlight, spacing, executor)' },
+      { path: 'load.executor', message: 'expected "ramping-arrival-rate", got "curve"' },
+      { path: 'load.stages[0].colour', message: 'unknown field (expected one of duration, target)' },
+      { path: 'load.stages', message: 'expected a total duration > 0, got 0' },
+      { path: 'load.stages', message: 'expected startRate or some stage target > 0; every rate is 0' },
+      { path: 'load.spacing', message: 'expected "even" or "poisson", got "random"' },
+    ]);
+    const curveRaw = { rate: () => -1, duration: '1s', maxInFlight: 0, spacing: 'x' };
+    expect(thrown(() => curve.validate(curveRaw, 'load')).problems).toEqual([
+      { path: 'load.maxInFlight', message: 'expected a whole number >= 1, got 0' },
+      { path: 'load.rate', message: 'expected a finite number >= 0 at every grid point, got -1 at t=0s (and 10 more of 11 grid points)' },
+      { path: 'load.spacing', message: 'expected "even" or "poisson", got "x"' },
+    ]);
+  });
+
+  it('checks a rule across fields even when other fields fail, and names a config that is not an object', () => {
+    expect(thrown(() => rampingVus.validate({ startVUs: -1, stages: [{ duration: 0, target: 1.5 }] }, 'load')).problems).toEqual([
+      { path: 'load.startVUs', message: 'expected a whole number >= 0, got -1' },
+      { path: 'load.stages[0].target', message: 'expected a whole number >= 0, got 1.5' },
+      { path: 'load.stages', message: 'expected a total duration > 0, got 0' },
+    ]);
+    expect(thrown(() => constantVus.validate(null, '')).problems).toEqual([{ path: '(config)', message: 'expected an object, got null' }]);
+    expect(thrown(() => rampingVus.validate({ stages: 'x' }, 'load')).message).toBe('load.stages: expected a non-empty array of { duration, target }, got "x"');
+  });
+
+  it('freezes what it returns, stages included, and leaves a curve\'s function alone', () => {
+    const ramp = rampingVus.validate({ stages: [{ duration: '1s', target: 2 }] }, 'load');
+    expect(Object.isFrozen(ramp) && Object.isFrozen(ramp.stages) && Object.isFrozen(ramp.stages[0])).toBe(true);
+    const rate = (): number => 1;
+    const config = curve.validate({ rate, duration: '1s' }, 'load');
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(config.rate).toBe(rate);
+    expect(Object.isFrozen(rate)).toBe(false);
+  });
+
+  it('exposes each executor\'s zod schema, the one validate reads with', () => {
+    for (const executor of Object.values(executors)) expect(executor.schema.safeParse({}).success).toBe(false);
+    expect(constantVus.schema.parse({ duration: '1m' })).toEqual({ executor: 'constant-vus', vus: 1, duration: 60_000 });
+  });
+
   it('dispatches on the executor field through the literal map', () => {
     expect(validateExecutor({ executor: 'constant-vus', vus: 3, duration: '1m' }, 'load')).toEqual({ executor: 'constant-vus', vus: 3, duration: 60_000 });
     expect(thrown(() => validateExecutor({ executor: 'per-vu-iterations' }, 'scenarios.a')).message).toBe(

@@ -1,10 +1,12 @@
-import { DEFAULT_MAX_IN_FLIGHT, Fields } from './fields.js';
+import type { z } from 'zod';
+import { DEFAULT_MAX_IN_FLIGHT, duration, executorObject, number, spacing } from './fields.js';
 import {
   linearPlan,
   memoPlan,
   type RatePlan,
   planQueries,
 } from './rate-plan.js';
+import { readConfig } from './read-config.js';
 import type { ArrivalRateExecutor } from './types.js';
 
 /** `rate` arrivals per `timeUnit`, for `duration`, whatever the system under test does (k6's constant-arrival-rate). */
@@ -26,15 +28,16 @@ export interface ConstantArrivalRateConfig {
 
 export const defaults = { timeUnit: 1_000, maxInFlight: DEFAULT_MAX_IN_FLIGHT } as const;
 
+export const schema: z.ZodType<ConstantArrivalRateConfig> = executorObject(NAME, {
+  rate: number({ above: 0 }),
+  duration: duration({ positive: true }),
+  timeUnit: duration({ positive: true, default: defaults.timeUnit }),
+  maxInFlight: number({ integer: true, min: 1, default: defaults.maxInFlight }),
+  spacing,
+});
+
 export function validate(raw: unknown, where: string): ConstantArrivalRateConfig {
-  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'timeUnit', 'maxInFlight', 'spacing']);
-  const rate = fields.number('rate', { above: 0 });
-  const duration = fields.duration('duration', { positive: true });
-  const timeUnit = fields.duration('timeUnit', { positive: true, default: defaults.timeUnit });
-  const maxInFlight = fields.number('maxInFlight', { integer: true, min: 1, default: defaults.maxInFlight });
-  const spacing = fields.spacing();
-  fields.finish();
-  return Object.freeze({ executor: NAME, rate, duration, timeUnit, maxInFlight, spacing });
+  return readConfig(schema, raw, where);
 }
 
 export const plan: (config: ConstantArrivalRateConfig) => RatePlan = memoPlan((config) => {
@@ -52,6 +55,7 @@ export const constantArrivalRate = {
   name: NAME,
   model: 'open',
   defaults,
+  schema,
   validate,
   totalDuration,
   plan,

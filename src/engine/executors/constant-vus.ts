@@ -1,4 +1,6 @@
-import { Fields } from './fields.js';
+import type { z } from 'zod';
+import { duration, executorObject, number } from './fields.js';
+import { readConfig } from './read-config.js';
 import type { VuExecutor } from './types.js';
 
 /** A fixed number of VUs looping for `duration` (closed model), as k6's constant-vus. */
@@ -13,12 +15,13 @@ export interface ConstantVusConfig {
 
 export const defaults = { vus: 1 } as const;
 
+export const schema: z.ZodType<ConstantVusConfig> = executorObject(NAME, {
+  vus: number({ integer: true, min: 1, default: defaults.vus }),
+  duration: duration({ positive: true }),
+});
+
 export function validate(raw: unknown, where: string): ConstantVusConfig {
-  const fields = Fields.of(raw, where, NAME, ['vus', 'duration']);
-  const vus = fields.number('vus', { integer: true, min: 1, default: defaults.vus });
-  const duration = fields.duration('duration', { positive: true });
-  fields.finish();
-  return Object.freeze({ executor: NAME, vus, duration });
+  return readConfig(schema, raw, where);
 }
 
 export function totalDuration(config: ConstantVusConfig): number {
@@ -37,6 +40,7 @@ export const constantVus = {
   name: NAME,
   model: 'closed',
   defaults,
+  schema,
   validate,
   totalDuration,
   vusAt,

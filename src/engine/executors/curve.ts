@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import { describeValue } from './describe-value.js';
-import { DEFAULT_MAX_IN_FLIGHT, Fields, isRecord } from './fields.js';
+import { DEFAULT_MAX_IN_FLIGHT, duration, executorObject, expecting, number, spacing, withRule } from './fields.js';
 import {
   linearPlan,
   memoPlan,
@@ -8,6 +9,7 @@ import {
   type RatePlan,
   planQueries,
 } from './rate-plan.js';
+import { readConfig } from './read-config.js';
 import type { ArrivalRateExecutor } from './types.js';
 
 /**
@@ -43,34 +45,34 @@ export const defaults = { resolution: 100, maxInFlight: DEFAULT_MAX_IN_FLIGHT } 
 /** A bound on the grid, so that a typo in `duration` cannot ask for a billion samples. */
 export const MAX_GRID_POINTS = 1_000_000;
 
-export function validate(raw: unknown, where: string): CurveConfig {
-  const fields = Fields.of(raw, where, NAME, ['rate', 'duration', 'resolution', 'maxInFlight', 'spacing']);
-  const rateRaw = fields.get('rate');
-  // Checked here; once finish() has passed, rateRaw is a function that is >= 0 on the grid.
-  const rate = rateRaw as RateCurve;
-  const isFunction = typeof rateRaw === 'function';
-  if (!isFunction && isRecord(raw)) {
-    fields.problem('rate', `${rateRaw === undefined ? 'missing; ' : ''}expected a function (tSeconds) => arrivals per second${rateRaw === undefined ? '' : `, got ${describeValue(rateRaw)}`}`);
-  }
-  const duration = fields.duration('duration', { positive: true });
-  const resolution = fields.duration('resolution', { positive: true, default: defaults.resolution });
-  const maxInFlight = fields.number('maxInFlight', { integer: true, min: 1, default: defaults.maxInFlight });
-
-  if (isFunction && duration > 0 && resolution > 0) {
+export const schema: z.ZodType<CurveConfig> = withRule(
+  executorObject(NAME, {
+    rate: z.custom<RateCurve>((raw) => typeof raw === 'function', { error: expecting('expected a function (tSeconds) => arrivals per second') }),
+    duration: duration({ positive: true }),
+    resolution: duration({ positive: true, default: defaults.resolution }),
+    maxInFlight: number({ integer: true, min: 1, default: defaults.maxInFlight }),
+    spacing,
+  }),
+  (seen, report, passed) => {
+    if (!passed('rate', 'duration', 'resolution')) return;
+    const { rate, duration, resolution } = seen as unknown as Pick<CurveConfig, 'rate' | 'duration' | 'resolution'>;
     const points = gridSize(duration, resolution);
     if (points > MAX_GRID_POINTS) {
-      fields.problem('resolution', `expected at most ${MAX_GRID_POINTS} grid points over the duration, got ${points}; use a coarser resolution`);
-    } else {
-      checkCurve(fields, rate, grid(duration, resolution));
+      report('resolution', `expected at most ${MAX_GRID_POINTS} grid points over the duration, got ${points}; use a coarser resolution`);
+      return;
     }
-  }
-  const spacing = fields.spacing();
-  fields.finish();
-  return Object.freeze({ executor: NAME, rate, duration, resolution, maxInFlight, spacing });
+    const problem = curveProblem(rate, grid(duration, resolution));
+    if (problem !== undefined) report('rate', problem);
+  },
+);
+
+/** The rate function is only ever called on the grid, once `schema` has checked it there. */
+export function validate(raw: unknown, where: string): CurveConfig {
+  return readConfig(schema, raw, where);
 }
 
 /** Every grid point must give a finite rate >= 0; the first bad one is shown, the rest counted. */
-function checkCurve(fields: Fields, rate: RateCurve, times: readonly number[]): void {
+function curveProblem(rate: RateCurve, times: readonly number[]): string | undefined {
   let first: string | undefined;
   let bad = 0;
   for (const t of times) {
@@ -85,10 +87,9 @@ function checkCurve(fields: Fields, rate: RateCurve, times: readonly number[]): 
     bad++;
     first ??= problem;
   }
-  if (first !== undefined) {
-    const more = bad > 1 ? ` (and ${bad - 1} more of ${times.length} grid points)` : '';
-    fields.problem('rate', `expected a finite number >= 0 at every grid point, ${first}${more}`);
-  }
+  if (first === undefined) return undefined;
+  const more = bad > 1 ? ` (and ${bad - 1} more of ${times.length} grid points)` : '';
+  return `expected a finite number >= 0 at every grid point, ${first}${more}`;
 }
 
 function gridSize(duration: number, step: number): number {
@@ -124,6 +125,7 @@ export const curve = {
   name: NAME,
   model: 'open',
   defaults,
+  schema,
   validate,
   totalDuration,
   plan,

@@ -1,14 +1,12 @@
-import { invalidFields, type FieldProblem } from '../../errors.js';
+import { z } from 'zod';
 import { describeValue } from './describe-value.js';
 import { readDuration } from './duration.js';
 
 /**
- * Reading one executor's raw config: every problem is collected, each naming its field
- * (`load.stages[1].target: expected a number >= 0, got -5`), and `finish()` throws them all as
- * one invalid-input error whose problems stay structured. Readers return NaN for a bad field so callers stay simple; the values are
- * only used once `finish()` has passed. The input is never mutated.
+ * The fields executors share, as zod schemas. Every message names what was expected and what came
+ * (`expected a number >= 0, got -5`, or `missing; expected …` for an absent field); read-config.ts
+ * turns them into field problems (`load.stages[1].target: …`), all of them at once.
  */
-export const INVALID_EXECUTOR = 'EXECUTOR_CONFIG_INVALID';
 
 /** Arrival-rate executors' default cap on iterations in flight; arrivals beyond it are dropped. */
 export const DEFAULT_MAX_IN_FLIGHT = 1_000;
@@ -35,134 +33,102 @@ export interface Stage {
   readonly target: number;
 }
 
-export class Fields {
-  readonly where: string;
-  readonly #raw: Readonly<Record<string, unknown>>;
-  readonly #problems: FieldProblem[];
-  /** False when the input was not an object: that one problem is reported, not each field. */
-  readonly #isObject: boolean;
-
-  /** `known`: the accepted keys; any other key is reported. `executor`, if given, must match. */
-  static of(raw: unknown, where: string, executor: string, known: readonly string[]): Fields {
-    const fields = new Fields(raw, where, [], [...known, 'executor']);
-    const named = fields.#raw['executor'];
-    if (named !== undefined && named !== executor) {
-      fields.problem('executor', `expected "${executor}", got ${describeValue(named)}`);
-    }
-    return fields;
-  }
-
-  private constructor(raw: unknown, where: string, problems: FieldProblem[], known: readonly string[]) {
-    this.where = where;
-    this.#problems = problems;
-    this.#isObject = isRecord(raw);
-    if (isRecord(raw)) {
-      this.#raw = raw;
-      for (const key of Object.keys(raw)) {
-        if (!known.includes(key)) this.problem(key, `unknown field (expected one of ${known.join(', ')})`);
-      }
-    } else {
-      this.#raw = {};
-      problems.push({ path: where || '(config)', message: `expected an object, got ${describeValue(raw)}` });
-    }
-  }
-
-  /** How arrivals are spaced: `even` (the default) or `poisson`. */
-  spacing(key = 'spacing'): 'even' | 'poisson' {
-    const raw = this.get(key);
-    if (raw === undefined || raw === 'even' || raw === 'poisson') return raw ?? 'even';
-    this.problem(key, `expected "even" or "poisson", got ${describeValue(raw)}`);
-    return 'even';
-  }
-
-  /** The dotted path of a field, e.g. `load.stages[1].target`. */
-  path(key: string): string {
-    return this.where === '' ? key : `${this.where}.${key}`;
-  }
-
-  problem(key: string, message: string): void {
-    this.#problems.push({ path: this.path(key), message });
-  }
-
-  has(key: string): boolean {
-    return this.#raw[key] !== undefined;
-  }
-
-  get(key: string): unknown {
-    return this.#raw[key];
-  }
-
-  number(key: string, rule: NumberRule): number {
-    if (!this.#isObject) return Number.NaN;
-    const raw = this.#raw[key];
-    const expected = `expected ${rule.integer === true ? 'a whole number' : 'a number'}${bound(rule)}`;
-    if (raw === undefined) {
-      if (rule.default !== undefined) return rule.default;
-      this.problem(key, `missing; ${expected}`);
-      return Number.NaN;
-    }
-    const ok =
-      typeof raw === 'number' &&
-      Number.isFinite(raw) &&
-      (rule.integer !== true || Number.isInteger(raw)) &&
-      (rule.min === undefined || raw >= rule.min) &&
-      (rule.above === undefined || raw > rule.above);
-    if (!ok) {
-      this.problem(key, `${expected}, got ${describeValue(raw)}`);
-      return Number.NaN;
-    }
-    return raw;
-  }
-
-  /** Milliseconds. */
-  duration(key: string, rule: DurationRule): number {
-    if (!this.#isObject) return Number.NaN;
-    const raw = this.#raw[key];
-    if (raw === undefined) {
-      if (rule.default !== undefined) return rule.default;
-      this.problem(key, `missing; expected a duration${rule.positive === true ? ' > 0' : ''} such as "10s"`);
-      return Number.NaN;
-    }
-    const ms = readDuration(raw);
-    if (typeof ms === 'string') {
-      this.problem(key, ms);
-      return Number.NaN;
-    }
-    if (rule.positive === true && ms <= 0) {
-      this.problem(key, `expected a duration > 0, got ${describeValue(raw)}`);
-      return Number.NaN;
-    }
-    return ms;
-  }
-
-  /** A non-empty array of `{ duration, target }`; each target checked against `target`. */
-  stages(key: string, target: NumberRule): readonly Stage[] {
-    if (!this.#isObject) return [];
-    const raw = this.#raw[key];
-    if (!Array.isArray(raw) || raw.length === 0) {
-      this.problem(key, `${raw === undefined ? 'missing; ' : ''}expected a non-empty array of { duration, target }${raw === undefined ? '' : `, got ${describeValue(raw)}`}`);
-      return [];
-    }
-    return Object.freeze(
-      raw.map((item: unknown, i) => {
-        const stage = new Fields(item, this.path(`${key}[${i}]`), this.#problems, ['duration', 'target']);
-        return Object.freeze({ duration: stage.duration('duration', {}), target: stage.number('target', target) });
-      }),
-    );
-  }
-
-  /** Throws every collected problem as one invalid-input error. */
-  finish(): void {
-    if (this.#problems.length === 0) return;
-    const count = this.#problems.length;
-    throw invalidFields(INVALID_EXECUTOR, this.#problems, count === 1 ? {} : { header: `${count} problems in ${this.where || 'executor config'}:` });
-  }
+/** "missing; expected X" for an absent value, "expected X, got Y" for a bad one. */
+export function expecting(expected: string): (issue: { readonly input?: unknown }) => string {
+  return (issue) => (issue.input === undefined ? `missing; ${expected}` : `${expected}, got ${describeValue(issue.input)}`);
 }
 
-function bound(rule: NumberRule): string {
-  if (rule.above !== undefined) return ` > ${rule.above}`;
-  if (rule.min !== undefined) return ` >= ${rule.min}`;
-  return '';
+/** A finite number within the rule's bounds: one message, whichever bound it misses. */
+export function number(rule: NumberRule): z.ZodType<number> {
+  const bound = rule.above !== undefined ? ` > ${rule.above}` : rule.min !== undefined ? ` >= ${rule.min}` : '';
+  const error = expecting(`expected ${rule.integer === true ? 'a whole number' : 'a number'}${bound}`);
+  const within = (n: number): boolean =>
+    (rule.integer !== true || Number.isInteger(n)) && (rule.min === undefined || n >= rule.min) && (rule.above === undefined || n > rule.above);
+  const field = z.number({ error }).refine(within, { error });
+  return rule.default === undefined ? field : field.default(rule.default);
+}
+
+/** Milliseconds, read by the one duration grammar (duration.ts). */
+export function duration(rule: DurationRule): z.ZodType<number> {
+  const field = z.unknown().transform((raw, ctx) => {
+    const ms = durationMs(raw, rule);
+    if (typeof ms === 'number') return ms;
+    ctx.addIssue({ code: 'custom', message: ms });
+    return z.NEVER;
+  });
+  return rule.default === undefined ? field : field.default(rule.default);
+}
+
+function durationMs(raw: unknown, rule: DurationRule): number | string {
+  if (raw === undefined) return `missing; expected a duration${rule.positive === true ? ' > 0' : ''} such as "10s"`;
+  const ms = readDuration(raw);
+  if (typeof ms === 'string') return ms;
+  if (rule.positive === true && ms <= 0) return `expected a duration > 0, got ${describeValue(raw)}`;
+  return ms;
+}
+
+/** How arrivals are spaced: `even` (the default) or `poisson`. */
+export const spacing = z.enum(['even', 'poisson'], { error: expecting('expected "even" or "poisson"') }).default('even');
+
+/**
+ * A strict object: each unknown key is reported, naming the keys there are (`known`, in the order
+ * users read them); anything but an object is one problem, not one a field.
+ */
+export function object<Shape extends z.ZodRawShape>(shape: Shape, known: readonly string[] = Object.keys(shape)) {
+  return z.strictObject(shape, {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field (expected one of ${known.join(', ')})` : `expected an object, got ${describeValue(issue.input)}`),
+  });
+}
+
+/** An executor's config: its fields, and `executor`, which may be left out but must name it. */
+export function executorObject<Name extends string, Shape extends z.ZodRawShape>(name: Name, shape: Shape) {
+  const executor = z.literal(name, { error: (issue) => `expected "${name}", got ${describeValue(issue.input)}` }).default(name);
+  return object({ executor, ...shape }, [...Object.keys(shape), 'executor']);
+}
+
+/** A non-empty array of `{ duration, target }`; each target checked against `target`. */
+export function stages(target: NumberRule): z.ZodType<readonly Stage[]> {
+  const error = expecting('expected a non-empty array of { duration, target }');
+  // A refinement, not .min(1): zod runs length checks on anything with a length, strings too.
+  return z.array(object({ duration: duration({}), target: number(target) }), { error }).refine((list) => list.length > 0, { error });
+}
+
+/**
+ * A rule across fields. It is checked even when some fields failed, since every problem is
+ * reported at once, and then sees what came for those fields: it trusts only values of the type
+ * it expects, or asks `passed(...keys)` whether the fields it reads passed.
+ */
+export type Rule = (
+  seen: Readonly<Record<string, unknown>>,
+  report: (key: string, message: string) => void,
+  passed: (...keys: string[]) => boolean,
+) => void;
+
+export function withRule<Schema extends z.ZodType>(schema: Schema, rule: Rule): Schema {
+  return schema.superRefine(
+    (seen, ctx) => {
+      const report = (key: string, message: string): void => ctx.addIssue({ code: 'custom', path: [key], message });
+      const passed = (...keys: string[]): boolean => !ctx.issues.some((issue) => keys.some((key) => key === issue.path?.[0]));
+      rule(seen as Readonly<Record<string, unknown>>, report, passed);
+    },
+    { when: (payload) => isRecord(payload.value) },
+  );
+}
+
+/**
+ * A ramp must last and must carry load: its stages' durations may not all be 0, nor its start
+ * (`startKey`) and every target. A stage field that failed counts as not 0.
+ */
+export function rampRule(startKey: string, unit: string): Rule {
+  return (seen, report) => {
+    const raw = seen['stages'];
+    const list = Array.isArray(raw) ? raw.map((s: unknown) => (isRecord(s) ? s : {})) : [];
+    if (list.length === 0) return;
+    if (list.every((s) => s['duration'] === 0)) report('stages', 'expected a total duration > 0, got 0');
+    if (seen[startKey] === 0 && list.every((s) => s['target'] === 0)) {
+      report('stages', `expected ${startKey} or some stage target > 0; every ${unit} is 0`);
+    }
+  };
 }
 
 export function isRecord(raw: unknown): raw is Readonly<Record<string, unknown>> {

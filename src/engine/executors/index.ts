@@ -1,12 +1,13 @@
-import { invalidFields } from '../../errors.js';
+import { z } from 'zod';
 import { constantArrivalRate, type ConstantArrivalRateConfig } from './constant-arrival-rate.js';
 import { constantVus, type ConstantVusConfig } from './constant-vus.js';
 import { curve, type CurveConfig } from './curve.js';
 import { describeValue } from './describe-value.js';
-import { INVALID_EXECUTOR, isRecord } from './fields.js';
+import { isRecord } from './fields.js';
 import { rampingArrivalRate, type RampingArrivalRateConfig } from './ramping-arrival-rate.js';
 import { rampingVus, type RampingVusConfig } from './ramping-vus.js';
 import type { RatePlan } from './rate-plan.js';
+import { pathOf, readConfig } from './read-config.js';
 
 /** Every executor, by the name a scenario gives in its `executor` field. */
 export const executors = {
@@ -22,14 +23,13 @@ export type ArrivalRateConfig = ConstantArrivalRateConfig | RampingArrivalRateCo
 export type VusConfig = ConstantVusConfig | RampingVusConfig;
 export type ExecutorConfig = ArrivalRateConfig | VusConfig;
 
+const NAMES = Object.keys(executors) as [ExecutorName, ...ExecutorName[]];
+const executorName = z.enum(NAMES, { error: (issue) => `expected one of ${NAMES.join(', ')}, got ${describeValue(issue.input)}` });
+
 /** Validates `raw` with the executor its `executor` field names. */
 export function validateExecutor(raw: unknown, where: string): ExecutorConfig {
-  const name = isRecord(raw) ? raw['executor'] : undefined;
-  if (typeof name !== 'string' || !Object.hasOwn(executors, name)) {
-    const path = where === '' ? 'executor' : `${where}.executor`;
-    throw invalidFields(INVALID_EXECUTOR, [{ path, message: `expected one of ${Object.keys(executors).join(', ')}, got ${describeValue(name)}` }]);
-  }
-  return executors[name as ExecutorName].validate(raw, where);
+  const name = readConfig(executorName, isRecord(raw) ? raw['executor'] : undefined, pathOf(where, ['executor']));
+  return executors[name].validate(raw, where);
 }
 
 /** How long any executor's schedule runs, in ms. */

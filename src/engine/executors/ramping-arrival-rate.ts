@@ -1,10 +1,12 @@
-import { DEFAULT_MAX_IN_FLIGHT, Fields, type Stage } from './fields.js';
+import type { z } from 'zod';
+import { DEFAULT_MAX_IN_FLIGHT, duration, executorObject, number, rampRule, spacing, stages, withRule, type Stage } from './fields.js';
 import {
   linearPlan,
   memoPlan,
   type RatePlan,
   planQueries,
 } from './rate-plan.js';
+import { readConfig } from './read-config.js';
 import type { ArrivalRateExecutor } from './types.js';
 
 /**
@@ -29,21 +31,19 @@ export interface RampingArrivalRateConfig {
 
 export const defaults = { startRate: 0, timeUnit: 1_000, maxInFlight: DEFAULT_MAX_IN_FLIGHT } as const;
 
+export const schema: z.ZodType<RampingArrivalRateConfig> = withRule(
+  executorObject(NAME, {
+    startRate: number({ min: 0, default: defaults.startRate }),
+    stages: stages({ min: 0 }),
+    timeUnit: duration({ positive: true, default: defaults.timeUnit }),
+    maxInFlight: number({ integer: true, min: 1, default: defaults.maxInFlight }),
+    spacing,
+  }),
+  rampRule('startRate', 'rate'),
+);
+
 export function validate(raw: unknown, where: string): RampingArrivalRateConfig {
-  const fields = Fields.of(raw, where, NAME, ['startRate', 'stages', 'timeUnit', 'maxInFlight', 'spacing']);
-  const startRate = fields.number('startRate', { min: 0, default: defaults.startRate });
-  const stages = fields.stages('stages', { min: 0 });
-  const timeUnit = fields.duration('timeUnit', { positive: true, default: defaults.timeUnit });
-  const maxInFlight = fields.number('maxInFlight', { integer: true, min: 1, default: defaults.maxInFlight });
-  if (stages.length > 0 && stages.every((s) => s.duration === 0)) {
-    fields.problem('stages', 'expected a total duration > 0, got 0');
-  }
-  if (startRate === 0 && stages.length > 0 && stages.every((s) => s.target === 0)) {
-    fields.problem('stages', 'expected startRate or some stage target > 0; every rate is 0');
-  }
-  const spacing = fields.spacing();
-  fields.finish();
-  return Object.freeze({ executor: NAME, startRate, stages, timeUnit, maxInFlight, spacing });
+  return readConfig(schema, raw, where);
 }
 
 export const plan: (config: RampingArrivalRateConfig) => RatePlan = memoPlan((config) => {
@@ -69,6 +69,7 @@ export const rampingArrivalRate = {
   name: NAME,
   model: 'open',
   defaults,
+  schema,
   validate,
   totalDuration,
   plan,

@@ -1,4 +1,6 @@
-import { Fields, type Stage } from './fields.js';
+import type { z } from 'zod';
+import { executorObject, number, rampRule, stages, withRule, type Stage } from './fields.js';
+import { readConfig } from './read-config.js';
 import type { VuExecutor } from './types.js';
 
 /**
@@ -19,18 +21,16 @@ export interface RampingVusConfig {
 
 export const defaults = { startVUs: 1 } as const;
 
+export const schema: z.ZodType<RampingVusConfig> = withRule(
+  executorObject(NAME, {
+    startVUs: number({ integer: true, min: 0, default: defaults.startVUs }),
+    stages: stages({ integer: true, min: 0 }),
+  }),
+  rampRule('startVUs', 'count'),
+);
+
 export function validate(raw: unknown, where: string): RampingVusConfig {
-  const fields = Fields.of(raw, where, NAME, ['startVUs', 'stages']);
-  const startVUs = fields.number('startVUs', { integer: true, min: 0, default: defaults.startVUs });
-  const stages = fields.stages('stages', { integer: true, min: 0 });
-  if (stages.length > 0 && stages.every((s) => s.duration === 0)) {
-    fields.problem('stages', 'expected a total duration > 0, got 0');
-  }
-  if (startVUs === 0 && stages.length > 0 && stages.every((s) => s.target === 0)) {
-    fields.problem('stages', 'expected startVUs or some stage target > 0; every count is 0');
-  }
-  fields.finish();
-  return Object.freeze({ executor: NAME, startVUs, stages });
+  return readConfig(schema, raw, where);
 }
 
 export function totalDuration(config: RampingVusConfig): number {
@@ -62,6 +62,7 @@ export const rampingVus = {
   name: NAME,
   model: 'closed',
   defaults,
+  schema,
   validate,
   totalDuration,
   vusAt,

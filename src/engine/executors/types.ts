@@ -1,8 +1,10 @@
+import type { z } from 'zod';
 import type { ArrivalOptions, RatePlan } from './rate-plan.js';
 
 /**
- * The shape every executor file has, as in k6's lib/executor: a config type, its defaults,
- * `validate` (raw → frozen config, every problem reported at once) and pure planning functions.
+ * The shape every executor file has, as in k6's lib/executor: a config type, its defaults, its
+ * zod `schema`, `validate` (raw → frozen config, every problem reported at once, read-config.ts)
+ * and pure planning functions.
  * The runtime that follows a plan lives elsewhere; nothing here touches a clock or does I/O.
  */
 export interface ExecutorBase<Config> {
@@ -10,6 +12,7 @@ export interface ExecutorBase<Config> {
   /** open: arrivals come at a rate, whatever the system does; closed: N VUs loop. */
   readonly model: 'open' | 'closed';
   readonly defaults: Readonly<Record<string, number>>;
+  readonly schema: z.ZodType<Config>;
   validate(raw: unknown, where: string): Config;
   /** ms. */
   totalDuration(config: Config): number;
