@@ -47,36 +47,42 @@ export async function main(args: readonly string[]): Promise<number> {
       await dropTables(postgres.url, 'residents');
     }
 
-    const rows = [
-      ...pgRuns.map((seconds, i) => ({ what: `pgbench -i -s ${scale}, round ${i + 1}`, rows: scale * 100_000, seconds: round(seconds, 1), 'rows/s': Math.round((scale * 100_000) / seconds) })),
-      ...ourRuns.flatMap((r, i) => [
-        { what: `codestorm seed, round ${i + 1}`, rows: residents, seconds: round(r.seconds, 1), 'rows/s': Math.round(residents / r.seconds) },
-        { what: '  of which COPY', rows: residents, seconds: round(r.copySeconds, 1), 'rows/s': Math.round(residents / r.copySeconds) },
-        { what: '  of which indexes', rows: residents, seconds: round(r.indexSeconds, 1), 'rows/s': '' },
-      ]),
-    ];
-    process.stdout.write(`${table(rows)}\n`);
-    const pgMean = mean(pgRuns);
-    const ourMean = mean(ourRuns.map((r) => r.seconds));
-    const ratio = round(ourMean / pgMean);
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'seed',
-        residents,
-        codestorm_s: round(ourMean, 2),
-        pgbench_s: round(pgMean, 2),
-        ratio,
-        ratio_each_round: ourRuns.map((r, i) => round(r.seconds / pgRuns[i]!)),
-        goal: '<= 1.5',
-        met: ratio <= 1.5,
-        rounds: ROUNDS,
-        peak_rss_mb: Math.round(peakRss / 2 ** 20),
-      })}\n`,
-    );
+    report(pgRuns, ourRuns, { residents, scale, peakRss });
     return 0;
   } finally {
     await teardown.run();
   }
+}
+
+/** The table of rounds, then the one JSON line: the ratio of the means. */
+function report(pgRuns: readonly number[], ourRuns: readonly SeedResult[], o: { residents: number; scale: number; peakRss: number }): void {
+  const { residents, scale, peakRss } = o;
+  const rows = [
+    ...pgRuns.map((seconds, i) => ({ what: `pgbench -i -s ${scale}, round ${i + 1}`, rows: scale * 100_000, seconds: round(seconds, 1), 'rows/s': Math.round((scale * 100_000) / seconds) })),
+    ...ourRuns.flatMap((r, i) => [
+      { what: `codestorm seed, round ${i + 1}`, rows: residents, seconds: round(r.seconds, 1), 'rows/s': Math.round(residents / r.seconds) },
+      { what: '  of which COPY', rows: residents, seconds: round(r.copySeconds, 1), 'rows/s': Math.round(residents / r.copySeconds) },
+      { what: '  of which indexes', rows: residents, seconds: round(r.indexSeconds, 1), 'rows/s': '' },
+    ]),
+  ];
+  process.stdout.write(`${table(rows)}\n`);
+  const pgMean = mean(pgRuns);
+  const ourMean = mean(ourRuns.map((r) => r.seconds));
+  const ratio = round(ourMean / pgMean);
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'seed',
+      residents,
+      codestorm_s: round(ourMean, 2),
+      pgbench_s: round(pgMean, 2),
+      ratio,
+      ratio_each_round: ourRuns.map((r, i) => round(r.seconds / pgRuns[i]!)),
+      goal: '<= 1.5',
+      met: ratio <= 1.5,
+      rounds: ROUNDS,
+      peak_rss_mb: Math.round(peakRss / 2 ** 20),
+    })}\n`,
+  );
 }
 
 async function dropTables(url: string, tables: string): Promise<void> {

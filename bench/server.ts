@@ -39,29 +39,10 @@ export async function main(args: readonly string[]): Promise<number> {
     await waitForPort(helloPort, { what: 'hello-world' });
     const people = createIdentityGenerator({ seed: stack.seeded.seed, population: RESIDENTS });
     const indexes = Array.from({ length: TOKENS }, (_, i) => Math.floor((i * RESIDENTS) / TOKENS));
-    // Both stacks share the seed and the residents; a token is only valid on the stack that
-    // issued it, so each gets its own script.
-    const tokensFor = async (url: string): Promise<string[]> => {
-      const tokens: string[] = [];
-      for (const index of indexes) {
-        const who = people.identity(index);
-        const res = await fetch(`${url}/api/v1/session`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ idNumber: who.idNumber, phone: who.phone }),
-        });
-        const token = ((await res.json()) as { token: string }).token;
-        tokens.push(token);
-        // Warm the cache: the bench measures cached reads.
-        const code = await fetch(`${url}/api/v1/code`, { headers: { authorization: `Bearer ${token}` } });
-        if (code.status !== 200) throw new Error(`warm-up read answered ${code.status}`);
-      }
-      return tokens;
-    };
     const scripts = new Map<string, string>();
     for (const [name, url] of [['shipped', stack.url], ['direct', direct.url]] as const) {
       const file = path.join(scratch, `${name}.lua`);
-      await writeFile(file, wrkScript(await tokensFor(url)));
+      await writeFile(file, wrkScript(await tokensFor(url, people, indexes)));
       scripts.set(name, file);
     }
     const targets = [
@@ -69,51 +50,8 @@ export async function main(args: readonly string[]): Promise<number> {
       { name: `reference server (${profile}), cached GET /api/v1/code`, url: `${stack.url}/api/v1/code`, script: scripts.get('shipped')! },
       { name: `  the same, near cache off: Redis on every read`, url: `${direct.url}/api/v1/code`, script: scripts.get('direct')! },
     ];
-    const results = new Map<string, { rps: number[]; p99: number[]; errors: number }>();
-    for (let round_ = 0; round_ < ROUNDS; round_++) {
-      for (const target of targets) {
-        say(`bench server: round ${round_ + 1}: wrk -c${CONNECTIONS} -d${SECONDS}s against ${target.name}`);
-        const { stdout } = await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', target.script, target.url], { maxBuffer: 1 << 20 });
-        const line = /CODESTORM (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
-        if (line === null) throw new Error(`wrk printed no summary:\n${stdout}`);
-        const [requests, micros, ioErrors, statusErrors, p99] = line.slice(1).map(Number) as [number, number, number, number, number];
-        const entry = results.get(target.name) ?? { rps: [], p99: [], errors: 0 };
-        entry.rps.push(requests / (micros / 1e6));
-        entry.p99.push(p99 / 1000);
-        entry.errors += ioErrors + statusErrors;
-        results.set(target.name, entry);
-      }
-    }
-    const rows = [...results].map(([name, r]) => ({
-      target: name,
-      'req/s (mean)': Math.round(mean(r.rps)),
-      'req/s (each round)': r.rps.map((v) => Math.round(v)).join(' / '),
-      'p99 ms': round(mean(r.p99), 2),
-      errors: r.errors,
-    }));
-    process.stdout.write(`${table(rows)}\n`);
-    const helloRps = mean(results.get(targets[0]!.name)!.rps);
-    const refRps = mean(results.get(targets[1]!.name)!.rps);
-    const directRps = mean(results.get(targets[2]!.name)!.rps);
-    const ratio = round(refRps / helloRps);
-    process.stdout.write(
-      `${JSON.stringify({
-        bench: 'server',
-        profile,
-        reference_rps: Math.round(refRps),
-        hello_world_rps: Math.round(helloRps),
-        ratio,
-        goal: '>= 0.5',
-        met: ratio >= 0.5,
-        reference_redis_every_read_rps: Math.round(directRps),
-        ratio_redis_every_read: round(directRps / helloRps),
-        errors: results.get(targets[1]!.name)!.errors + results.get(targets[2]!.name)!.errors,
-        residents_read: TOKENS,
-        connections: CONNECTIONS,
-        seconds_per_round: SECONDS,
-        rounds: ROUNDS,
-      })}\n`,
-    );
+    const results = await measure(wrk, targets);
+    report(results, targets.map((t) => t.name), profile);
     return 0;
   } finally {
     await hello.stop();
@@ -121,6 +59,89 @@ export async function main(args: readonly string[]): Promise<number> {
     await stack.stop();
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly script: string;
+}
+
+type Results = Map<string, { rps: number[]; p99: number[]; errors: number }>;
+
+/**
+ * Both stacks share the seed and the residents; a token is only valid on the stack that issued
+ * it, so each gets its own. Each resident's code is read once too: the bench measures cached reads.
+ */
+async function tokensFor(url: string, people: ReturnType<typeof createIdentityGenerator>, indexes: readonly number[]): Promise<string[]> {
+  const tokens: string[] = [];
+  for (const index of indexes) {
+    const who = people.identity(index);
+    const res = await fetch(`${url}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ idNumber: who.idNumber, phone: who.phone }),
+    });
+    const token = ((await res.json()) as { token: string }).token;
+    tokens.push(token);
+    const code = await fetch(`${url}/api/v1/code`, { headers: { authorization: `Bearer ${token}` } });
+    if (code.status !== 200) throw new Error(`warm-up read answered ${code.status}`);
+  }
+  return tokens;
+}
+
+/** ROUNDS rounds, each target in turn within a round, so that drift hits them alike. */
+async function measure(wrk: string, targets: readonly Target[]): Promise<Results> {
+  const results = new Map<string, { rps: number[]; p99: number[]; errors: number }>();
+  for (let round_ = 0; round_ < ROUNDS; round_++) {
+    for (const target of targets) {
+      say(`bench server: round ${round_ + 1}: wrk -c${CONNECTIONS} -d${SECONDS}s against ${target.name}`);
+      const { stdout } = await run(wrk, ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '-s', target.script, target.url], { maxBuffer: 1 << 20 });
+      const line = /CODESTORM (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
+      if (line === null) throw new Error(`wrk printed no summary:\n${stdout}`);
+      const [requests, micros, ioErrors, statusErrors, p99] = line.slice(1).map(Number) as [number, number, number, number, number];
+      const entry = results.get(target.name) ?? { rps: [], p99: [], errors: 0 };
+      entry.rps.push(requests / (micros / 1e6));
+      entry.p99.push(p99 / 1000);
+      entry.errors += ioErrors + statusErrors;
+      results.set(target.name, entry);
+    }
+  }
+  return results;
+}
+
+/** The table, then the one JSON line; `names`: hello-world, as shipped, near cache off. */
+function report(results: Results, names: readonly string[], profile: string): void {
+  const rows = [...results].map(([name, r]) => ({
+    target: name,
+    'req/s (mean)': Math.round(mean(r.rps)),
+    'req/s (each round)': r.rps.map((v) => Math.round(v)).join(' / '),
+    'p99 ms': round(mean(r.p99), 2),
+    errors: r.errors,
+  }));
+  process.stdout.write(`${table(rows)}\n`);
+  const helloRps = mean(results.get(names[0]!)!.rps);
+  const refRps = mean(results.get(names[1]!)!.rps);
+  const directRps = mean(results.get(names[2]!)!.rps);
+  const ratio = round(refRps / helloRps);
+  process.stdout.write(
+    `${JSON.stringify({
+      bench: 'server',
+      profile,
+      reference_rps: Math.round(refRps),
+      hello_world_rps: Math.round(helloRps),
+      ratio,
+      goal: '>= 0.5',
+      met: ratio >= 0.5,
+      reference_redis_every_read_rps: Math.round(directRps),
+      ratio_redis_every_read: round(directRps / helloRps),
+      errors: results.get(names[1]!)!.errors + results.get(names[2]!)!.errors,
+      residents_read: TOKENS,
+      connections: CONNECTIONS,
+      seconds_per_round: SECONDS,
+      rounds: ROUNDS,
+    })}\n`,
+  );
 }
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
