@@ -1,3 +1,4 @@
+// Long because: custom metrics from declaration to threshold (record, merge, write, read back, judge), one pipeline, each stage's table.
 import { describe, expect, it } from 'vitest';
 import { RunAggregate } from '../../src/engine/aggregate.js';
 import { CustomRecorder, MAX_TAG_SETS, MetricMisuse, type Series } from '../../src/engine/custom-metrics.js';

@@ -1,3 +1,4 @@
+// Long because: one table per executor, to the millisecond, as k6's executor tests are.
 import { describe, expect, it } from 'vitest';
 import { CodestormError, ExitCode } from '../../src/errors.js';
 import * as constantArrivalRate from '../../src/engine/executors/constant-arrival-rate.js';

@@ -1,3 +1,4 @@
+// Long because: the HTTP client's tables (response parser, outcomes, request heads, the pooled client, local addresses) against local servers.
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';

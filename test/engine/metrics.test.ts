@@ -1,3 +1,4 @@
+// Long because: the per-second metrics from record to merge to file, one pipeline, with its seeded property tests.
 import { build, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
 import { CodestormError } from '../../src/errors.js';

@@ -1,3 +1,4 @@
+// Long because: the threshold grammar's table: every accepted and every refused expression, with its message.
 import { describe, expect, it } from 'vitest';
 import { CodestormError, ExitCode } from '../../src/errors.js';
 import {

@@ -1,3 +1,4 @@
+// Long because: every fault kind against one real stack per profile; a file per kind would start a stack per kind, and the suite has a 12-minute budget.
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

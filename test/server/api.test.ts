@@ -1,3 +1,4 @@
+// Long because: every route against one real stack, which takes seconds to start: one file keeps it to one start.
 /**
  * The reference server's HTTP API, endpoint by endpoint, against a real stack (embedded
  * Postgres, redis-server, Toxiproxy, the compiled server as a child process) in the hardened

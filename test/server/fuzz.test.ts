@@ -1,3 +1,4 @@
+// Long because: every route's fuzz property against one real stack, which takes seconds to start: one file keeps it to one start.
 /**
  * Property-based fuzzing of the reference server's HTTP API against a real stack (hardened).
  *

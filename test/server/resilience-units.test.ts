@@ -1,3 +1,4 @@
+// Long because: one table per resilience part (bulkhead, circuit breaker, the database guard, coalescer, signed strings), all pure, none long.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../../src/server/errors.js';
 import { RESILIENCE } from '../../src/server/config.js';

@@ -1,3 +1,4 @@
+// Long because: the identity contract's tables (layout, ID number, names, phones) over one generator of the whole city, built once.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { zh_CN } from '@faker-js/faker';
