@@ -1,4 +1,4 @@
-import { pathToFileURL } from 'node:url';
+import { importJourneyModule } from './journey-import.js';
 import { z } from 'zod';
 import { errorMessage, invalidInput } from '../errors.js';
 import type { MetricDeclarations, MetricKind, MetricUnit } from './journey.js';
@@ -86,7 +86,7 @@ export function checkDeclarations(raw: unknown, where: string): MetricDeclaratio
 export async function loadDeclarations(file: string): Promise<MetricDeclarations> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = await importJourneyModule(file);
   } catch (err) {
     throw invalidInput('JOURNEY_MODULE_INVALID', `${file}: cannot load the journey module (${errorMessage(err).split('\n')[0]})`);
   }

@@ -1,6 +1,6 @@
 import type { Faker } from '@faker-js/faker';
-import { pathToFileURL } from 'node:url';
 import { compileJourneys, journeyPicker, mixPicker, type JourneyFactory, type MetricDeclarations, type WeightedJourney } from './journey.js';
+import { importJourneyModule } from './journey-import.js';
 import { checkDeclarations } from './metric-declarations.js';
 import type { Random } from './random.js';
 import type { WorkerPlan } from './worker-plan.js';
@@ -16,7 +16,7 @@ export interface ModuleJourneys {
 /** Loads the plan's journey module, if it names one. */
 export async function loadModuleJourneys(plan: WorkerPlan): Promise<ModuleJourneys> {
   if (plan.module === undefined) return { journeys: undefined, declared: {} };
-  const mod = (await import(pathToFileURL(plan.module.file).href)) as { journeys?: JourneyFactory; metrics?: unknown };
+  const mod = (await importJourneyModule(plan.module.file)) as { journeys?: JourneyFactory; metrics?: unknown };
   if (typeof mod.journeys !== 'function') throw new Error(`${plan.module.file} does not export a journeys() function`);
   const declared = checkDeclarations(mod.metrics, plan.module.file);
   const journeys = mod.journeys(plan.module.options, { seed: plan.seed, index: plan.index, of: plan.of });

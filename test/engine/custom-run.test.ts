@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { captureIO } from '../helpers/io.js';
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 const JOURNEYS = path.join(FIXTURES, 'metrics-journeys.mjs');
 const MISUSE = path.join(FIXTURES, 'metrics-misuse.mjs');
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/codestorm.js');
 
 let server: http.Server;
 let origin = '';
@@ -227,4 +229,49 @@ describe('custom metrics through codestorm run', () => {
     expect(rows).toContainEqual({ what: 'things_done count', a: 240, b: 240, changePct: 0 });
     expect(rows.map((d: { what: string }) => d.what)).toEqual(['thing_clock p(95)', 'thing_clock avg', 'thing_size p(95)', 'thing_size avg', 'things_done count', 'things_done rate', 'things_even rate']);
   }, 60_000);
+});
+
+describe('a journey module in TypeScript, with no build step', () => {
+  const TS_JOURNEYS = path.join(FIXTURES, 'ts-journeys', 'journeys.ts');
+
+  it('runs in every worker, its custom metrics exact, its thresholds checked before the run', async () => {
+    const file = scenario('ts-module', `${LOAD}thresholds:\n  items_ordered: ["count>0"]\n  basket_size: ["max<=3"]\n`, TS_JOURNEYS);
+    const result = await run(file, '--workers', '2');
+    expect(result.code, result.err).toBe(0);
+    expect(issued.length).toBe(120);
+    // Order n's basket holds n mod 3 + 1 items (basket.ts, imported as ./basket.js).
+    const items = issued.reduce((sum, n) => sum + (n % 3) + 1, 0);
+    const m = result.summary.metrics;
+    expect(m.items_ordered).toMatchObject({ type: 'counter', values: { count: items } });
+    expect(m.basket_size.values).toMatchObject({ min: 1, max: 3 });
+    expect(okOf(result.summary)).toEqual({ 'items_ordered: count>0': true, 'basket_size: max<=3': true });
+  });
+
+  it('refuses a threshold on a metric it does not declare, and a module that does not compile, naming the file (exit 2)', async () => {
+    const undeclared = await run(scenario('ts-undeclared', `${LOAD}thresholds:\n  items_returned: ["count==0"]\n`, TS_JOURNEYS));
+    expect(undeclared.code).toBe(2);
+    expect(undeclared.err).toMatch(/items_returned/);
+    const broken = path.join(scratch, 'broken.ts');
+    writeFileSync(broken, 'export const journeys = (: number) => [];\n');
+    const bad = await run(scenario('ts-broken', LOAD, broken));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/broken\.ts: cannot load the journey module/);
+    // The same through the built command line, whose main thread loads .ts through the hooks.
+    const cli = (yaml: string) => spawnSync(process.execPath, [BIN, 'validate', yaml], { encoding: 'utf8' });
+    expect(cli(scenario('ts-cli', LOAD, TS_JOURNEYS)).status).toBe(0);
+    const refused = cli(scenario('ts-cli-broken', LOAD, broken));
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/broken\.ts: cannot load the journey module/);
+  });
+
+  it('exports to k6 as one bundled script', async () => {
+    const out = path.join(scratch, 'ts-k6');
+    const cli = captureIO();
+    expect(await main(['export', 'k6', scenario('ts-export', LOAD, TS_JOURNEYS), '--out', out], cli), cli.err()).toBe(0);
+    const script = readFileSync(path.join(out, 'script.js'), 'utf8');
+    expect(script).toContain('function basketOf(');
+    expect(script).toContain('"items_ordered"');
+    expect(script).toMatch(/import \{[^}]*Counter[^}]*\} from "k6\/metrics"/);
+    expect(script).not.toMatch(/: Basket\b|interface Basket/);
+  });
 });
