@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 
@@ -69,4 +69,25 @@ export function measureNode(script: string, args: readonly string[]): Promise<{ 
       resolve({ seconds, maxRssMb: Math.round(kb / 1024), stdoutBytes: out });
     });
   });
+}
+
+/** CPU seconds (user + sys, all threads) a child used between two offsets from now; waits for it to exit. */
+export async function cpuWindowOf(child: ChildProcess, window: { readonly from: number; readonly to: number }): Promise<number | null> {
+  const pid = child.pid;
+  if (pid === undefined) return null;
+  const ticks = await clockTicks();
+  const sample = (s: number) => new Promise<number | undefined>((resolve) => setTimeout(() => resolve(cpuSecondsOf(pid, ticks)), s * 1000));
+  const first = await sample(window.from);
+  const last = await sample(window.to - window.from);
+  await exitOf(child);
+  return first === undefined || last === undefined ? null : last - first;
+}
+
+export function perThousand(cpuSeconds: number | null, rps: number | null, window: { readonly from: number; readonly to: number }): number | null {
+  return cpuSeconds === null || rps === null || rps <= 0 ? null : round((cpuSeconds / ((window.to - window.from) * rps)) * 1000, 4);
+}
+
+
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }

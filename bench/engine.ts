@@ -7,7 +7,8 @@ import { ManagedChild } from '../src/stack/child.js';
 import { compiled, packageRoot } from '../src/package-root.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
 import { cacheDir, which } from '../src/stack/tools.js';
-import { clockTicks, cpuSecondsOf, HELLO_WORLD, round, run, say, table } from './_util.js';
+import { dashboardBench } from './_dashboard.js';
+import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table } from './_util.js';
 
 /**
  * The load engine against its peers, side by side in one run, against the same fast local
@@ -20,6 +21,8 @@ import { clockTicks, cpuSecondsOf, HELLO_WORLD, round, run, say, table } from '.
  *   stops for the rest of each second once it has made its share, so its open-model figure is
  *   this cost in bursts);
  * - codestorm's resident memory after 60 s and after 300 s at 2,000/s (skipped with `quick`).
+ * `npm run bench -- engine dashboard` runs instead the open model with the live dashboard open in
+ * headless Chromium (one tab, ten tabs) against without it (_dashboard.ts).
  */
 const RATE = 2_000;
 const SECONDS = 12;
@@ -32,12 +35,8 @@ const CLOSED_WINDOW = { from: 2, to: 8 } as const;
 
 export async function main(args: readonly string[]): Promise<number> {
   const quick = args.includes('quick');
-  const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-engine-'));
-  const port = await freePort();
-  const target = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(port)], { name: 'target' });
-  try {
-    await waitForPort(port, { what: 'target' });
-    const url = `http://127.0.0.1:${port}/`;
+  if (args.includes('dashboard')) return withTarget((url, scratch) => dashboardBench({ url, scratch, rate: RATE, seconds: SECONDS, window: WINDOW, scenario: writeScenario, spawn: spawnCodestorm }));
+  return withTarget(async (url, scratch) => {
     const rows: Record<string, string | number>[] = [];
     const cpu: Record<string, number | null> = {};
     const cpuClosed: Record<string, number | null> = {};
@@ -130,10 +129,7 @@ export async function main(args: readonly string[]): Promise<number> {
       })}\n`,
     );
     return 0;
-  } finally {
-    await target.stop();
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  });
 }
 
 function writeScenario(dir: string, name: string, load: string): string {
@@ -142,10 +138,24 @@ function writeScenario(dir: string, name: string, load: string): string {
   return file;
 }
 
-function spawnCodestorm(file: string, url: string, out: string): ChildProcess {
-  return spawn(process.execPath, [path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1'], {
-    stdio: 'ignore',
+function spawnCodestorm(file: string, url: string, out: string, extra: readonly string[] = []): ChildProcess {
+  return spawn(process.execPath, [path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1', ...extra], {
+    stdio: ['ignore', 'ignore', extra.length > 0 ? 'pipe' : 'ignore'],
   });
+}
+
+/** The same fast local server as the main bench, for `body`, stopped after. */
+async function withTarget(body: (url: string, scratch: string) => Promise<number>): Promise<number> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-engine-'));
+  const port = await freePort();
+  const target = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(port)], { name: 'target' });
+  try {
+    await waitForPort(port, { what: 'target' });
+    return await body(`http://127.0.0.1:${port}/`, scratch);
+  } finally {
+    await target.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 function autocannonEntry(): string | undefined {
@@ -162,29 +172,10 @@ async function cpuOf(name: string, child: ChildProcess): Promise<number | null> 
   return perThousand(await cpuWindowOf(child, WINDOW), RATE, WINDOW);
 }
 
-/** CPU seconds (user + sys, all threads) a child used between two offsets from now; waits for it to exit. */
-async function cpuWindowOf(child: ChildProcess, window: { readonly from: number; readonly to: number }): Promise<number | null> {
-  const pid = child.pid;
-  if (pid === undefined) return null;
-  const ticks = await clockTicks();
-  const sample = (s: number) => new Promise<number | undefined>((resolve) => setTimeout(() => resolve(cpuSecondsOf(pid, ticks)), s * 1000));
-  const first = await sample(window.from);
-  const last = await sample(window.to - window.from);
-  await exitOf(child);
-  return first === undefined || last === undefined ? null : last - first;
-}
-
-function perThousand(cpuSeconds: number | null, rps: number | null, window: { readonly from: number; readonly to: number }): number | null {
-  return cpuSeconds === null || rps === null || rps <= 0 ? null : round((cpuSeconds / ((window.to - window.from) * rps)) * 1000, 4);
-}
-
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
 
 const fmt = (v: number | null | undefined): string | number => (v == null ? 'n/a' : v);

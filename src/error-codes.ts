@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   METRICS_LINE_INVALID: input('a line of metrics.ndjson is malformed'),
   EVENTS_LINE_INVALID: input('a line of events.ndjson is malformed'),
   SERVER_LINE_INVALID: input('a line of server.ndjson is malformed'),
+  HISTORY_LINE_INVALID: input('a line of history.ndjson is malformed'),
   SUMMARY_INVALID: input('summary.json is malformed'),
   FORMAT_INVALID: input('export names a format codestorm cannot write'),
   METRICS_HISTOGRAM_INVALID: input('a histogram in metrics.ndjson cannot be decoded'),

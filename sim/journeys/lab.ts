@@ -1,5 +1,6 @@
 import { labName, labOfSite } from '../city/staff.js';
 import { patience, post, type BuiltIn } from './env.js';
+import { conflict, invoke, OP, writeEnd } from './operations.js';
 import { attempt } from './retry.js';
 
 /** `lab.result`: a lab posts a pooled tube's result (tubes this worker's tables filled), as the lab the tube's site sends to. */
@@ -10,5 +11,8 @@ export const lab: BuiltIn = async (ctx, env) => {
   const which = labOfSite(tube.site);
   const result = ctx.random.next() < state.options.people.positivity ? 'positive' : 'negative';
   const headers = state.staffHeaders(state.options.staff?.labs[which]);
-  await attempt(ctx, 'lab.result', post('/api/v1/lab/results', { tube: tube.id, result, lab: labName(which) }, headers), env.retry, env.budget, patience(env));
+  // The tube is the idempotency key: it takes one result, so a retry cannot apply twice.
+  const done = invoke(ctx, OP.result, { tube: tube.id, idem: tube.id }, { result });
+  const sent = await attempt(ctx, 'lab.result', post('/api/v1/lab/results', { tube: tube.id, result, lab: labName(which) }, headers), env.retry, env.budget, { ...patience(env), wantBody: true });
+  done(writeEnd([sent], conflict('RESULT_EXISTS')));
 };

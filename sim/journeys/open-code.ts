@@ -1,6 +1,7 @@
 import type { JourneyContext } from '../../src/engine/journey.js';
 import type { Identity } from '../identity/generator.js';
 import { patience, post, type Env } from './env.js';
+import { codeSeen, invoke, OP } from './operations.js';
 import { attempt } from './retry.js';
 
 /**
@@ -30,6 +31,7 @@ export async function openCode(ctx: JourneyContext, env: Env, index: number): Pr
     }
     state.signedIn(index, token);
   }
+  const done = invoke(ctx, OP.read, { resident: index });
   const code = await attempt(
     ctx,
     'code',
@@ -38,6 +40,8 @@ export async function openCode(ctx: JourneyContext, env: Env, index: number): Pr
     env.budget,
     { ...patience(env), wantBody: true },
   );
+  const seen = code.response.outcome === 'ok' ? codeSeen(code.response.body, field(code.response.body, 'qr', 'payload')) : undefined;
+  done(seen !== undefined ? 'ok' : code.response.outcome === '4xx' ? 'fail' : 'info', seen);
   if (code.response.status === 401) {
     state.forget(index); // expired or refused: sign in next time
     return notShown(ctx);

@@ -12,6 +12,8 @@ export interface Attempted {
   readonly attempts: number;
   /** The last attempt failed and the client stopped trying. */
   readonly gaveUp: boolean;
+  /** An earlier attempt ended without telling whether the server acted on it (operations.ts). */
+  readonly ambiguous: boolean;
 }
 
 /**
@@ -57,7 +59,9 @@ export async function attempt(
   budget.deposit();
   let response = await ctx.request(name, spec, options);
   let attempts = 1;
+  let unsure = false;
   while (retryable(response) && attempts < policy.maxAttempts) {
+    unsure ||= response.outcome !== 'refused';
     if (policy.policy === 'backoff') {
       if (!budget.take()) break;
       const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** (attempts - 1));
@@ -70,5 +74,5 @@ export async function attempt(
     response = await ctx.request(`${name}.retry`, spec, options);
     attempts++;
   }
-  return { response, attempts, gaveUp: response.outcome !== 'ok' };
+  return { response, attempts, gaveUp: response.outcome !== 'ok', ambiguous: unsure };
 }

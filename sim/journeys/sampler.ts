@@ -1,7 +1,8 @@
 import { siteName } from '../city/staff.js';
 import { patience, post, type BuiltIn } from './env.js';
 import { openCode } from './open-code.js';
-import { attempt } from './retry.js';
+import { invoke, OP, writeEnd } from './operations.js';
+import { attempt, type Attempted } from './retry.js';
 
 /**
  * `sampler.table`: the resident shows their code at a table; the sampler scans the tube, then
@@ -17,16 +18,22 @@ export const sampler: BuiltIn = async (ctx, env) => {
   const where = { tube: tube.id, site: siteName(site), table };
   const headers = state.staffHeaders(state.options.staff?.samplers[site]);
   const qr = await openCode(ctx, env, index);
+  // One binding, however many requests it takes: the pair (tube, person) is its idempotency key.
+  const done = invoke(ctx, OP.bind, { tube: tube.id, resident: index, idem: `${tube.id}:${index}` });
+  const tries: Attempted[] = [];
   let bound: 'scan' | 'manual' | undefined;
   if (qr !== undefined && ctx.random.next() >= state.options.people.scanFailure) {
     const scan = await attempt(ctx, 'sample.scan', post('/api/v1/samples/scan', { ...where, qr }, headers), env.retry, env.budget, patience(env));
+    tries.push(scan);
     if (scan.response.outcome === 'ok') bound = 'scan';
   }
   if (bound === undefined) {
     // The fallback: the sampler types the ID number from the resident's card.
     const manual = await attempt(ctx, 'sample.manual', post('/api/v1/samples/manual', { ...where, idNumber: who.idNumber }, headers), env.retry, env.budget, patience(env));
+    tries.push(manual);
     if (manual.response.outcome === 'ok') bound = 'manual';
   }
+  done(writeEnd(tries), bound === undefined ? undefined : { method: bound });
   if (bound === undefined) return;
   ctx.metrics.counter('people_sampled', 1, { method: bound });
   const clock = state.options.clock;

@@ -61,6 +61,7 @@ export function measuredSummary(input: SummaryInput): Summary {
     stopped: input.stopped ?? null,
     interrupted: input.stopped === 'signal',
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
+    correctness: null,
     settings: input.settings,
   };
 }

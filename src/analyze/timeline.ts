@@ -23,24 +23,48 @@ export interface Timeline {
 }
 
 export function buildTimeline(run: RunDir, slo: Slo): Timeline {
-  const window = new WindowSource(slo.windowS, slo.thresholds);
-  const second = new LatencyWindow();
-  const series: SecondPoint[] = [];
-  const judged: Judgement[] = [];
-  for (const s of run.seconds) {
+  const timeline = new TimelineBuilder(slo);
+  for (const s of run.seconds) timeline.push(s);
+  return timeline;
+}
+
+/**
+ * The timeline a second at a time, for a run still being written (the live dashboard):
+ * buildTimeline is this over a whole run. One sliding window is kept between seconds, so each
+ * second's histograms are decoded once, when it comes.
+ */
+export class TimelineBuilder implements Timeline {
+  readonly series: SecondPoint[] = [];
+  readonly judged: Judgement[] = [];
+  readonly goodput: number[] = [];
+  readonly offered: number[] = [];
+  readonly slo: Slo;
+  readonly #window: WindowSource;
+  readonly #second = new LatencyWindow();
+
+  constructor(slo: Slo) {
+    this.slo = slo;
+    this.#window = new WindowSource(slo.windowS, slo.thresholds);
+  }
+
+  /** Judges the next second; returns its requests' cells, decoded, for whoever sums the run beside it. */
+  push(s: RunSecond): readonly Cell[] {
     const { cells, byOutcome } = cellsOf(s);
+    const second = this.#second;
     for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse);
     const [p50 = 0, p95 = 0, p99 = 0, max = 0] = second.percentiles([50, 95, 99, 100]);
     const latency = second.count > 0 ? { p50, p95, p99, max } : null;
     for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse, -1);
-    window.push(cells, s);
-    const results = evaluate(slo.thresholds, window, (s.t + 1) * 1000).map((r) => ({ key: r.threshold.key, expr: r.threshold.expr, ok: r.ok, value: r.value, limit: r.threshold.value }));
+    this.#window.push(cells, s);
+    const results = evaluate(this.slo.thresholds, this.#window, (s.t + 1) * 1000).map((r) => ({ key: r.threshold.key, expr: r.threshold.expr, ok: r.ok, value: r.value, limit: r.threshold.value }));
     const ok = results.every((r) => r.ok);
-    judged.push({ ok, results });
+    this.judged.push({ ok, results });
     const total = OUTCOMES.reduce((sum, o) => sum + byOutcome[o], 0);
-    series.push({ t: s.t, offered: s.offered, achieved: s.started, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });
+    this.series.push({ t: s.t, offered: s.offered, achieved: s.started, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });
+    this.goodput.push(byOutcome.ok);
+    this.offered.push(s.offered);
+    return cells;
   }
-  return { series, judged, goodput: series.map((p) => p.good), offered: series.map((p) => p.offered), slo };
 }
 
 function cellsOf(s: RunSecond): { cells: Cell[]; byOutcome: Record<Outcome, number> } {

@@ -14,7 +14,7 @@ export interface Cell {
 }
 
 /** Window sums for one threshold filter: the requests it matches, their latency and failures. */
-class FilterWindow {
+export class FilterWindow {
   readonly latency = new LatencyWindow();
   total = 0;
   failed = 0;

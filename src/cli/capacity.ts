@@ -1,7 +1,6 @@
 import { parseSloFlags } from '../analyze/capacity.js';
 import { baselineLine, readBaseline } from '../analyze/capacity-verdict.js';
 import { DEFAULT_MULTIPLES, parseMultiples } from '../analyze/overload.js';
-import { parseDuration } from '../engine/executors/duration.js';
 import type { ThresholdSet } from '../engine/thresholds.js';
 import { ExitCode, invalidInput } from '../errors.js';
 import { overloadLine } from '../report/capacity.js';
@@ -10,7 +9,8 @@ import { defaultRunDir } from '../run-files/index.js';
 import { runCapacity, type CapacitySpec } from '../run/capacity-run.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import type { CommandIO } from './io.js';
-import { parseCount } from './options.js';
+import { durationFlag, parseCount } from './options.js';
+import { dashboardSpec, type DashboardFlags } from './dashboard-flags.js';
 import { scenarioOptions, type ScenarioFlags } from './scenario-flags.js';
 
 /**
@@ -28,7 +28,7 @@ import { scenarioOptions, type ScenarioFlags } from './scenario-flags.js';
  * Exit codes: 0 the SLO held at some rate and no regression; 99 the SLO held at no rate, or a
  * regression; 2 invalid input; 1 the harness failed.
  */
-export interface CapacityFlags extends ScenarioFlags {
+export interface CapacityFlags extends ScenarioFlags, DashboardFlags {
   readonly slo?: readonly string[];
   readonly baseline?: string;
   readonly maxRegression?: string;
@@ -48,10 +48,11 @@ export interface CapacityFlags extends ScenarioFlags {
 export async function capacityCommand(file: string, flags: CapacityFlags, io: CommandIO): Promise<ExitCode> {
   const loaded = await loadScenario(file);
   const spec = capacitySpec(file, loaded, flags);
+  const notice = (line: string): void => io.stderr(`${line}\n`);
   const say = (line: string): void => {
-    if (flags.quiet !== true) io.stderr(`${line}\n`);
+    if (flags.quiet !== true) notice(line);
   };
-  const report = await runCapacity(spec, { env: io.env, interrupted: io.interrupted, say });
+  const report = await runCapacity(spec, { env: io.env, interrupted: io.interrupted, say, notice });
   await appendStepSummary(io.env, spec.dir);
   if (flags.json === true) io.stdout(`${JSON.stringify(report)}\n`);
   else io.stdout(`${report.verdict.toUpperCase()}: ${report.reason}\n${report.overloadShape === null ? '' : `  overload: ${overloadLine(report)}\n`}  results in ${spec.dir}\n`);
@@ -63,6 +64,7 @@ export async function capacityCommand(file: string, flags: CapacityFlags, io: Co
 function capacitySpec(file: string, loaded: LoadedScenario, flags: CapacityFlags): CapacitySpec {
   const slo: ThresholdSet = flags.slo !== undefined && flags.slo.length > 0 ? parseSloFlags(flags.slo) : loaded.slo.thresholds;
   const options = scenarioOptions(file, loaded, flags);
+  const dashboard = dashboardSpec(flags);
   const startRps = flags.start === undefined ? 25 : positive('--start', flags.start);
   const maxRps = flags.max === undefined ? 20_000 : positive('--max', flags.max);
   if (maxRps < startRps) throw invalidInput('FLAG_INVALID', `--max: expected at least --start (${startRps}), got ${maxRps}`);
@@ -71,6 +73,7 @@ function capacitySpec(file: string, loaded: LoadedScenario, flags: CapacityFlags
     loaded,
     ...options,
     dir: flags.out ?? defaultRunDir(`${loaded.scenario.name}-capacity`),
+    dashboard,
     slo,
     startRps,
     maxRps,
@@ -96,8 +99,3 @@ function percent(flag: string, raw: string): number {
   return v;
 }
 
-function durationFlag(flag: string, raw: string, zeroOk = false): number {
-  const ms = parseDuration(/^\d+$/.test(raw) ? `${raw}s` : raw, flag);
-  if (ms < (zeroOk ? 0 : 1_000)) throw invalidInput('FLAG_INVALID', `${flag}: expected a duration of at least ${zeroOk ? '0s' : '1s'}, got "${raw}"`);
-  return ms;
-}

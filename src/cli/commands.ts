@@ -37,6 +37,8 @@ function addRun(cli: Command, io: CommandIO, setExit: SetExit): void {
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print summary.json on stdout instead of the human summary')
     .option('--set <key=value>', SET_HELP, collect, [] as string[])
+    .option('--dashboard [port]', DASHBOARD_HELP)
+    .option('--dashboard-linger <duration>', LINGER_HELP)
     .action(async (file: string, flags) => setExit(await (await import('./run.js')).runCommand(file, flags, io)));
 }
 
@@ -82,6 +84,8 @@ function addCapacity(cli: Command, io: CommandIO, setExit: SetExit): void {
     .option('--no-overload', 'no overload steps')
     .option('--set <key=value>', SET_HELP, collect, [] as string[])
     .option('--quiet', 'no progress on stderr')
+    .option('--dashboard [port]', DASHBOARD_HELP)
+    .option('--dashboard-linger <duration>', LINGER_HELP)
     .action(async (file: string, flags) => setExit(await (await import('./capacity.js')).capacityCommand(file, flags, io)));
 }
 
@@ -97,6 +101,8 @@ function addFaults(cli: Command, io: CommandIO, setExit: SetExit): void {
     .option('--start-at <time>', 'second 0: an ISO 8601 time or +DURATION from now, to start with a load started apart (default now)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'one JSON object on stdout: dir, faults, durationS, interrupted')
+    .option('--dashboard [port]', DASHBOARD_HELP)
+    .option('--dashboard-linger <duration>', LINGER_HELP)
     .action(async (file: string, flags) => setExit(await (await import('./faults.js')).faultsCommand(file, flags, io)));
 }
 
@@ -171,6 +177,8 @@ function addDemo(cli: Command, io: CommandIO, setExit: SetExit): void {
     .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
 }
 
+const DASHBOARD_HELP = 'a live page of the run at http://127.0.0.1:PORT/ (loopback only; a free port unless given as --dashboard=PORT), its address on stderr';
+const LINGER_HELP = 'with --dashboard: keep the page up this long after the run ends (default: it closes with the run; Ctrl-C closes it early)';
 const SET_HELP = 'one resilience setting of the reference server over its profile, repeatable: coalesce=false, maxInFlight=64 (an unknown key lists them all)';
 
 function collect(value: string, previous: string[]): string[] {

@@ -5,10 +5,11 @@ import { defaultRunDir } from '../run-files/index.js';
 import { runFaults } from '../run/faults-run.js';
 import { loadScenario } from '../scenario/load.js';
 import type { CommandIO } from './io.js';
+import { dashboardSpec, type DashboardFlags } from './dashboard-flags.js';
 import { parseCount } from './options.js';
 import { parseTarget } from './scenario-flags.js';
 
-export interface FaultsFlags {
+export interface FaultsFlags extends DashboardFlags {
   readonly target?: string;
   readonly scrape?: string;
   readonly out?: string;
@@ -42,7 +43,9 @@ export async function faultsCommand(file: string, flags: FaultsFlags, io: Comman
     if (flags.quiet !== true) io.stderr(`${line}\n`);
   };
   const startAtMs = flags.startAt === undefined ? undefined : parseStartAt(flags.startAt, Date.now());
-  const result = await runFaults({ file, loaded, seed, target, scrape, dir, startAtMs }, { env: io.env, interrupted: io.interrupted, say });
+  const dashboard = dashboardSpec(flags);
+  const notice = (line: string): void => io.stderr(`${line}\n`);
+  const result = await runFaults({ file, loaded, seed, target, scrape, dir, startAtMs, dashboard }, { env: io.env, interrupted: io.interrupted, say, notice });
   if (flags.json === true) io.stdout(`${JSON.stringify({ dir, ...result })}\n`);
   else io.stdout(describe(result.faults, dir, result.interrupted));
   return result.interrupted || result.faults.some((f) => f.failed !== null) ? ExitCode.harnessFailed : ExitCode.ok;

@@ -1,3 +1,4 @@
+import { parseDuration } from '../engine/executors/duration.js';
 import { invalidInput } from '../errors.js';
 
 /** Pure flag parsers: each names the flag in its error, so a bad value exits 2 with one line. */
@@ -11,4 +12,11 @@ export function parseCount(flag: string, raw: string, min: number, max: number):
 
 export function parsePort(flag: string, raw: string): number {
   return parseCount(flag, raw, 1, 65_535);
+}
+
+/** A duration flag: k6's syntax ("500ms", "10s", "1m30s"), a bare number in seconds. */
+export function durationFlag(flag: string, raw: string, zeroOk = false): number {
+  const ms = parseDuration(/^\d+$/.test(raw) ? `${raw}s` : raw, flag);
+  if (ms < (zeroOk ? 0 : 1_000)) throw invalidInput('FLAG_INVALID', `${flag}: expected a duration of at least ${zeroOk ? '0s' : '1s'}, got "${raw}"`);
+  return ms;
 }

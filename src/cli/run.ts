@@ -9,9 +9,10 @@ import { loadScenario } from '../scenario/load.js';
 import { faultLine } from './faults.js';
 import type { CommandIO } from './io.js';
 import { progress } from './progress.js';
+import { dashboardSpec, type DashboardFlags } from './dashboard-flags.js';
 import { scenarioOptions, type ScenarioFlags } from './scenario-flags.js';
 
-export interface RunFlags extends ScenarioFlags {
+export interface RunFlags extends ScenarioFlags, DashboardFlags {
   readonly out?: string;
   readonly quiet?: boolean;
   readonly json?: boolean;
@@ -25,14 +26,16 @@ export interface RunFlags extends ScenarioFlags {
 export async function runCommand(file: string, flags: RunFlags, io: CommandIO): Promise<ExitCode> {
   const loaded = await loadScenario(file);
   const options = scenarioOptions(file, loaded, flags);
+  const dashboard = dashboardSpec(flags);
   const dir = flags.out ?? defaultRunDir(loaded.scenario.name);
+  // On a terminal the progress line is being redrawn: clear it, the bar redraws next second.
+  const notice = (line: string): void => io.stderr(`${io.stderrIsTTY ? '\r\u001b[2K' : ''}${line}\n`);
   const say = (line: string): void => {
-    // On a terminal the progress line is being redrawn: clear it, the bar redraws next second.
-    if (flags.quiet !== true) io.stderr(`${io.stderrIsTTY ? '\r\u001b[2K' : ''}${line}\n`);
+    if (flags.quiet !== true) notice(line);
   };
   const totalS = Math.ceil(totalDurationOf(loaded.load) / 1000);
   const bar = progress(io.stderr, { tty: io.stderrIsTTY, quiet: flags.quiet === true, totalS });
-  const summary = await runScenario({ file, loaded, dir, ...options }, { env: io.env, interrupted: io.interrupted, say, progress: bar });
+  const summary = await runScenario({ file, loaded, dir, ...options, dashboard }, { env: io.env, interrupted: io.interrupted, say, notice, progress: bar });
   await appendStepSummary(io.env, dir);
   io.stdout(flags.json === true ? `${JSON.stringify(summary)}\n` : describe(summary, dir));
   if (summary.interrupted) return ExitCode.harnessFailed;

@@ -1,7 +1,7 @@
 import { accumulate, compareCodeUnits, frozenCell, newAccumulator, seriesKey, tagsInclude, trendPercentile, withinExtremes, type CustomAccumulator, type MergedCustom } from './custom-metrics.js';
 import { createHistogram, createLatencyHistogram, mergeInto, percentileMs, summarize, VALUE_LAYOUT, type LatencyHistogram, type LatencySummary } from './histogram.js';
 import { OUTCOMES, type MergedSecond, type Outcome } from './second.js';
-import { METRIC_TYPES, type CounterAggregate, type GaugeAggregate, type MetricSource, type RateAggregate, type Tags, type TrendAggregate } from './thresholds.js';
+import { CHECKED_AFTER_RUN, METRIC_TYPES, type CounterAggregate, type GaugeAggregate, type MetricSource, type RateAggregate, type Tags, type TrendAggregate } from './thresholds.js';
 
 /**
  * The whole run so far, built from merged seconds: per request name and outcome, one latency
@@ -104,6 +104,7 @@ export class RunAggregate implements MetricSource {
   }
 
   rate(metric: string, tags: Tags): RateAggregate | undefined {
+    if (CHECKED_AFTER_RUN.has(metric)) return undefined;
     if (metric !== 'http_req_failed') {
       const c = this.#customOver(metric, tags);
       return c === undefined || c.count === 0 ? undefined : { passes: c.sum, total: c.count };
@@ -114,6 +115,7 @@ export class RunAggregate implements MetricSource {
   }
 
   counter(metric: string, tags: Tags): CounterAggregate | undefined {
+    if (CHECKED_AFTER_RUN.has(metric)) return undefined;
     if (!Object.hasOwn(METRIC_TYPES, metric)) {
       const count = this.#customOver(metric, tags)?.sum ?? 0;
       return { count, perSecond: this.seconds === 0 ? 0 : count / this.seconds };

@@ -5,7 +5,7 @@ import type { EngineOptions, EngineResult } from './engine.js';
 import type { MetricDeclarations } from './journey.js';
 import type { MergedSecond } from './second.js';
 import { evaluate } from './thresholds.js';
-import type { FromWorker, WorkerPlan } from './worker-plan.js';
+import type { FromWorker, WireHistory, WorkerPlan } from './worker-plan.js';
 import { WorkerSeconds } from './worker-seconds.js';
 
 /** From the last worker's `ready` to second 0: time for `begin` to reach every thread. */
@@ -29,6 +29,8 @@ export class EngineRun {
   readonly #ready: boolean[];
   readonly #seconds: WorkerSeconds;
   readonly #onAbort = (): void => this.#stopAll('signal');
+  /** Per worker, the operations its cap left out so far (each message carries the running count). */
+  readonly #notKept: number[];
   #resolve: () => void = () => {};
 
   /** `declared` opens the SecondSink; each plan is one worker thread's, running `file`. */
@@ -38,6 +40,7 @@ export class EngineRun {
     options.metrics.declare(declared);
     this.#seconds = new WorkerSeconds(plans.length, (second, t) => this.#merged(second, t));
     this.#ready = new Array<boolean>(plans.length).fill(false);
+    this.#notKept = new Array<number>(plans.length).fill(0);
     this.#workers = plans.map((plan) => new Worker(file, { workerData: plan }));
     options.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.finished = new Promise<void>((resolve) => {
@@ -51,6 +54,12 @@ export class EngineRun {
     this.#options.signal?.removeEventListener('abort', this.#onAbort);
     await Promise.all(this.#workers.map((w) => w.terminate()));
     await this.#options.metrics.close();
+    await this.#options.history?.close(this.historyNotKept);
+  }
+
+  /** Operations the history's cap left out, over every worker. */
+  get historyNotKept(): number {
+    return this.#notKept.reduce((sum, n) => sum + n, 0);
   }
 
   /** The run's result once it is over; a worker's failure is thrown. */
@@ -64,6 +73,7 @@ export class EngineRun {
       startedAt: this.#startedAt,
       durationS: aggregate.seconds,
       metrics: this.#declared,
+      historyNotKept: this.historyNotKept,
     };
   }
 
@@ -74,11 +84,18 @@ export class EngineRun {
       } else if (message.type === 'failed') {
         this.#fail(index, message.invalidInput === true ? new MetricMisuse(message.message) : new Error(`engine worker ${index} failed: ${message.message}`));
       } else {
+        if (message.history !== undefined) this.#history(index, message.history);
         this.#seconds.receive(index, message);
         this.#resolveIfDone();
       }
     });
     worker.on('error', (err: unknown) => this.#fail(index, err instanceof Error ? err : new Error(String(err))));
+  }
+
+  /** A worker's history goes to the sink as it comes: one writer, in arrival order per worker. */
+  #history(index: number, history: WireHistory): void {
+    this.#notKept[index] = history.notKept;
+    if (history.records.length > 0) this.#options.history?.write(history.records);
   }
 
   /** Second 0 is set once every worker has loaded its journeys, unless the run was stopped first. */

@@ -4,12 +4,13 @@ import { invalidInput } from '../errors.js';
 import type { JourneySpec } from './step-schema.js';
 import type { RunAggregate } from './aggregate.js';
 import { EngineRun } from './engine-run.js';
+import type { HistorySink } from './history.js';
 import type { JourneyModuleRef, MetricDeclarations, MixEntry } from './journey.js';
 import { planOf, type ExecutorConfig } from './executors/index.js';
 import type { Spacing } from './executors/rate-plan.js';
 import { loadDeclarations } from './metric-declarations.js';
 import type { MergedSecond, SecondSink } from './second.js';
-import type { ThresholdResult, ThresholdSet } from './thresholds.js';
+import { CHECKED_AFTER_RUN, type ThresholdResult, type ThresholdSet } from './thresholds.js';
 import type { WorkerLoad, WorkerPlan } from './worker-plan.js';
 
 /**
@@ -44,6 +45,10 @@ export interface EngineOptions {
    * events) starts from it. Not called when the run is stopped before it began.
    */
   readonly onStart?: (startedAt: Date) => void;
+  /** Where the journeys' history goes (src/run-files/history.ts's HistoryWriter); none: not kept. */
+  readonly history?: HistorySink;
+  /** Operations of the history kept at most over the run (default HISTORY_CAP), shared among the workers. */
+  readonly historyCap?: number;
 }
 
 export interface EngineResult {
@@ -55,9 +60,16 @@ export interface EngineResult {
   readonly durationS: number;
   /** The custom metrics the journey module declared (none without a module). */
   readonly metrics: MetricDeclarations;
+  /** Operations of the history left out by its cap. */
+  readonly historyNotKept: number;
 }
 
+/** Operations kept at most over a run: about 200 bytes each, so a few hundred MB at worst. */
+export const HISTORY_CAP = 2_000_000;
+
 const TAGS = new Set(['name', 'outcome']);
+/** The correctness checker's anomalies are tagged by their kind. */
+const CHECK_TAGS = new Set(['kind']);
 
 export function defaultWorkers(): number {
   return Math.max(1, os.availableParallelism() - 1);
@@ -84,7 +96,11 @@ export async function runEngine(options: EngineOptions): Promise<EngineResult> {
 function checkRequestTags(thresholds: ThresholdSet): void {
   for (const t of thresholds) {
     if (t.custom) continue;
-    const unknown = Object.keys(t.tags).filter((k) => !TAGS.has(k));
+    const allowed = CHECKED_AFTER_RUN.has(t.metric) ? CHECK_TAGS : TAGS;
+    const unknown = Object.keys(t.tags).filter((k) => !allowed.has(k));
+    if (unknown.length > 0 && allowed === CHECK_TAGS) {
+      throw invalidInput('THRESHOLD_INVALID', `thresholds.${t.key}: ${t.metric} is tagged by kind only, not ${unknown.join(', ')}`);
+    }
     if (unknown.length > 0) {
       throw invalidInput('THRESHOLD_INVALID', `thresholds.${t.key}: requests are tagged by name and outcome only, not ${unknown.join(', ')}`);
     }
@@ -112,6 +128,7 @@ function workerPlans(options: EngineOptions, count: number, load: WorkerLoad): W
     timeoutMs: options.timeoutMs ?? 30_000,
     load,
     journeys: options.journeys,
+    historyCap: options.history === undefined ? 0 : Math.ceil((options.historyCap ?? HISTORY_CAP) / count),
     ...(options.module === undefined ? {} : { module: options.module }),
     ...(options.mix === undefined ? {} : { mix: options.mix }),
   }));

@@ -3,6 +3,7 @@ import { invalidInput } from '../errors.js';
 import type { JourneySpec } from './step-schema.js';
 import { parseDuration } from './executors/duration.js';
 import { planRateAt, type RatePlan } from './executors/rate-plan.js';
+import type { HistoryOp } from './history.js';
 import type { Outcome } from './http/outcome.js';
 import type { RequestSpec } from './http/request-head.js';
 import type { Random } from './random.js';
@@ -73,6 +74,11 @@ export interface JourneyContext {
   readonly metrics: CustomMetrics;
   /** Milliseconds since the run's second 0 (the engine's monotonic clock): what a journey needs to compute, say, a simulated time of day. */
   elapsedMs(): number;
+  /**
+   * Adds an operation to the run's history (history.ndjson, src/engine/history.ts): an `invoke`
+   * returns the operation's id, which its `ok`, `fail` or `info` names. Buffered; no I/O here.
+   */
+  record(op: HistoryOp): number;
 }
 
 export type Journey = (ctx: JourneyContext) => Promise<void>;

@@ -33,6 +33,8 @@ export const BUILTIN_METRIC_NAMES: ReadonlySet<string> = new Set([
   'data_received',
   'checks',
   'group_duration',
+  // codestorm's own, judged after the run (src/check/).
+  'correctness_violations',
 ]);
 
 const declaration = z.strictObject({

@@ -5,6 +5,7 @@
 export { evaluate } from './threshold/evaluate.js';
 export { parseThresholds } from './threshold/grammar.js';
 export {
+  CHECKED_AFTER_RUN,
   METRIC_TYPES,
   type Aggregation,
   type CounterAggregate,

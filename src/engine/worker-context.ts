@@ -1,4 +1,5 @@
 import type { Faker } from '@faker-js/faker';
+import type { HistoryBuffer } from './history.js';
 import type { Client, HttpResult } from './http/client.js';
 import type { Outcome } from './http/outcome.js';
 import type { CustomMetrics, JourneyContext, StepResponse } from './journey.js';
@@ -16,6 +17,8 @@ export interface ContextDeps {
   readonly elapsed: () => number;
   /** A request answered (or failed) at `now` (performance.now): into the second it falls in. */
   readonly record: (now: number, name: string, outcome: Outcome, latencyUs: number, serviceUs: number) => void;
+  /** The worker's history of operations (ctx.record). */
+  readonly history: HistoryBuffer;
 }
 
 /**
@@ -47,6 +50,7 @@ export function journeyContext(deps: ContextDeps, scheduledAt: number): JourneyC
     data: {},
     metrics: deps.metrics,
     elapsedMs: deps.elapsed,
+    record: (op) => deps.history.record(op, deps.elapsed()),
   };
 }
 

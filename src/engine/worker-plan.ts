@@ -1,6 +1,7 @@
 import type { JourneySpec } from './step-schema.js';
 import type { VusConfig } from './executors/index.js';
 import type { RatePlan, Spacing } from './executors/rate-plan.js';
+import type { HistoryRecord } from './history.js';
 import type { JourneyModuleRef, MixEntry } from './journey.js';
 import type { WireSecond } from './second.js';
 
@@ -27,6 +28,8 @@ export interface WorkerPlan {
   readonly module?: JourneyModuleRef;
   /** Pick journeys by their rates at the arrival's time rather than by fixed weights. */
   readonly mix?: readonly MixEntry[];
+  /** Operations of the history this worker keeps at most (HistoryBuffer); 0 keeps none. */
+  readonly historyCap: number;
 }
 
 export type ToWorker =
@@ -38,7 +41,13 @@ export type FromWorker =
   /** Its journeys are loaded and compiled; it waits for `begin`. */
   | { readonly type: 'ready' }
   /** Every second before `upTo` is complete in this worker; `seconds` are those with data. */
-  | { readonly type: 'seconds'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
-  | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[] }
+  | { readonly type: 'seconds'; readonly upTo: number; readonly seconds: readonly WireSecond[]; readonly history?: WireHistory }
+  | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[]; readonly history?: WireHistory }
   /** `invalidInput`: the journeys misused their custom metrics (exit 2), not a harness failure. */
   | { readonly type: 'failed'; readonly message: string; readonly invalidInput?: boolean };
+
+/** The history recorded since the last message, and how many operations the cap left out so far. */
+export interface WireHistory {
+  readonly records: readonly HistoryRecord[];
+  readonly notKept: number;
+}

@@ -4,6 +4,7 @@ import { totalDurationOf } from './executors/index.js';
 import { rampingVus } from './executors/ramping-vus.js';
 import { planArrivals } from './executors/rate-plan.js';
 import { CustomRecorder } from './custom-recorder.js';
+import { HistoryBuffer } from './history.js';
 import { Client } from './http/client.js';
 import type { MetricDeclarations, WeightedJourney } from './journey.js';
 import { createRandom, type Random } from './random.js';
@@ -39,6 +40,7 @@ export class WorkerRun {
   readonly #pick: (random: Random, tMs: number) => WeightedJourney;
   /** What every iteration's context shares. */
   readonly #deps: ContextDeps;
+  readonly #history: HistoryBuffer;
   /** This thread's monotonic time (performance.now) at which the run's second 0 begins; set by begin(). */
   #start = 0;
   readonly #seconds = new Map<number, SecondMetrics>();
@@ -66,6 +68,7 @@ export class WorkerRun {
     const faker = new Faker({ locale: [en] });
     faker.seed(plan.seed + 7919 * (plan.index + 1));
     this.#pick = journeyChooser(plan, journeys, faker);
+    this.#history = new HistoryBuffer(plan.index, plan.of, plan.historyCap);
     this.#deps = {
       client: this.#client,
       timeoutMs: plan.timeoutMs,
@@ -74,6 +77,7 @@ export class WorkerRun {
       metrics: metrics.metrics,
       elapsed: () => this.#elapsed(),
       record: (now, name, outcome, latencyUs, serviceUs) => this.#second(now - this.#start).request(name, outcome, latencyUs, serviceUs),
+      history: this.#history,
     };
   }
 
@@ -231,8 +235,10 @@ export class WorkerRun {
       this.#seconds.delete(s);
     }
     this.#flushed = upTo;
-    if (!all && seconds.length === 0 && upTo === 0) return;
-    this.#send({ type: all ? 'done' : 'seconds', upTo, seconds });
+    const records = this.#history.drain();
+    if (!all && seconds.length === 0 && upTo === 0 && records.length === 0) return;
+    const history = records.length === 0 && !all ? undefined : { records, notKept: this.#history.notKept };
+    this.#send(history === undefined ? { type: all ? 'done' : 'seconds', upTo, seconds } : { type: all ? 'done' : 'seconds', upTo, seconds, history });
   }
 
   #finish(): void {

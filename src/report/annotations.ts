@@ -1,7 +1,17 @@
-import type { Analysis } from '../analyze/analyze.js';
+import type { Analysis, FaultWindow } from '../analyze/analyze.js';
+
+/**
+ * What the marks are drawn from: an analysis, or (the live dashboard) the faults so far, the
+ * breaking point once found, and how many seconds the chart has (a fault still on reaches its end).
+ */
+export interface Marks {
+  readonly faults: readonly FaultWindow[];
+  readonly breakingPoint: Analysis['breakingPoint'];
+  readonly series: { readonly length: number };
+}
 
 /** What every time chart shows over its lines: the fault windows shaded, the breaking point marked (chartjs-plugin-annotation). */
-export function annotationsOf(analysis: Analysis): Record<string, unknown> {
+export function annotationsOf(analysis: Marks): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   analysis.faults.forEach((f, i) => {
     if (f.startS === null) return;

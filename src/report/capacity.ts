@@ -7,12 +7,20 @@ import { junitXml } from './junit.js';
 import { serverLabel } from './settings.js';
 
 /**
+ * What the capacity charts draw: a finished search's report, or (the live dashboard) the steps
+ * so far, before there is a knee.
+ */
+export type CapacityCurve = Pick<CapacityReport, 'steps' | 'knee' | 'capacityRps' | 'peakGoodputRps' | 'goodputLimitMs'> & {
+  readonly overload: readonly Pick<OverloadStep, 'offeredRps' | 'goodputRps' | 'p99Ms' | 'errorShare'>[];
+};
+
+/**
  * The renderings of `codestorm capacity`: the curve of rate against latency and errors with the
  * knee (the capacity) marked, goodput against offered load over every step (the search's and the
  * overload's: a plateau for a target that sheds, a cliff for one that collapses), the steps, and
  * the verdict; as a page, as Markdown for a CI step summary, and as JUnit.
  */
-export function capacityChart(r: CapacityReport): ChartSpec {
+export function capacityChart(r: CapacityCurve): ChartSpec {
   const steps = [...r.steps].sort((a, b) => a.rateRps - b.rateRps);
   const overload = [...r.overload].sort((a, b) => a.offeredRps - b.offeredRps);
   const annotations: Record<string, unknown> = {};
@@ -66,7 +74,7 @@ export function capacityChart(r: CapacityReport): ChartSpec {
  * overload steps from the knee on. Where goodput stays near the peak the target sheds what it
  * cannot do; where it falls towards 0 it collapsed. The bands of the shape rule are drawn.
  */
-export function goodputChart(r: CapacityReport): ChartSpec {
+export function goodputChart(r: CapacityCurve): ChartSpec {
   const search = [...r.steps].sort((a, b) => a.rateRps - b.rateRps).map((s) => ({ x: s.rateRps, y: s.goodputRps }));
   const overload = [...r.overload].sort((a, b) => a.offeredRps - b.offeredRps).map((o) => ({ x: o.offeredRps, y: o.goodputRps }));
   const top = Math.max(0, ...search.map((p) => p.x), ...overload.map((p) => p.x));
@@ -101,7 +109,7 @@ export function goodputChart(r: CapacityReport): ChartSpec {
 }
 
 /** The capacity and the knee, and (with overload steps) the shape rule's bands at shares of the peak goodput. */
-function goodputAnnotations(r: CapacityReport): Record<string, unknown> {
+function goodputAnnotations(r: CapacityCurve): Record<string, unknown> {
   const annotations: Record<string, unknown> = {};
   if (r.knee !== null) {
     annotations['capacity'] = {

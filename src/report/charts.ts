@@ -30,3 +30,9 @@ export function chartSpecs(run: RunDir, analysis: Analysis, label = '', targetCh
   charts.push(...metricCharts(targetCharts, run.server, t, time));
   return charts;
 }
+
+/** The target's charts alone, for a run with no load of its own (`codestorm faults`: k6 loads elsewhere). */
+export function targetChartSpecs(run: RunDir, analysis: Analysis, targetCharts: readonly MetricChart[] = SERVER_CHARTS): ChartSpec[] {
+  const t = analysis.series.map((p) => p.t);
+  return metricCharts(targetCharts, run.server, t, timeChart(t, annotationsOf(analysis), ''));
+}

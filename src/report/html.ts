@@ -18,7 +18,8 @@ import { serverLabel, settingsOf } from './settings.js';
 const require = createRequire(import.meta.url);
 
 let libraries: string | undefined;
-function inlineLibraries(): string {
+/** Chart.js and chartjs-plugin-annotation as inline <script> elements (report.html, the live dashboard). */
+export function inlineLibraries(): string {
   if (libraries === undefined) {
     const chart = readFileSync(path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
     const annotation = readFileSync(path.join(path.dirname(require.resolve('chartjs-plugin-annotation')), 'chartjs-plugin-annotation.min.js'), 'utf8');

@@ -1,5 +1,6 @@
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../run-files/summary.js';
+import { correctnessCases } from './correctness.js';
 import { esc } from './escape.js';
 
 /** One test case of a junit.xml; a failure message makes it fail. */
@@ -27,7 +28,7 @@ export function junitXml(suites: string, suite: { readonly name: string; readonl
   ].join('\n');
 }
 
-/** junit.xml of a run: one test case per threshold and per SLO. */
+/** junit.xml of a run: one test case per threshold, per SLO and per correctness invariant. */
 export function renderJunit(summary: Summary, analysis: Analysis): string {
   return junitXml('codestorm', { name: summary.scenario, time: summary.durationS, timestamp: summary.startedAt }, [
     ...summary.thresholds.map((t) => ({ classname: 'thresholds', name: `${t.metric}: ${t.expr}`, failure: t.ok ? undefined : `observed ${t.value ?? 'no data'}` })),
@@ -36,5 +37,6 @@ export function renderJunit(summary: Summary, analysis: Analysis): string {
       name: `${v.key}: ${v.expr} (${analysis.slo.windowS} s windows)`,
       failure: v.ok ? undefined : `violated in ${v.violatedSeconds} windows; worst ${v.worst?.value ?? '–'} at ${v.worst?.atS ?? '–'} s`,
     })),
+    ...correctnessCases(summary),
   ]);
 }

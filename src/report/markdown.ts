@@ -1,5 +1,6 @@
 import { SURGE_WINDOW_S, type Analysis, type RequestSurge } from '../analyze/analyze.js';
 import type { Summary } from '../run-files/summary.js';
+import { correctnessMarkdown } from './correctness.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 
 /**
@@ -31,6 +32,7 @@ export function renderMarkdown(summary: Summary, analysis: Analysis, charts: rea
     for (const t of summary.thresholds) out.push(`| ${t.ok ? '✅' : '❌'} | \`${t.metric}\` | \`${t.expr}\` | ${t.value ?? 'no data'} |`);
     out.push('');
   }
+  out.push(...correctnessMarkdown(summary));
   const s = analysis.slo;
   out.push(`## SLOs (${s.windowS} s windows, sustained ${s.sustainS} s${s.source === 'default' ? '; the default, the scenario gives none' : ''})`, '');
   out.push('| | metric | objective | seconds violated | worst |', '| --- | --- | --- | ---: | --- |');
@@ -56,7 +58,7 @@ export function story(summary: Summary, analysis: Analysis): string[] {
   if (bp === null) {
     lines.push(`The SLOs held throughout (${analysis.slo.verdicts.map((v) => `${v.key} ${v.expr}`).join(', ')}).`);
   } else {
-    lines.push(`It broke at ${bp.atS} s, at ${bp.offeredRps} arrivals/s offered: ${bp.slo} ${bp.value} against ${bp.limit} (over by ${bp.exceededBy}).`);
+    lines.push(breakingPointText(bp));
   }
   const c = analysis.capacity;
   if (c !== null) lines.push(`Capacity${c.lowerBound ? ' (at least)' : ''}: ${c.goodRps} good responses/s at ${c.offeredRps} arrivals/s, around ${c.atS} s.`);
@@ -75,6 +77,11 @@ export function story(summary: Summary, analysis: Analysis): string[] {
   }
   if (summary.interrupted) lines.push('The run was interrupted: these are partial results.');
   return lines;
+}
+
+/** "It broke at 25 s, at 400 arrivals/s offered: http_req_duration 2500 against 1000 (over by 1500)." */
+export function breakingPointText(bp: NonNullable<Analysis['breakingPoint']>): string {
+  return `It broke at ${bp.atS} s, at ${bp.offeredRps} arrivals/s offered: ${bp.slo} ${bp.value} against ${bp.limit} (over by ${bp.exceededBy}).`;
 }
 
 /** Text for a Markdown table cell: a pipe would end the cell. */

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { appendLine, jsonObject, optionalLines, parseWith } from './lines.js';
+import { appendLine, jsonObject, optionalLines, parseWith, type NumberedLine } from './lines.js';
 
 /**
  * events.ndjson, one JSON object per line, in the order things happened:
@@ -44,7 +44,12 @@ const CODE = 'EVENTS_LINE_INVALID';
 
 /** events.ndjson, every line checked; none when the file is absent. */
 export function readEvents(file: string): RunEvent[] {
-  return optionalLines(file).map(({ text, where }) => parseWith(eventLine, jsonObject(text, where, CODE), where, CODE));
+  return optionalLines(file).map(eventOf);
+}
+
+/** One line of events.ndjson, checked (readEvents; a LineTail's lines while the run writes them). */
+export function eventOf({ text, where }: NumberedLine): RunEvent {
+  return parseWith(eventLine, jsonObject(text, where, CODE), where, CODE);
 }
 
 /**

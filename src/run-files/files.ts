@@ -12,6 +12,8 @@ export const RUN_FILES = Object.freeze({
   server: 'server.ndjson',
   /** summary.ts */
   summary: 'summary.json',
+  /** history.ts */
+  history: 'history.ndjson',
 } as const);
 
 /** Where each file of the run directory `dir` is. */
@@ -22,6 +24,7 @@ export function runFilesOf(dir: string): { readonly [K in keyof typeof RUN_FILES
     events: path.join(dir, RUN_FILES.events),
     server: path.join(dir, RUN_FILES.server),
     summary: path.join(dir, RUN_FILES.summary),
+    history: path.join(dir, RUN_FILES.history),
   });
 }
 

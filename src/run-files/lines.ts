@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { z } from 'zod';
 import { invalidInput, type InvalidInputCode } from '../errors.js';
 
@@ -19,6 +19,85 @@ export function numberedLines(file: string): NumberedLine[] {
     .split('\n')
     .map((text, i) => ({ text, where: `${file}:${i + 1}` }))
     .filter((l) => l.text.trim() !== '');
+}
+
+/**
+ * A file's complete lines as they are appended, for a reader that follows a run while it is
+ * written (the dashboard): each read() returns the lines finished since the last, numbered as
+ * numberedLines numbers them, and holds a last line without its newline until the newline comes.
+ * It reads only the bytes added since the last call. A file that shrank was written anew (the
+ * writers create their file empty): it is read again from its start.
+ */
+export class LineTail {
+  readonly #file: string;
+  #offset = 0;
+  #lineNo = 0;
+  #partial: Buffer = Buffer.alloc(0);
+  #settled = false;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  /**
+   * True when the last read found nothing new and no line half written: the writer is between
+   * two writes. A writer that appends each second's lines in one write has finished that second.
+   */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  read(): NumberedLine[] {
+    const added = this.#added();
+    this.#settled = added.length === 0 && this.#partial.length === 0;
+    if (added.length === 0) return [];
+    const bytes = this.#partial.length === 0 ? added : Buffer.concat([this.#partial, added]);
+    // A newline byte never occurs inside a multi-byte UTF-8 character: splitting bytes is safe.
+    const end = bytes.lastIndexOf(0x0a);
+    this.#partial = end === -1 ? bytes : bytes.subarray(end + 1);
+    if (end === -1) return [];
+    const out: NumberedLine[] = [];
+    for (const text of bytes.toString('utf8', 0, end).split('\n')) {
+      this.#lineNo++;
+      if (text.trim() !== '') out.push({ text, where: `${this.#file}:${this.#lineNo}` });
+    }
+    return out;
+  }
+
+  /** The bytes appended since the last read; none while the file does not exist. */
+  #added(): Buffer {
+    let fd: number;
+    try {
+      fd = openSync(this.#file, 'r');
+    } catch {
+      return Buffer.alloc(0);
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size < this.#offset) {
+        this.#offset = 0;
+        this.#lineNo = 0;
+        this.#partial = Buffer.alloc(0);
+      }
+      const length = Math.min(size - this.#offset, MAX_READ_BYTES);
+      if (length <= 0) return Buffer.alloc(0);
+      const buffer = Buffer.allocUnsafe(length);
+      const got = readSync(fd, buffer, 0, length, this.#offset);
+      this.#offset += got;
+      return buffer.subarray(0, got);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** What one read takes at most; the rest comes at the next. */
+const MAX_READ_BYTES = 8 * 1024 * 1024;
+
+/** A LineTail whose lines are parsed by `parse` (each file's own line reader). */
+export function tailOf<T>(file: string, parse: (line: NumberedLine) => T): { read(): T[] } {
+  const tail = new LineTail(file);
+  return { read: () => tail.read().map(parse) };
 }
 
 /** numberedLines, or none when the file is absent (a run without scrapes has no server.ndjson). */

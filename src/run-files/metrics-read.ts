@@ -3,7 +3,7 @@ import type { MergedCustom } from '../engine/custom-metrics.js';
 import { decodeHistogram, VALUE_LAYOUT, type LatencyHistogram, type LatencySummary } from '../engine/histogram.js';
 import type { MetricDeclaration, MetricDeclarations } from '../engine/journey.js';
 import type { MergedCell, MergedRequest, SecondTotals } from '../engine/second.js';
-import { badLine, jsonObject, numberedLines, parseWith } from './lines.js';
+import { badLine, jsonObject, LineTail, numberedLines, parseWith, type NumberedLine } from './lines.js';
 import { lineKindOf, METRICS_LINE, OUTCOMES, type Outcome } from './metrics.js';
 
 /**
@@ -181,31 +181,92 @@ interface SecondAcc {
   readonly custom: CustomLine[];
 }
 
-/** The whole of metrics.ndjson, every line checked, histograms left encoded. */
-export function readMetrics(file: string): MetricsFile {
-  const byT = new Map<number, SecondAcc>();
-  const at = (t: number): SecondAcc => byT.get(t) ?? byT.set(t, { requests: [], custom: [] }).get(t)!;
-  const names = new Set<string>();
-  const metrics: Record<string, MetricDeclaration> = {};
-  for (const { text, where } of numberedLines(file)) {
+/**
+ * metrics.ndjson's lines grouped into seconds as they come: readMetrics gives it the whole file,
+ * MetricsTail the lines of a file still being written. Seconds are taken in order, from 0, the
+ * seconds without a line included.
+ */
+class SecondsAssembler {
+  readonly names = new Set<string>();
+  readonly metrics: Record<string, MetricDeclaration> = {};
+  readonly #byT = new Map<number, SecondAcc>();
+  /** The first second not taken yet. */
+  #next = 0;
+  /** The highest second any line has named; -1 before the first. */
+  last = -1;
+
+  add({ text, where }: NumberedLine): void {
     const checked = checkLine(text, where);
-    if (checked.kind === 'metric') metrics[checked.metric] = checked.declaration;
-    else if (checked.kind === 'custom') at(checked.line.t).custom.push(declaredCustom(checked.line, metrics, where));
-    else if (checked.kind === 'totals') {
-      const { t, ...totals } = checked.totals;
-      at(t).totals = totals;
+    if (checked.kind === 'metric') {
+      this.metrics[checked.metric] = checked.declaration;
+      return;
+    }
+    const t = checked.kind === 'totals' ? checked.totals.t : checked.line.t;
+    if (t < this.#next) throw badLine(CODE, where, [`t: second ${t} was complete already (a later second's lines came before this one)`]);
+    this.last = Math.max(this.last, t);
+    const at = this.#byT.get(t) ?? this.#byT.set(t, { requests: [], custom: [] }).get(t)!;
+    if (checked.kind === 'custom') {
+      at.custom.push(declaredCustom(checked.line, this.metrics, where));
+    } else if (checked.kind === 'totals') {
+      const { t: _, ...totals } = checked.totals;
+      at.totals = totals;
     } else {
-      names.add(checked.line.name);
-      at(checked.line.t).requests.push(requestSecondOf(checked.line, where));
+      this.names.add(checked.line.name);
+      at.requests.push(requestSecondOf(checked.line, where));
     }
   }
-  const last = Math.max(-1, ...byT.keys());
-  const seconds: RunSecond[] = [];
-  for (let t = 0; t <= last; t++) {
-    const e = byT.get(t);
-    seconds.push({ t, ...(e?.totals ?? { offered: 0, started: 0, dropped: 0, iterations: 0, inFlightMax: 0 }), requests: e?.requests ?? [], custom: e?.custom ?? [] });
+
+  /** Every second from the first not taken through `through`, the seconds without a line included. */
+  take(through: number): RunSecond[] {
+    const out: RunSecond[] = [];
+    for (; this.#next <= through; this.#next++) {
+      const acc = this.#byT.get(this.#next);
+      this.#byT.delete(this.#next);
+      out.push({ t: this.#next, ...(acc?.totals ?? NO_TOTALS), requests: acc?.requests ?? [], custom: acc?.custom ?? [] });
+    }
+    return out;
   }
-  return { seconds, names: [...names].sort(), metrics: Object.freeze(metrics) };
+}
+
+const NO_TOTALS: Omit<SecondTotals, 't'> = { offered: 0, started: 0, dropped: 0, iterations: 0, inFlightMax: 0 };
+
+/** The whole of metrics.ndjson, every line checked, histograms left encoded. */
+export function readMetrics(file: string): MetricsFile {
+  const seconds = new SecondsAssembler();
+  for (const line of numberedLines(file)) seconds.add(line);
+  return { seconds: seconds.take(seconds.last), names: [...seconds.names].sort(), metrics: Object.freeze({ ...seconds.metrics }) };
+}
+
+/**
+ * metrics.ndjson while the run writes it: each read() returns the seconds completed since the
+ * last. A second is complete once a later second's line has come, or, for the latest one, once
+ * the file has been quiet for a whole read (MetricsWriter writes each second's lines in one
+ * write), or at the end (`final`).
+ */
+export class MetricsTail {
+  readonly #lines: LineTail;
+  readonly #seconds = new SecondsAssembler();
+
+  constructor(file: string) {
+    this.#lines = new LineTail(file);
+  }
+
+  /** Request names so far, sorted. */
+  get names(): string[] {
+    return [...this.#seconds.names].sort();
+  }
+
+  /** The custom metrics declared so far. */
+  get metrics(): MetricDeclarations {
+    return this.#seconds.metrics;
+  }
+
+  read(final = false): RunSecond[] {
+    const lines = this.#lines.read();
+    for (const line of lines) this.#seconds.add(line);
+    const quiet = lines.length === 0 && this.#lines.settled;
+    return this.#seconds.take(final || quiet ? this.#seconds.last : this.#seconds.last - 1);
+  }
 }
 
 function declaredCustom(line: CustomLine, metrics: Readonly<Record<string, MetricDeclaration>>, where: string): CustomLine {

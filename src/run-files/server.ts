@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
-import { appendLine, jsonObject, optionalLines, parseWith } from './lines.js';
+import { appendLine, jsonObject, optionalLines, parseWith, type NumberedLine } from './lines.js';
 
 /**
  * server.ndjson: the target's Prometheus metrics, scraped every second (src/engine/scrape.ts),
@@ -29,7 +29,12 @@ const CODE = 'SERVER_LINE_INVALID';
 
 /** server.ndjson, every line checked; none when the run scraped nothing. */
 export function readServer(file: string): Scrape[] {
-  return optionalLines(file).map(({ text, where }) => parseWith(scrapeLine, jsonObject(text, where, CODE), where, CODE));
+  return optionalLines(file).map(scrapeOf);
+}
+
+/** One line of server.ndjson, checked (readServer; a LineTail's lines while the run writes them). */
+export function scrapeOf({ text, where }: NumberedLine): Scrape {
+  return parseWith(scrapeLine, jsonObject(text, where, CODE), where, CODE);
 }
 
 /** server.ndjson's one writer. */

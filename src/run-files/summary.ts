@@ -86,6 +86,20 @@ const metric = z.strictObject({
   tagsDropped: count,
 });
 
+/** What the correctness checker found (src/check/report.ts CorrectnessReport). */
+const correctness = z.strictObject({
+  violations: count,
+  byKind: z.record(z.string(), count),
+  examples: list(
+    z.strictObject({ kind: z.string(), t: seconds, keys: z.record(z.string(), z.union([z.string(), z.number()])), detail: z.string(), id: count.optional() }),
+  ),
+  recovered: z.record(z.string(), count),
+  checks: z.strictObject({ passes: count, total: count }),
+  operations: count,
+  notKept: count.nullable(),
+  staleBoundMs: z.number().nonnegative(),
+});
+
 const summaryFile = z.strictObject({
   scenario: z.string(),
   seed: count,
@@ -109,6 +123,8 @@ const summaryFile = z.strictObject({
   stopped: z.enum(['threshold', 'signal']).nullable(),
   interrupted: z.boolean(),
   verdict: z.enum(['pass', 'fail']),
+  /** The correctness check of the run's history; null when none ran (no history, or no database to read). */
+  correctness: correctness.nullable().default(null),
   /** The reference server's resilience settings the run overrode (--set); {} when none. */
   settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
 });
@@ -116,6 +132,7 @@ const summaryFile = z.strictObject({
 export type Summary = z.output<typeof summaryFile>;
 export type FaultSummary = z.output<typeof fault>;
 export type SummaryMetric = z.output<typeof metric>;
+export type CorrectnessSummary = z.output<typeof correctness>;
 
 const CODE = 'SUMMARY_INVALID';
 

@@ -1,6 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { judge, type Baseline, type CapacityReport } from '../analyze/capacity-verdict.js';
+import { LiveCapacity } from '../dashboard/live-capacity.js';
+import type { End } from '../dashboard/protocol.js';
 import { searchCapacity, type StepResult } from '../analyze/capacity.js';
 import { countWithin, goodputLimitMs, runOverload } from '../analyze/overload.js';
 import { RunAggregate } from '../engine/aggregate.js';
@@ -11,7 +13,8 @@ import { evaluate, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError } from '../errors.js';
 import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
 import { serverLabel } from '../report/settings.js';
-import { MetricsWriter } from '../run-files/metrics.js';
+import { MetricsWriter, StepLog, STEPS_FILE } from '../run-files/index.js';
+import { withDashboard } from './dashboard.js';
 import type { RunHooks, RunSpec } from './scenario-run.js';
 import { cityConnections, journeyModule } from './journeys.js';
 import { stopOnSignal } from './signals.js';
@@ -46,6 +49,8 @@ interface Search {
   readonly stack: ScenarioStack | undefined;
   readonly signal: AbortSignal;
   readonly limitMs: number | null;
+  /** steps.ndjson: each step's result as it completes. */
+  readonly log: StepLog;
   /** Steps run so far. */
   steps: number;
 }
@@ -58,14 +63,28 @@ interface Search {
  */
 export async function runCapacity(spec: CapacitySpec, hooks: Omit<RunHooks, 'progress'>): Promise<CapacityReport> {
   mkdirSync(path.join(spec.dir, 'steps'), { recursive: true });
+  let live: LiveCapacity | undefined;
+  const model = () => (live = new LiveCapacity({ dir: spec.dir, name: spec.loaded.scenario.name, slo: spec.slo }));
+  const end = (report: CapacityReport): Omit<End, 'dir'> => {
+    live?.finished(report);
+    return { verdict: report.verdict, headline: report.reason, report: 'capacity.html' };
+  };
+  return withDashboard(spec.dashboard, spec.dir, model, { notice: hooks.notice ?? hooks.say, interrupted: hooks.interrupted }, () => capacityIn(spec, hooks), end);
+}
+
+async function capacityIn(spec: CapacitySpec, hooks: Omit<RunHooks, 'progress'>): Promise<CapacityReport> {
   const { say } = hooks;
-  const { teardown, abort } = stopOnSignal(hooks.interrupted, say, (signal) => say(`codestorm: ${signal}: stopping the capacity search`));
+  let over = false;
+  const { teardown, abort } = stopOnSignal(hooks.interrupted, say, (signal) => {
+    // A Ctrl-C after the end only closes a lingering dashboard.
+    if (!over) say(`codestorm: ${signal}: stopping the capacity search`);
+  });
   try {
     const stack = spec.external === undefined
       ? await startScenarioStack(spec.loaded, spec.seed, { profile: spec.profile, resilience: spec.settings, env: hooks.env, say, teardown })
       : undefined;
     const origin = spec.external ?? stack!.url;
-    const search: Search = { spec, origin, stack, signal: abort.signal, limitMs: goodputLimitMs(spec.slo), steps: 0 };
+    const search: Search = { spec, origin, stack, signal: abort.signal, limitMs: goodputLimitMs(spec.slo), log: new StepLog(path.join(spec.dir, STEPS_FILE)), steps: 0 };
     const profile = spec.external === undefined ? spec.profile : null;
     const server = serverLabel(profile, spec.settings);
     say(
@@ -75,6 +94,7 @@ export async function runCapacity(spec: CapacitySpec, hooks: Omit<RunHooks, 'pro
     writeCapacityFiles(spec.dir, report);
     return report;
   } finally {
+    over = true;
     await teardown.run();
   }
 }
@@ -92,7 +112,7 @@ async function searchAndJudge(search: Search, say: (line: string) => void, profi
   }
   const overload = await runOverload(
     async (planned) => {
-      const step = await measureStep(search, planned.rateRps, 'overload');
+      const step = await measureStep(search, planned.rateRps, 'overload', planned.multiple);
       say(`  overload ${planned.multiple}× at ${planned.rateRps}/s${planned.capped ? ' (capped by --max)' : ''}: goodput ${step.goodputRps}/s, p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}`);
       return step;
     },
@@ -119,7 +139,7 @@ async function searchAndJudge(search: Search, say: (line: string) => void, profi
  * both run through here. A step is judged without its first second: new connections and a cold
  * JIT are the harness warming up, not the target at that rate.
  */
-async function measureStep(search: Search, rateRps: number, kind: 'search' | 'overload'): Promise<StepResult> {
+async function measureStep(search: Search, rateRps: number, kind: 'search' | 'overload', multiple: number | null = null): Promise<StepResult> {
   const { spec } = search;
   if (search.signal.aborted) throw new CodestormError('INTERRUPTED', 'interrupted: the capacity search stopped before its next step');
   if (search.steps > 0 && spec.settleMs > 0) await new Promise((r) => setTimeout(r, spec.settleMs));
@@ -149,8 +169,10 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
       if (second.t >= warmS) judged.add(second);
     },
   });
-  const step = stepResult(rateRps, judged, { slo: spec.slo, judgedMs: durationMs - warmS * 1000, limitMs: search.limitMs });
-  return search.signal.aborted ? { ...step, ok: false } : step;
+  const measured = stepResult(rateRps, judged, { slo: spec.slo, judgedMs: durationMs - warmS * 1000, limitMs: search.limitMs });
+  const step = search.signal.aborted ? { ...measured, ok: false } : measured;
+  search.log.write({ index, kind, multiple, file: path.relative(spec.dir, metricsFile), ...step });
+  return step;
 }
 
 /** A step's result from its judged seconds: pure, so the verdict of a step is testable alone. */

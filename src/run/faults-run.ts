@@ -2,11 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { faultClockOf } from '../../sim/plan.js';
 import { totalDurationOf } from '../engine/executors/index.js';
 import { createRandom } from '../engine/random.js';
-import { checkControllers, planFaults, Timeline, type FaultOutcome } from '../faults/timeline.js';
+import { LiveRun } from '../dashboard/live-run.js';
+import type { End } from '../dashboard/protocol.js';
+import { checkControllers, planFaults, Timeline, type FaultOutcome, type PlannedFault } from '../faults/timeline.js';
+import type { Controllers } from '../faults/types.js';
 import type { LoadedScenario } from '../scenario/load.js';
 import { guardExternalToxiproxy } from '../stack/state.js';
 import { clearLeftovers, controllersOf } from './controllers.js';
-import { openRunDir, secondZero } from './run-dir.js';
+import { withDashboard, type DashboardSpec } from './dashboard.js';
+import { openRunDir, secondZero, type OpenRunDir } from './run-dir.js';
 import type { RunHooks } from './scenario-run.js';
 import { stopOnSignal } from './signals.js';
 
@@ -23,6 +27,8 @@ export interface FaultsSpec {
   readonly dir: string;
   /** Epoch ms of second 0; undefined starts at once. */
   readonly startAtMs: number | undefined;
+  /** --dashboard: a live page of the faults and the scrapes. */
+  readonly dashboard?: DashboardSpec | undefined;
 }
 
 export interface FaultsResult {
@@ -41,14 +47,23 @@ export interface FaultsResult {
  */
 export async function runFaults(spec: FaultsSpec, hooks: Omit<RunHooks, 'progress'>): Promise<FaultsResult> {
   const { loaded } = spec;
-  const { say } = hooks;
   const faults = planFaults(loaded.scenario.faults ?? [], faultClockOf(loaded.scenario));
   const controllers = controllersOf(undefined, hooks.env);
   // A fault with nothing to act through is invalid input, reported before anything starts.
   checkControllers(faults, controllers, spec.file);
   const out = openRunDir(spec.dir, loaded, spec.seed);
+  const live = () => new LiveRun({ dir: spec.dir, mode: 'faults', slo: loaded.slo, thresholds: [], plannedS: Math.ceil(totalDurationOf(loaded.load) / 1000) });
+  return withDashboard(spec.dashboard, spec.dir, live, { notice: hooks.notice ?? hooks.say, interrupted: hooks.interrupted }, () => faultsIn(spec, hooks, out, faults, controllers), faultsEnd);
+}
+
+async function faultsIn(spec: FaultsSpec, hooks: Omit<RunHooks, 'progress'>, out: OpenRunDir, faults: readonly PlannedFault[], controllers: Controllers): Promise<FaultsResult> {
+  const { loaded } = spec;
+  const { say } = hooks;
   let interrupted = false;
+  let over = false;
   const { teardown, abort } = stopOnSignal(hooks.interrupted, say, (signal) => {
+    // A Ctrl-C after the end only closes a lingering dashboard.
+    if (over) return;
     interrupted = true;
     say(`codestorm: ${signal}: stopping the faults and undoing them; what ran stays in ${spec.dir}`);
     out.event('interrupted', { signal });
@@ -71,10 +86,19 @@ export async function runFaults(spec: FaultsSpec, hooks: Omit<RunHooks, 'progres
     out.event('run-end', { stopped: interrupted ? 'signal' : null, durationS });
     return { faults: timeline.outcomes(), durationS, interrupted };
   } finally {
+    over = true;
     await teardown.run();
     out.events.close();
   }
 }
+
+function faultsEnd(r: FaultsResult): Omit<End, 'dir'> {
+  const failed = r.faults.filter((f) => f.failed !== null).length;
+  const verdict = r.interrupted || failed > 0 ? 'fail' : 'done';
+  const what = r.interrupted ? 'interrupted' : failed > 0 ? `${failed} of ${r.faults.length} faults failed` : `${r.faults.length} fault${r.faults.length === 1 ? '' : 's'} ran`;
+  return { verdict, headline: `${what} in ${r.durationS} s, every fault undone; join a load's k6 results with codestorm report --from-k6 FILE… --run DIR.`, report: null };
+}
+
 
 /** Waits for second 0 (--start-at), unless stopped first; returns its epoch ms. */
 async function untilStart(startAtMs: number | undefined, signal: AbortSignal, say: (line: string) => void): Promise<number> {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { readHistory } from '../../src/run-files/index.js';
 import { packageRoot } from '../../src/package-root.js';
 import { captureIO } from '../helpers/io.js';
 
@@ -116,5 +117,13 @@ describe('codestorm run scenarios/smoke.yaml', () => {
     const withMetrics = scrapes.filter((s) => s.metrics !== undefined);
     expect(withMetrics.length).toBeGreaterThanOrEqual(8);
     expect(Object.keys(withMetrics.at(-1).metrics).some((k) => k.startsWith('process_cpu_seconds_total'))).toBe(true);
+    // The journeys' history was written and judged after the run: hardened, no faults, nothing wrong.
+    const history = readHistory(path.join(dir, 'history.ndjson'));
+    expect(new Set(history.records.filter((r) => r.type === 'invoke').map((r) => r.f))).toEqual(new Set(['code.read', 'checkpoint.verify', 'sample.bind', 'lab.result']));
+    expect(history.notKept).toBe(0);
+    expect(summary.correctness.operations).toBe(history.records.filter((r) => r.type === 'invoke').length);
+    expect(summary.correctness.violations, JSON.stringify(summary.correctness.examples)).toBe(0);
+    expect(summary.correctness.checks.total).toBeGreaterThan(1_000);
+    expect(readFileSync(path.join(dir, 'junit.xml'), 'utf8')).toContain('classname="correctness" name="wrong-person"');
   });
 });

@@ -376,7 +376,7 @@ describe('thresholds on custom metrics', () => {
       lines = (err as Error).message.split('\n');
     }
     expect(lines).toEqual([
-      'thresholds.people_sampeld{method:manual}: unknown metric "people_sampeld" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, or a custom metric shop.js declares: people_sampled, queue_depth, codes_green, time_to_code, code_shown_at)',
+      'thresholds.people_sampeld{method:manual}: unknown metric "people_sampeld" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, correctness_violations, checks, or a custom metric shop.js declares: people_sampled, queue_depth, codes_green, time_to_code, code_shown_at)',
       'thresholds.queue_depth[0]: aggregation "p(95)" does not apply to queue_depth, a gauge (expected value, min, max) in "p(95)<1"',
       'thresholds.queue_depth[1]: value "1s" takes no unit (queue_depth is a gauge) in "value<1s"',
       'thresholds.code_shown_at[0]: bad time of day "25:00" (expected hh:mm or hh:mm:ss) in "max<25:00"',

@@ -274,7 +274,7 @@ describe('parseThresholds: invalid', () => {
 
   /** One problem per key: [metric key, entries, what the line says]. */
   const keyCases: [string, unknown, RegExp][] = [
-    ['http_req_durations', ['avg<1'], /unknown metric "http_req_durations" \(expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs\)/],
+    ['http_req_durations', ['avg<1'], /unknown metric "http_req_durations" \(expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, correctness_violations, checks\)/],
     ['vus', ['count<1'], /unknown metric "vus"/],
     ['{name:x}', ['avg<1'], /missing metric name/],
     ['http_req_duration{name:register', ['avg<1'], /tag filter "\{name:register" is not closed with "\}"/],
@@ -337,7 +337,7 @@ describe('parseThresholds: invalid', () => {
 
   it('still checks the entries of an unknown metric against every aggregation', () => {
     expect(problemLines({ http_req_durration: ['p(95)<500', 'p95<500'] })).toEqual([
-      'thresholds.http_req_durration: unknown metric "http_req_durration" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs)',
+      'thresholds.http_req_durration: unknown metric "http_req_durration" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, correctness_violations, checks)',
       'thresholds.http_req_durration[1]: unknown aggregation "p95" (expected p(N), avg, med, min, max, rate, count, value) in "p95<500"',
     ]);
   });

@@ -145,7 +145,7 @@ describe('scenario files: journeys in a module, and thresholds on its custom met
       }
       return [];
     })();
-    expect(lines).toEqual(['scenarios/x.yaml:12: thresholds.order{shop:north}: unknown metric "order" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, or a custom metric shop.js declares: orders)']);
+    expect(lines).toEqual(['scenarios/x.yaml:12: thresholds.order{shop:north}: unknown metric "order" (expected http_req_duration, http_req_failed, dropped_iterations, iterations, http_reqs, correctness_violations, checks, or a custom metric shop.js declares: orders)']);
   });
 
   it('a module that cannot be loaded is one problem, not one more for each threshold on its metrics', () => {

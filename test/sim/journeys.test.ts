@@ -7,7 +7,11 @@ import { journeys, type CityJourneyOptions } from '../../sim/journeys/index.js';
 import { Client } from '../../src/engine/http/client.js';
 import type { JourneyContext, WeightedJourney } from '../../src/engine/journey.js';
 import { createRandom } from '../../src/engine/random.js';
+import { HistoryBuffer } from '../../src/engine/history.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
+import { writeBehindLab } from '../helpers/write-behind-lab.js';
+import { pairOperations } from '../../src/check/operations.js';
+import { judge, readFinalState } from '../../sim/check/index.js';
 
 /**
  * Each built-in journey against the real reference stack (Postgres, Redis, Toxiproxy, the
@@ -23,7 +27,7 @@ interface Sent {
   readonly outcome: string;
 }
 
-function contextFor(client: Client, sent: Sent[], seed: number): JourneyContext {
+function contextFor(client: Client, sent: Sent[], seed: number, ops: HistoryBuffer = history): JourneyContext {
   const faker = new Faker({ locale: [en] });
   return {
     async request(name, spec, options) {
@@ -40,8 +44,12 @@ function contextFor(client: Client, sent: Sent[], seed: number): JourneyContext 
     // These tests look at requests only; the journeys' custom metrics are not recorded here.
     metrics: { counter: () => {}, gauge: () => {}, rate: () => {}, trend: () => {} },
     elapsedMs: () => performance.now(),
+    record: (op) => ops.record(op, performance.now()),
   };
 }
+
+/** The journeys' operations, as one worker would keep them. */
+const history = new HistoryBuffer(0, 1, 1_000_000);
 
 /** The staff credentials the stack would issue for this city (set once the stack is up). */
 let staff: StaffCredentials | undefined;
@@ -123,6 +131,33 @@ describe('built-in journeys against the reference stack', () => {
     expect(labSent.map((s) => `${s.name} ${s.status}`)).toEqual(['lab.result 200']);
     const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM tubes WHERE result IS NOT NULL AND id LIKE 'T%'");
     expect(rows[0]?.n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the checker catches a seeded bug: a lab front that acknowledges a result before the server commits it, and crashes', async () => {
+    const lost = async (labOrigin: string, crash: boolean): Promise<number> => {
+      const ops = new HistoryBuffer(0, 1, 10_000);
+      const list = journeys(city({ scanFailure: 0, positivity: 0 }), { seed: SEED, index: 0, of: 1 });
+      const sent: Sent[] = [];
+      for (let k = 0; k < 200 && sent.filter((s) => s.name === 'sample.scan').length < 10; k++) await byName(list, 'tables').run(contextFor(client, sent, 5000 + k, ops));
+      const labClient = new Client(labOrigin, { connections: 2, timeoutMs: 10_000 });
+      await byName(list, 'labs').run(contextFor(labClient, sent, 7, ops));
+      await labClient.close();
+      if (crash) await front.crash();
+      const { operations } = pairOperations(ops.drain());
+      expect(operations.filter((o) => o.f === 'lab.result').map((o) => o.status)).toEqual(['ok']);
+      const final = await readFinalState(operations, { databaseUrl: t.stack.postgres.url, origin: t.stack.url, seed: SEED, residents: RESIDENTS, probes: 3 });
+      const findings = judge(operations, final, 1_000, 0);
+      return findings.anomalies.filter((a) => a.kind === 'lost-write' && a.keys['tube'] !== undefined && a.detail.startsWith('lab result')).length;
+    };
+    const front = await writeBehindLab(t.stack.url);
+    try {
+      // Without the bug (the server itself acknowledges after its commit), nothing is lost.
+      expect(await lost(t.stack.url, false)).toBe(0);
+      // With it, the acknowledged result was still in the front's queue when it crashed.
+      expect(await lost(front.url, true)).toBe(1);
+    } finally {
+      await front.crash();
+    }
   });
 
   it('without staff credentials (another target), samplers, labs and gates are refused by the reference server', async () => {

@@ -7,7 +7,14 @@ export const METRIC_TYPES = Object.freeze({
   dropped_iterations: 'counter',
   iterations: 'counter',
   http_reqs: 'counter',
+  // Judged after the run, by the correctness checker (src/check/): anomalies found, tagged by
+  // kind, and the share of judged operations that passed (k6's `checks`). None during the run.
+  correctness_violations: 'counter',
+  checks: 'rate',
 } as const);
+
+/** The metrics the correctness checker answers after the run; the engine has no samples of them. */
+export const CHECKED_AFTER_RUN: ReadonlySet<string> = new Set(['correctness_violations', 'checks']);
 
 export type MetricName = keyof typeof METRIC_TYPES;
 export type MetricType = (typeof METRIC_TYPES)[MetricName] | 'gauge';
