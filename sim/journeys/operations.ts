@@ -51,7 +51,7 @@ export function ambiguous(r: StepResponse): boolean {
 }
 
 /** How a write that was attempted (once or more, perhaps in two ways) ended, as its client knows it. */
-export function writeEnd(tries: readonly Attempted[], alreadyApplied: (r: StepResponse) => boolean = () => false): Completion {
+export function writeEnd(tries: readonly Attempted[], alreadyApplied: (r: StepResponse) => boolean = (_r) => false): Completion {
   if (tries.some((a) => a.response.outcome === 'ok')) return 'ok';
   const unsure = tries.some((a) => a.ambiguous || ambiguous(a.response));
   const last = tries[tries.length - 1];
