@@ -1,3 +1,4 @@
+// Long because: dashboardBench interleaves its rounds (none, one tab, ten tabs) in one loop so drift hits them alike.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

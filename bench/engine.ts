@@ -1,3 +1,4 @@
+// Long because: main runs every peer side by side in one run (codestorm, vegeta, autocannon, wrk) and the order of its steps is the measurement; split, the order would be hidden.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

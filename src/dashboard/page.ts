@@ -1,3 +1,4 @@
+// Long because: the page script is one string of browser JavaScript (small functions inside a template literal the length scanner reads as one).
 import { inlineLibraries } from '../report/html.js';
 import { setPointsFrom } from './protocol.js';
 
