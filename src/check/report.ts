@@ -23,6 +23,8 @@ export interface CorrectnessReport {
   /** Every kind the model judges, 0 included, so a clean run says so. */
   readonly byKind: Readonly<Record<string, number>>;
   readonly examples: readonly Anomaly[];
+  /** Every anomaly counted by the second of the run it began in, for the report's timeline: seconds with none are left out. */
+  readonly bySecond: readonly { readonly t: number; readonly kind: string; readonly count: number }[];
   /** Indeterminate writes that did apply (no violation). */
   readonly recovered: Readonly<Record<string, number>>;
   readonly checks: { readonly passes: number; readonly total: number };
@@ -50,9 +52,15 @@ export function correctnessReport(f: Findings): CorrectnessReport {
   const byKind: Record<string, number> = Object.fromEntries(f.kinds.map((k) => [k, 0]));
   const examples: Anomaly[] = [];
   const sorted = [...f.anomalies].sort((a, b) => a.t - b.t);
+  const perSecond = new Map<string, { t: number; kind: string; count: number }>();
   for (const a of sorted) {
     byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
     if (byKind[a.kind]! <= EXAMPLES_PER_KIND) examples.push(a);
+    const t = Math.max(0, Math.floor(a.t));
+    const key = `${t} ${a.kind}`;
+    const at = perSecond.get(key);
+    if (at === undefined) perSecond.set(key, { t, kind: a.kind, count: 1 });
+    else at.count++;
   }
   // An operation fails its check once, however many anomalies it shows; one with no id is a probe of its own.
   const failed = new Set(f.anomalies.map((a, i) => (a.id === undefined ? `a${i}` : `o${a.id}`))).size;
@@ -61,6 +69,7 @@ export function correctnessReport(f: Findings): CorrectnessReport {
     violations: f.anomalies.length,
     byKind,
     examples,
+    bySecond: [...perSecond.values()],
     recovered: f.recovered,
     checks: { passes: total - failed, total },
     operations: f.operations,

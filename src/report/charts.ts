@@ -1,14 +1,17 @@
 import type { Analysis } from '../analyze/analyze.js';
 import type { RunDir } from '../run-files/run-dir.js';
+import type { Summary } from '../run-files/summary.js';
 import { SERVER_CHARTS, type MetricChart } from '../server/charts.js';
 import { annotationsOf } from './annotations.js';
 import { timeChart, type ChartSpec } from './chart-spec.js';
+import { correctnessChart } from './correctness.js';
 import { customChart } from './custom-chart.js';
 import { metricCharts } from './metric-charts.js';
 import { RUN_CHARTS } from './run-charts.js';
 
 export type { ChartSpec } from './chart-spec.js';
 export { CUSTOM_CHART_ID } from './custom-chart.js';
+export { CORRECTNESS_CHART_ID } from './correctness.js';
 
 /**
  * The report's charts as plain Chart.js configurations (JSON: no functions), so that the same
@@ -21,12 +24,21 @@ export { CUSTOM_CHART_ID } from './custom-chart.js';
  * is the reference server's (src/server/charts.ts) unless one is given: it is data, and comes with
  * the code, so a report rendered again from a run directory draws the same charts.
  */
-export function chartSpecs(run: RunDir, analysis: Analysis, label = '', targetCharts: readonly MetricChart[] = SERVER_CHARTS): ChartSpec[] {
+export function chartSpecs(
+  run: RunDir,
+  analysis: Analysis,
+  label = '',
+  targetCharts: readonly MetricChart[] = SERVER_CHARTS,
+  summary?: Pick<Summary, 'correctness'>,
+): ChartSpec[] {
   const t = analysis.series.map((p) => p.t);
   const time = timeChart(t, annotationsOf(analysis), label);
   const charts = RUN_CHARTS.map((chart) => chart({ run, analysis, t, time }));
   const custom = customChart(analysis, time);
   if (custom !== undefined) charts.splice(1, 0, custom);
+  // What the correctness check found is known only after the run: a summary brings it.
+  const correctness = summary === undefined ? undefined : correctnessChart(summary, t, time);
+  if (correctness !== undefined) charts.splice(custom === undefined ? 1 : 2, 0, correctness);
   charts.push(...metricCharts(targetCharts, run.server, t, time));
   return charts;
 }

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Analysis } from '../analyze/analyze.js';
 import type { Summary } from '../run-files/summary.js';
-import { CUSTOM_CHART_ID, type ChartSpec } from './charts.js';
+import { CORRECTNESS_CHART_ID, CUSTOM_CHART_ID, type ChartSpec } from './charts.js';
+import { correctnessHtml } from './correctness.js';
 import { customRows, SECTION_TITLE } from './custom.js';
 import { esc } from './escape.js';
 import { story, surgeText } from './markdown.js';
@@ -48,10 +49,11 @@ export function renderHtml(run: HtmlRun): string {
     ...story(summary, analysis).map((line) => `<li>${esc(line).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')}</li>`),
     '</ul></section>',
     people(analysis, run.charts),
+    correctness(summary, run.charts),
     numbers(summary),
     verdicts(summary, analysis),
     faults(analysis),
-    chartsHtml(run.charts.filter((c) => c.id !== CUSTOM_CHART_ID)),
+    chartsHtml(run.charts.filter((c) => c.id !== CUSTOM_CHART_ID && c.id !== CORRECTNESS_CHART_ID)),
   ].join('\n');
   return page(`codestorm: ${summary.scenario}`, body, run.charts);
 }
@@ -113,6 +115,12 @@ function people(a: Analysis, charts: readonly ChartSpec[]): string {
   );
   const chart = charts.find((c) => c.id === CUSTOM_CHART_ID);
   return `<section id="people"><h2>${esc(SECTION_TITLE)}</h2><table><tr><th>metric</th><th>what</th><th>over the run</th><th>peak second</th></tr>${rows.join('')}</table>${chart === undefined ? '' : chartsHtml([chart], '')}</section>`;
+}
+
+/** What the correctness check found, with its chart; nothing when no check ran. */
+function correctness(summary: Summary, charts: readonly ChartSpec[]): string {
+  const chart = charts.find((c) => c.id === CORRECTNESS_CHART_ID);
+  return correctnessHtml(summary, chart === undefined ? '' : chartsHtml([chart], ''));
 }
 
 function numbers(s: Summary): string {

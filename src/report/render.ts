@@ -14,7 +14,7 @@ import { renderPng } from './png.js';
  * junit.xml. Returns the files written, relative to the directory.
  */
 export function writeReports(dir: string, run: RunDir, summary: Summary, analysis: Analysis): string[] {
-  const charts = chartSpecs(run, analysis);
+  const charts = chartSpecs(run, analysis, '', undefined, summary);
   const chartDir = path.join(dir, 'charts');
   rmSync(chartDir, { recursive: true, force: true });
   mkdirSync(chartDir, { recursive: true });
