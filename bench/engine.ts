@@ -9,6 +9,7 @@ import { compiled, packageRoot } from '../src/package-root.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
 import { cacheDir, which } from '../src/stack/tools.js';
 import { dashboardBench } from './_dashboard.js';
+import { historyBench } from './_history.js';
 import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table } from './_util.js';
 
 /**
@@ -23,7 +24,8 @@ import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table }
  *   this cost in bursts);
  * - codestorm's resident memory after 60 s and after 300 s at 2,000/s (skipped with `quick`).
  * `npm run bench -- engine dashboard` runs instead the open model with the live dashboard open in
- * headless Chromium (one tab, ten tabs) against without it (_dashboard.ts).
+ * headless Chromium (one tab, ten tabs) against without it (_dashboard.ts); `npm run bench -- engine
+ * history` runs it with a journey recording a history of operations against the same without (_history.ts).
  */
 const RATE = 2_000;
 const SECONDS = 12;
@@ -36,6 +38,7 @@ const CLOSED_WINDOW = { from: 2, to: 8 } as const;
 
 export async function main(args: readonly string[]): Promise<number> {
   const quick = args.includes('quick');
+  if (args.includes('history')) return withTarget((url, scratch) => historyBench({ url, scratch, rate: RATE, seconds: SECONDS, window: WINDOW, spawn: (file, target, out) => spawnCodestorm(file, target, out) }));
   if (args.includes('dashboard')) return withTarget((url, scratch) => dashboardBench({ url, scratch, rate: RATE, seconds: SECONDS, window: WINDOW, scenario: writeScenario, spawn: spawnCodestorm }));
   return withTarget(async (url, scratch) => {
     const rows: Record<string, string | number>[] = [];
