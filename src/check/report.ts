@@ -23,7 +23,11 @@ export interface CorrectnessReport {
   /** Every kind the model judges, 0 included, so a clean run says so. */
   readonly byKind: Readonly<Record<string, number>>;
   readonly examples: readonly Anomaly[];
-  /** Every anomaly counted by the second of the run it began in, for the report's timeline: seconds with none are left out. */
+  /**
+   * The anomalies an operation shows, counted by the second of the run it began in, for the
+   * report's timeline; seconds with none are left out. What only the final state shows (a write
+   * nobody attempted, a disagreement after the run) has no time of its own and is not here.
+   */
   readonly bySecond: readonly { readonly t: number; readonly kind: string; readonly count: number }[];
   /** Indeterminate writes that did apply (no violation). */
   readonly recovered: Readonly<Record<string, number>>;
@@ -56,6 +60,7 @@ export function correctnessReport(f: Findings): CorrectnessReport {
   for (const a of sorted) {
     byKind[a.kind] = (byKind[a.kind] ?? 0) + 1;
     if (byKind[a.kind]! <= EXAMPLES_PER_KIND) examples.push(a);
+    if (a.id === undefined) continue;
     const t = Math.max(0, Math.floor(a.t));
     const key = `${t} ${a.kind}`;
     const at = perSecond.get(key);

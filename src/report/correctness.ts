@@ -69,7 +69,8 @@ export function correctnessChart(summary: Pick<Summary, 'correctness'>, t: reado
   const c = summary.correctness;
   if (c === null || c.bySecond.length === 0) return undefined;
   const index = new Map(t.map((x, i) => [x, i]));
-  const kinds = Object.keys(c.byKind).filter((k) => (c.byKind[k] ?? 0) > 0);
+  const timed = new Set(c.bySecond.map((s) => s.kind));
+  const kinds = Object.keys(c.byKind).filter((k) => timed.has(k));
   const datasets = kinds.map((kind, i) => {
     const data: number[] = t.map(() => 0);
     for (const s of c.bySecond) {

@@ -93,7 +93,7 @@ const correctness = z.strictObject({
   examples: list(
     z.strictObject({ kind: z.string(), t: seconds, keys: z.record(z.string(), z.union([z.string(), z.number()])), detail: z.string(), id: count.optional() }),
   ),
-  /** Anomalies by the second of the run they began in and kind; seconds with none left out ([] in runs from before it). */
+  /** Anomalies an operation shows, by the second it began in and kind; seconds with none left out ([] in runs from before it). */
   bySecond: list(z.strictObject({ t: count, kind: z.string(), count })).default([]),
   recovered: z.record(z.string(), count),
   checks: z.strictObject({ passes: count, total: count }),

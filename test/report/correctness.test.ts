@@ -13,6 +13,8 @@ const report = correctnessReport({
     { kind: 'wrong-person', t: 12.75, keys: { resident: 8 }, detail: 'code for 8 carried 9\'s colour', id: 2 },
     { kind: 'stale-green', t: 30.5, keys: { resident: 3 }, detail: 'green 4 s after a positive', id: 3 },
     { kind: 'wrong-person', t: 14, keys: { resident: 9 }, detail: 'x', id: 4 },
+    // Found in the final state only: no operation, no time of its own.
+    { kind: 'lost-write', t: 0, keys: { element: 'T1:5' }, detail: 'present after the run, never attempted' },
   ],
   recovered: { 'lab.result': 2 },
   judged: 100,
@@ -26,7 +28,7 @@ const faults = [{ name: 'poison', startS: 10, endS: 20 }] as never;
 const time = timeChart(t, annotationsOf({ faults, breakingPoint: null, series: t }), '');
 
 describe('the correctness check as the report shows it', () => {
-  it('counts anomalies by the second they began in and by kind', () => {
+  it('counts the anomalies operations show by the second they began in and by kind, not those only the final state shows', () => {
     expect(report.bySecond).toEqual([
       { t: 12, kind: 'wrong-person', count: 2 },
       { t: 14, kind: 'wrong-person', count: 1 },
@@ -60,7 +62,8 @@ describe('the correctness check as the report shows it', () => {
     expect(html).toContain('resident 7');
     expect(html).toContain('&lt;Wang Wei&gt;');
     expect(html).not.toContain('<Wang Wei>');
-    expect(html).toContain('<td class="ok">✓ lost-write</td><td>0</td>');
+    expect(html).toContain('<td class="bad">✗ lost-write</td><td>1</td>');
+    expect(html).toContain('<td class="bad">✗ stale-green</td><td>1</td>');
     expect(html).toContain('chart-correctness');
     expect(correctnessCases(summary)[0]!.failure).toBe("3 violations; first at +12.250 s: code for 7 carried <Wang Wei>'s name");
   });
