@@ -5,7 +5,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { compiled } from '../src/package-root.js';
 import { which } from '../src/stack/tools.js';
-import { clockTicks, cpuSecondsOf, cpuWindowOf, exitOf, perThousand, round, run, say, table } from './_util.js';
+import { clockTicks, cpuSecondsOf, cpuWindowOf, exitOf, medianOf, perThousand, round, run, say, table } from './_util.js';
 
 /**
  * `npm run bench -- engine dashboard`: what the live dashboard costs the run it watches. The
@@ -80,20 +80,16 @@ export async function dashboardBench(b: DashboardBench): Promise<number> {
   } finally {
     await browser.close();
   }
-  const median = (xs: readonly (number | null)[]): number | null => {
-    const known = xs.filter((x): x is number => x !== null).sort((x, y) => x - y);
-    return known.length === 0 || known.length < xs.length ? null : round(known[Math.floor(known.length / 2)]!, 4);
-  };
   const errors = (key: Setup['key']) => runs[key].map((m) => (100 * Math.abs(m.achieved - b.rate)) / b.rate);
-  const cpu = (key: Setup['key']) => median(runs[key].map((m) => m.cpu));
+  const cpu = (key: Setup['key']) => medianOf(runs[key].map((m) => m.cpu));
   const ratio = (x: number | null, y: number | null) => (x === null || y === null ? null : round(x / y, 3));
   const of = <T>(f: (key: Setup['key']) => T) => Object.fromEntries(SETUPS.map((s) => [s.key, f(s.key)]));
   const rows = SETUPS.map((s) => ({
     dashboard: s.label,
     'CPU s / 1,000 req (each run)': `${cpu(s.key) ?? 'n/a'} (${runs[s.key].map((m) => m.cpu ?? 'n/a').join(', ')})`,
     'ratio to none': ratio(cpu(s.key), cpu('none')) ?? 'n/a',
-    'rate error %, median (worst)': `${round(median(errors(s.key))!, 2)} (${round(Math.max(...errors(s.key)), 2)})`,
-    'browser CPU s / 1,000 req': s.tabs === 0 ? '' : (median(runs[s.key].map((m) => m.browserCpu)) ?? 'n/a'),
+    'rate error %, median (worst)': `${round(medianOf(errors(s.key))!, 2)} (${round(Math.max(...errors(s.key)), 2)})`,
+    'browser CPU s / 1,000 req': s.tabs === 0 ? '' : (medianOf(runs[s.key].map((m) => m.browserCpu)) ?? 'n/a'),
     'polls: ms per poll, mean / max': s.tabs === 0 ? '' : runs[s.key].map((m) => (m.polls === null ? 'n/a' : `${round(m.polls.totalMs / Math.max(1, m.polls.polls), 2)} / ${m.polls.maxMs}`)).join(', '),
   }));
   process.stdout.write(`${table(rows)}\n`);
@@ -108,10 +104,10 @@ export async function dashboardBench(b: DashboardBench): Promise<number> {
       rounds: ROUNDS,
       cpu_s_per_1000: of(cpu),
       cpu_ratio: of((k) => ratio(cpu(k), cpu('none'))),
-      rate_error_pct: of((k) => round(median(errors(k))!, 2)),
+      rate_error_pct: of((k) => round(medianOf(errors(k))!, 2)),
       worst_rate_error_pct: of((k) => round(Math.max(...errors(k)), 2)),
       cpu_s_per_1000_each_run: of((k) => runs[k].map((m) => m.cpu)),
-      browser_cpu_s_per_1000: of((k) => median(runs[k].map((m) => m.browserCpu))),
+      browser_cpu_s_per_1000: of((k) => medianOf(runs[k].map((m) => m.browserCpu))),
       dashboard_alone: alone,
       dashboard_alone_share_of_run_cpu: of((k) => {
         const extra = k === 'one_tab' ? alone.one_tab_ms_per_s : k === 'ten_tabs' || k === 'ten_tabs_in_front' ? alone.ten_tabs_ms_per_s : null;

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cpuWindowOf, perThousand, round, say, table } from './_util.js';
+import { cpuWindowOf, medianOf, perThousand, round, say, table } from './_util.js';
 
 /**
  * `npm run bench -- engine history`: what recording a Jepsen-style history costs the engine
@@ -65,12 +65,8 @@ export async function historyBench(b: HistoryBench): Promise<number> {
       runs[mode].push({ cpu: perThousand(cpu, b.rate, b.window), achieved: summary.rate.achievedAvg, failed: summary.requests.failed, historyBytes });
     }
   }
-  const median = (xs: readonly (number | null)[]): number | null => {
-    const known = xs.filter((x): x is number => x !== null).sort((x, y) => x - y);
-    return known.length < xs.length || known.length === 0 ? null : round(known[Math.floor(known.length / 2)]!, 4);
-  };
-  const cpu = (m: Mode) => median(runs[m].map((r) => r.cpu));
-  const error = (m: Mode) => median(runs[m].map((r) => (100 * Math.abs(r.achieved - b.rate)) / b.rate));
+  const cpu = (m: Mode) => medianOf(runs[m].map((r) => r.cpu));
+  const error = (m: Mode) => medianOf(runs[m].map((r) => (100 * Math.abs(r.achieved - b.rate)) / b.rate));
   const off = cpu('off');
   const on = cpu('on');
   const ratio = off === null || on === null ? null : round(on / off, 3);

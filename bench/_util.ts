@@ -91,3 +91,9 @@ export function perThousand(cpuSeconds: number | null, rps: number | null, windo
 export function exitOf(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
+
+/** The median of measurements to 4 digits; null when any is missing (a run that measured nothing). */
+export function medianOf(xs: readonly (number | null)[]): number | null {
+  const known = xs.filter((x): x is number => x !== null).sort((x, y) => x - y);
+  return known.length === 0 || known.length < xs.length ? null : round(known[Math.floor(known.length / 2)]!, 4);
+}
