@@ -5,7 +5,7 @@ import { SERVER_CHARTS, type MetricChart } from '../server/charts.js';
 import { annotationsOf } from './annotations.js';
 import { timeChart, type ChartSpec } from './chart-spec.js';
 import { correctnessChart } from './correctness.js';
-import { customChart } from './custom-chart.js';
+import { customChart, CUSTOM_CHART_ID } from './custom-chart.js';
 import { metricCharts } from './metric-charts.js';
 import { RUN_CHARTS } from './run-charts.js';
 
@@ -24,22 +24,25 @@ export { CORRECTNESS_CHART_ID } from './correctness.js';
  * is the reference server's (src/server/charts.ts) unless one is given: it is data, and comes with
  * the code, so a report rendered again from a run directory draws the same charts.
  */
-export function chartSpecs(
-  run: RunDir,
-  analysis: Analysis,
-  label = '',
-  targetCharts: readonly MetricChart[] = SERVER_CHARTS,
-  summary?: Pick<Summary, 'correctness'>,
-): ChartSpec[] {
+export function chartSpecs(run: RunDir, analysis: Analysis, label = '', targetCharts: readonly MetricChart[] = SERVER_CHARTS): ChartSpec[] {
   const t = analysis.series.map((p) => p.t);
   const time = timeChart(t, annotationsOf(analysis), label);
   const charts = RUN_CHARTS.map((chart) => chart({ run, analysis, t, time }));
   const custom = customChart(analysis, time);
   if (custom !== undefined) charts.splice(1, 0, custom);
-  // What the correctness check found is known only after the run: a summary brings it.
-  const correctness = summary === undefined ? undefined : correctnessChart(summary, t, time);
-  if (correctness !== undefined) charts.splice(custom === undefined ? 1 : 2, 0, correctness);
   charts.push(...metricCharts(targetCharts, run.server, t, time));
+  return charts;
+}
+
+/**
+ * A finished run's charts: chartSpecs, and after the throughput and custom charts the correctness
+ * check's, which only the summary knows (the check runs after the load).
+ */
+export function reportChartSpecs(run: RunDir, analysis: Analysis, summary: Pick<Summary, 'correctness'>): ChartSpec[] {
+  const charts = chartSpecs(run, analysis);
+  const t = analysis.series.map((p) => p.t);
+  const correctness = correctnessChart(summary, t, timeChart(t, annotationsOf(analysis), ''));
+  if (correctness !== undefined) charts.splice(charts.findIndex((c) => c.id === CUSTOM_CHART_ID) + 1 || 1, 0, correctness);
   return charts;
 }
 

@@ -74,6 +74,7 @@ export function correctnessChart(summary: Pick<Summary, 'correctness'>, t: reado
   const datasets = kinds.map((kind, i) => {
     const data: number[] = t.map(() => 0);
     for (const s of c.bySecond) {
+      // An operation that began in the run's last, partial second may fall past the series: it counts in the last second drawn.
       const at = index.get(s.t) ?? (s.t > (t.at(-1) ?? 0) ? t.length - 1 : undefined);
       if (s.kind === kind && at !== undefined) data[at]! += s.count;
     }

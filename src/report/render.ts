@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Analysis } from '../analyze/analyze.js';
 import type { RunDir } from '../run-files/run-dir.js';
 import type { Summary } from '../run-files/summary.js';
-import { chartSpecs } from './charts.js';
+import { reportChartSpecs } from './charts.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -14,7 +14,7 @@ import { renderPng } from './png.js';
  * junit.xml. Returns the files written, relative to the directory.
  */
 export function writeReports(dir: string, run: RunDir, summary: Summary, analysis: Analysis): string[] {
-  const charts = chartSpecs(run, analysis, '', undefined, summary);
+  const charts = reportChartSpecs(run, analysis, summary);
   const chartDir = path.join(dir, 'charts');
   rmSync(chartDir, { recursive: true, force: true });
   mkdirSync(chartDir, { recursive: true });
