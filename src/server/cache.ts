@@ -24,6 +24,41 @@ export type CacheOutcome = 'hit' | 'miss' | 'invalid' | 'error';
 export interface CacheRead {
   readonly outcome: CacheOutcome;
   readonly record: CodeRecord | undefined;
+  /** What the key held when it was read ('' for nothing): a guarded fill sets the key only if it still does. */
+  readonly seen: string;
+}
+
+/** A changed code: the resident and the version the database now holds. */
+export interface CodeChange {
+  readonly residentId: number;
+  readonly version: number;
+}
+
+/** A tombstone: `~` and the version the code changed to. Never a code entry (those start `{` or with a MAC). */
+const TOMBSTONE = '~';
+
+/**
+ * What a read saw when the key held bytes that are not text (a corruption): the string it got
+ * back is not what Redis holds, so it cannot be compared.
+ */
+const UNREADABLE = '\uFFFD';
+
+/**
+ * Sets KEYS[1] to ARGV[2] for ARGV[3] seconds only if it still holds ARGV[1] ('' for nothing);
+ * after an unreadable value, only if no tombstone or code entry has been written since. 1 if set.
+ */
+const FILL_IF_UNCHANGED = `
+local cur = redis.call('GET', KEYS[1])
+if ARGV[1] == '${UNREADABLE}' then
+  if cur and (string.sub(cur, 1, 1) == '${TOMBSTONE}' or string.find(cur, '"version":', 1, true)) then return 0 end
+elseif (cur or '') ~= ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+interface GuardedRedis extends Redis {
+  fillIfUnchanged(key: string, seen: string, value: string, ttlS: number): Promise<number>;
 }
 
 export const codeKey = (residentId: number): string => `code:${residentId}`;
@@ -32,6 +67,7 @@ export class CodeCache {
   readonly redis: Redis;
   readonly #signer: Signer | undefined;
   readonly #ttlS: number;
+  readonly #guarded: boolean;
   /** The last entry verified per key: the same bytes read again need no second MAC check.
    *  Any change to the stored value (a corruption) misses this and is checked in full. */
   readonly #opened = new Memo<string, { raw: string; record: CodeRecord }>(100_000);
@@ -49,6 +85,8 @@ export class CodeCache {
     this.redis.on('error', () => {});
     this.#signer = config.signedCacheEntries ? signer : undefined;
     this.#ttlS = config.cacheTtlS + config.staleWhileRevalidateS;
+    this.#guarded = config.guardedFill;
+    if (this.#guarded) this.redis.defineCommand('fillIfUnchanged', { numberOfKeys: 1, lua: FILL_IF_UNCHANGED });
   }
 
   /** In `hardened` a Redis failure is a miss; in `fragile` it propagates. */
@@ -57,31 +95,61 @@ export class CodeCache {
     let raw: string | null;
     if (this.#signer === undefined) {
       raw = await this.redis.get(key);
-      if (raw === null) return { outcome: 'miss', record: undefined };
+      if (raw === null) return { outcome: 'miss', record: undefined, seen: '' };
+      if (raw.startsWith(TOMBSTONE)) return { outcome: 'miss', record: undefined, seen: raw };
       // Trusted as is: garbage throws here and becomes a 500; a swapped entry is served.
-      return { outcome: 'hit', record: JSON.parse(raw) as CodeRecord };
+      return { outcome: 'hit', record: JSON.parse(raw) as CodeRecord, seen: raw };
     }
     try {
       raw = await this.redis.get(key);
     } catch {
-      return { outcome: 'error', record: undefined };
+      return { outcome: 'error', record: undefined, seen: '' };
     }
-    if (raw === null) return { outcome: 'miss', record: undefined };
+    if (raw === null) return { outcome: 'miss', record: undefined, seen: '' };
+    if (raw.startsWith(TOMBSTONE)) return { outcome: 'miss', record: undefined, seen: raw };
     const record = this.#open(key, raw);
-    return record === undefined ? { outcome: 'invalid', record: undefined } : { outcome: 'hit', record };
+    if (record === undefined) return { outcome: 'invalid', record: undefined, seen: raw.includes(UNREADABLE) ? UNREADABLE : raw };
+    return { outcome: 'hit', record, seen: raw };
   }
 
+  /** Writes the entry whatever the key holds (the stack's prepared cache, before any load). */
   async set(record: CodeRecord): Promise<void> {
-    const key = codeKey(record.residentId);
-    const json = JSON.stringify(record);
-    const value = this.#signer === undefined ? json : `${this.#signer.mac(`${key}|${json}`)}.${json}`;
-    await this.redis.set(key, value, 'EX', this.#ttlS);
+    await this.redis.set(codeKey(record.residentId), this.#entry(record), 'EX', this.#ttlS);
   }
 
-  async invalidate(residentIds: readonly number[]): Promise<void> {
-    for (let i = 0; i < residentIds.length; i += 1_000) {
-      await this.redis.unlink(...residentIds.slice(i, i + 1_000).map(codeKey));
+  /**
+   * Writes the entry a read made from the database. Guarded (`guardedFill`), only if the key
+   * still holds what that read saw in it before asking the database: an invalidation or another
+   * fill in between wins. Resolves whether the entry was written.
+   */
+  async fill(record: CodeRecord, seen: string): Promise<boolean> {
+    if (!this.#guarded) {
+      await this.set(record);
+      return true;
     }
+    const key = codeKey(record.residentId);
+    return (await (this.redis as GuardedRedis).fillIfUnchanged(key, seen, this.#entry(record), this.#ttlS)) === 1;
+  }
+
+  /** Removes changed codes' entries; guarded, each becomes a tombstone naming the new version (a fill that saw the old entry, or nothing, then fails). */
+  async invalidate(changes: readonly CodeChange[]): Promise<void> {
+    for (let i = 0; i < changes.length; i += 1_000) {
+      const batch = changes.slice(i, i + 1_000);
+      if (!this.#guarded) {
+        await this.redis.unlink(...batch.map((c) => codeKey(c.residentId)));
+        continue;
+      }
+      const pipeline = this.redis.pipeline();
+      for (const c of batch) pipeline.set(codeKey(c.residentId), `${TOMBSTONE}${c.version}`, 'EX', this.#ttlS);
+      const results = await pipeline.exec();
+      const failed = results?.find(([err]) => err !== null);
+      if (failed !== undefined) throw failed[0];
+    }
+  }
+
+  #entry(record: CodeRecord): string {
+    const json = JSON.stringify(record);
+    return this.#signer === undefined ? json : `${this.#signer.mac(`${codeKey(record.residentId)}|${json}`)}.${json}`;
   }
 
   #open(key: string, raw: string): CodeRecord | undefined {

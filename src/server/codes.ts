@@ -1,4 +1,4 @@
-import type { CodeCache, CodeRecord, CacheOutcome } from './cache.js';
+import type { CodeCache, CodeChange, CodeRecord, CacheOutcome } from './cache.js';
 import type { ResilienceConfig } from './config.js';
 import type { Database, Deadline } from './db/database.js';
 import { DEFAULT_CODE } from './db/schema.js';
@@ -55,21 +55,22 @@ export class CodeService {
 
   async #current(residentId: number, deadline: Deadline): Promise<CodeView> {
     // An entry we know is outdated (Redis was away when the code changed) is not read at all.
-    const read = this.#pendingInvalidations.has(residentId)
-      ? ({ outcome: 'miss', record: undefined } as const)
-      : await this.cache.get(residentId);
+    const pending = this.#pendingInvalidations.has(residentId);
+    const read = pending ? ({ outcome: 'miss', record: undefined, seen: '' } as const) : await this.cache.get(residentId);
     this.events.cache(read.outcome);
     const cached = read.record;
     if (cached !== undefined) {
       if (cached.freshUntil > Date.now()) return { record: cached, stale: false };
       if (this.config.staleWhileRevalidateS > 0) {
         // Serve what we have; one refresh runs behind it.
-        this.#load(residentId, 0).catch(() => {});
+        this.#load(residentId, 0, read.seen).catch(() => {});
         return { record: cached, stale: false };
       }
     }
     try {
-      return { record: await this.#load(residentId, deadline), stale: false };
+      // An entry still to be invalidated: this read began after the change committed, so what it
+      // reads may overwrite whatever Redis holds.
+      return { record: await this.#load(residentId, deadline, pending ? undefined : read.seen), stale: false };
     } catch (err) {
       const fallback = this.config.breakerFailureThreshold > 0 ? cached ?? this.#lastKnown.get(residentId) : undefined;
       if (fallback !== undefined && err instanceof ApiError && err.statusCode === 503) {
@@ -80,13 +81,14 @@ export class CodeService {
     }
   }
 
-  #load(residentId: number, deadline: Deadline): Promise<CodeRecord> {
+  /** `seen`: what the cache held before the database was asked (the fill is guarded by it); undefined writes unconditionally. */
+  #load(residentId: number, deadline: Deadline, seen: string | undefined): Promise<CodeRecord> {
     return this.config.coalesce
-      ? this.#coalescer.run(residentId, () => this.#fromDatabase(residentId, deadline))
-      : this.#fromDatabase(residentId, deadline);
+      ? this.#coalescer.run(residentId, () => this.#fromDatabase(residentId, deadline, seen))
+      : this.#fromDatabase(residentId, deadline, seen);
   }
 
-  async #fromDatabase(residentId: number, deadline: Deadline): Promise<CodeRecord> {
+  async #fromDatabase(residentId: number, deadline: Deadline, seen: string | undefined): Promise<CodeRecord> {
     const { rows } = await this.db.query<{ name: string; colour: string | null; reason: string | null; version: number | null }>(
       deadline,
       `SELECT r.name, c.colour, c.reason, c.version
@@ -105,11 +107,9 @@ export class CodeService {
       freshUntil: Date.now() + this.config.cacheTtlS * 1000,
     };
     this.#remember(record);
-    if (this.config.redisCommandTimeoutMs > 0) {
-      this.cache.set(record).catch(() => {});
-    } else {
-      await this.cache.set(record);
-    }
+    const written = seen === undefined ? this.cache.set(record) : this.cache.fill(record, seen);
+    if (this.config.redisCommandTimeoutMs > 0) written.catch(() => {});
+    else await written;
     return record;
   }
 
@@ -129,31 +129,32 @@ export class CodeService {
    * after a positive result once Redis is back); `fragile` lets it go, and the old entry is
    * served until it expires: one of the harms a fragile system does.
    */
-  async changed(residentIds: readonly number[]): Promise<void> {
-    for (const id of residentIds) {
-      this.#lastKnown.delete(id);
-      this.#near.delete(id);
+  async changed(changes: readonly CodeChange[]): Promise<void> {
+    for (const c of changes) {
+      this.#lastKnown.delete(c.residentId);
+      this.#near.delete(c.residentId);
     }
     try {
-      await this.cache.invalidate(residentIds);
+      await this.cache.invalidate(changes);
     } catch {
       if (this.config.breakerFailureThreshold === 0) return;
-      for (const id of residentIds) this.#pendingInvalidations.add(id);
+      for (const c of changes) this.#pendingInvalidations.set(c.residentId, Math.max(c.version, this.#pendingInvalidations.get(c.residentId) ?? 0));
       this.#retryInvalidations();
     }
   }
 
-  readonly #pendingInvalidations = new Set<number>();
+  /** Resident → the newest version a change still to be written to Redis named. */
+  readonly #pendingInvalidations = new Map<number, number>();
   #retryTimer: NodeJS.Timeout | undefined;
 
   #retryInvalidations(): void {
     if (this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
-      const ids = [...this.#pendingInvalidations];
-      this.cache.invalidate(ids).then(
+      const changes = [...this.#pendingInvalidations].map(([residentId, version]) => ({ residentId, version }));
+      this.cache.invalidate(changes).then(
         () => {
-          for (const id of ids) this.#pendingInvalidations.delete(id);
+          for (const c of changes) if (this.#pendingInvalidations.get(c.residentId) === c.version) this.#pendingInvalidations.delete(c.residentId);
         },
         () => this.#retryInvalidations(),
       );

@@ -35,6 +35,15 @@ export interface ResilienceConfig {
   /** Cache entries carry an HMAC; an entry that fails it counts as a miss. */
   readonly signedCacheEntries: boolean;
   /**
+   * A changed code's cache entry is replaced by a tombstone naming the version the database now
+   * holds (not deleted), and a read fills the cache only if the key still holds what the read
+   * saw before it asked the database (compare-and-set). Without it, a read that asked the
+   * database just before a lab result committed writes the superseded code back after the
+   * result's invalidation, and it is served for the entry's whole lifetime: the stale-set race
+   * that memcache's leases close (Nishtala et al., "Scaling Memcache at Facebook", NSDI 2013).
+   */
+  readonly guardedFill: boolean;
+  /**
    * How long a code stays fresh in the cache. A code changes only through a lab result, which
    * removes it from the cache at once: the lifetime is a safety net, an hour in both profiles
    * (the city's prior state assumes the same hour: sim/city/prior.ts).
@@ -85,6 +94,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     maxDbQueue: 0,
     coalesce: false,
     signedCacheEntries: false,
+    guardedFill: false,
     cacheTtlS: 3_600,
     staleWhileRevalidateS: 0,
     breakerFailureThreshold: 0,
@@ -114,6 +124,7 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     maxDbQueue: 100,
     coalesce: true,
     signedCacheEntries: true,
+    guardedFill: true,
     cacheTtlS: 3_600,
     staleWhileRevalidateS: 600,
     breakerFailureThreshold: 5,

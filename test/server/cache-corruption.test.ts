@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProfileName } from '../../src/server/config.js';
+import { CodeCache } from '../../src/server/cache.js';
+import { CodeService } from '../../src/server/codes.js';
+import { RESILIENCE, type ProfileName } from '../../src/server/config.js';
+import { Database } from '../../src/server/db/database.js';
+import { Signer } from '../../src/server/signing.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 import { counter } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/wait.js';
@@ -52,8 +56,10 @@ async function setUp(profile: ProfileName): Promise<Fixture> {
     const lab = await t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' }, token: t.staff('lab', 'lab-1') });
     expect(lab.status).toBe(200);
     expect(lab.json.codesChanged).toBeGreaterThanOrEqual(1);
-    // B's cache entry was invalidated; the next read refills it, yellow.
-    expect(await redis.exists(`code:${B}`)).toBe(0);
+    // B's cache entry was invalidated (hardened leaves a tombstone with the new version, `guardedFill`); the next read refills it, yellow.
+    const invalidated = await redis.get(`code:${B}`);
+    if (profile === 'fragile') expect(invalidated).toBeNull();
+    else expect(invalidated).toMatch(/^~\d+$/);
     const yellowB = await t.request('GET', '/api/v1/code', { token: tokenB });
     expect(yellowB.status).toBe(200);
     expect(yellowB.json.colour).toBe('yellow');
@@ -74,6 +80,63 @@ async function freshEntryA(f: Fixture): Promise<string> {
   expect(res.status).toBe(200);
   expect(res.json.colour).toBe('green');
   return waitFor('A in the cache', async () => (await f.redis.get(`code:${A}`)) ?? undefined);
+}
+
+/**
+ * The stale-set race, on the stack's own Postgres and Redis. A read of R's code, made in this
+ * process by the server's own CodeService, asks the database and is held just after the answer
+ * comes back; meanwhile a lab result for R commits through the server and invalidates R's entry;
+ * then the read writes what it got to the cache. Returns what R is shown through the API
+ * afterwards and what Redis holds.
+ */
+const R = 2_000;
+
+async function raceAFillWithAResult(f: Fixture, profile: ProfileName): Promise<{ shown: string; entry: string | null; read: string }> {
+  expect(new Set([f.t.people.compoundOf(R), f.t.people.compoundOf(A), f.t.people.compoundOf(B)]).size).toBe(3);
+  const token = await f.t.signIn(R);
+  const code = await f.t.request('GET', '/api/v1/code', { token });
+  expect(code.json.colour).toBe('green');
+  const tube = `RACE-${profile}`;
+  const scan = await f.t.request('POST', '/api/v1/samples/scan', { body: { tube, site: 'site-1', table: 1, qr: code.json.qr.payload }, token: f.t.staff('sampler', 'site-1', 'lab-1') });
+  expect(scan.status).toBe(201);
+  await f.redis.del(`code:${R}`);
+
+  const config = { ...RESILIENCE[profile], nearCacheMs: 0 };
+  const db = new Database(f.t.stack.postgres.url, config);
+  const cache = new CodeCache(f.t.stack.redis.url, config, new Signer(f.t.stack.server.config.secret));
+  let answered!: () => void;
+  const asked = new Promise<void>((r) => (answered = r));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  // The real database, its answer held back until the result below has committed.
+  const slowDb = { query: async (...args: Parameters<Database['query']>) => {
+    const rows = await db.query(...args);
+    answered();
+    await held;
+    return rows;
+  } } as unknown as Database;
+  const service = new CodeService(slowDb, cache, config, { cache: () => {} });
+  try {
+    if (cache.redis.status !== 'ready') await new Promise((r) => cache.redis.once('ready', r));
+    // Load the guarded fill's script now (a fill that expects what no key holds writes nothing),
+    // so the fill below is one command and the PING after it is answered after it.
+    expect(await cache.fill({ residentId: R, name: 'x', colour: 'red', reason: 'x', version: 0, freshUntil: 0 }, 'no such entry')).toBe(profile === 'fragile');
+    await f.redis.del(`code:${R}`);
+    const reading = service.current(R, 0);
+    await asked;
+    const lab = await f.t.request('POST', '/api/v1/lab/results', { body: { tube, result: 'positive', lab: 'lab-1' }, token: f.t.staff('lab', 'lab-1') });
+    expect(lab.status).toBe(200);
+    release();
+    const read = (await reading).record.colour;
+    // hardened fills the cache after it answers: wait for that write to be answered too.
+    await cache.redis.ping();
+    const entry = await f.redis.get(`code:${R}`);
+    const shown = (await f.t.request('GET', '/api/v1/code', { token })).json.colour as string;
+    return { shown, entry, read };
+  } finally {
+    await cache.close();
+    await db.pool.end();
+  }
 }
 
 const GARBAGE = Buffer.from([0x00, 0xff, 0xfe, 0x7b, 0x22, 0x9c, 0x2e, 0x41, 0x00, 0x80, 0x7d, 0x5b, 0x2e, 0x2e]);
@@ -124,6 +187,14 @@ describe('fragile: a corrupted cache entry does harm', () => {
     const fixed = await f.t.request('GET', '/api/v1/code', { token: f.tokenA });
     expect(fixed.json.colour).toBe('green');
     expect(String(fixed.json.qr.payload).split('.')[1]).toBe(String(A));
+  });
+
+  it('a read that asked the database before a lab result committed puts the old green back in the cache, served after the result', async () => {
+    const { read, shown, entry } = await raceAFillWithAResult(f, 'fragile');
+    expect(read).toBe('green');
+    // The database says yellow; the cache says green, for the entry's whole lifetime.
+    expect(shown).toBe('green');
+    expect(JSON.parse(entry ?? 'null')).toMatchObject({ residentId: R, colour: 'green' });
   });
 });
 
@@ -197,6 +268,14 @@ describe('hardened: every corruption is a miss, counted and repaired', () => {
       expect(after.invalid - mid.invalid).toBe(0);
     });
   }
+
+  it("the same race loses: the result's tombstone refuses the old read's fill, and the next read is yellow", async () => {
+    const { read, shown, entry } = await raceAFillWithAResult(f, 'hardened');
+    // The read itself began before the result: green was the truth when it asked.
+    expect(read).toBe('green');
+    expect(entry).toMatch(/^~\d+$/);
+    expect(shown).toBe('yellow');
+  });
 
   it("B is unaffected: B's own entry still verifies and shows yellow", async () => {
     const before = await cacheCounts(f.t);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { CodeChange } from '../cache.js';
 import type { AppContext } from '../context.js';
 import { deadlineFor } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -35,19 +36,19 @@ export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
       const members = (await client.query<{ resident_id: number }>('SELECT resident_id FROM samples WHERE tube_id = $1', [tube])).rows.map(
         (r) => r.resident_id,
       );
-      const set = async (ids: string, colour: string, reason: string, params: unknown[]): Promise<number[]> =>
+      const set = async (ids: string, colour: string, reason: string, params: unknown[]): Promise<CodeChange[]> =>
         (
-          await client.query<{ resident_id: number }>(
+          await client.query<{ resident_id: number; version: number }>(
             `INSERT INTO health_codes (resident_id, colour, reason, version)
              SELECT id, '${colour}', $1, 1 FROM (${ids}) AS chosen(id)
              ON CONFLICT (resident_id) DO UPDATE
                SET colour = EXCLUDED.colour, reason = EXCLUDED.reason,
                    version = health_codes.version + 1, updated_at = now()
                WHERE health_codes.colour <> 'red'
-             RETURNING resident_id`,
+             RETURNING resident_id, version`,
             [reason, ...params],
           )
-        ).rows.map((r) => r.resident_id);
+        ).rows.map((r) => ({ residentId: r.resident_id, version: r.version }));
       if (result === 'negative') return { members, affected: await set('SELECT unnest($2::int[])', 'green', REASONS.negative, [members]) };
       const yellow = await set('SELECT unnest($2::int[])', 'yellow', REASONS.positive, [members]);
       const compound = await set(
