@@ -4,7 +4,18 @@ import type { Database, Deadline } from './db/database.js';
 import { DEFAULT_CODE } from './db/schema.js';
 import { ApiError } from './errors.js';
 import { Memo } from './memo.js';
+import { Batcher } from './resilience/batcher.js';
 import { Coalescer } from './resilience/coalescer.js';
+
+interface CodeRow {
+  readonly name: string;
+  readonly colour: string | null;
+  readonly reason: string | null;
+  readonly version: number | null;
+}
+
+const CODE_OF = `SELECT r.id, r.name, c.colour, c.reason, c.version
+  FROM residents r LEFT JOIN health_codes c ON c.resident_id = r.id`;
 
 /**
  * Reading a resident's current code: cache first, then the database. The hardened behaviours
@@ -30,13 +41,17 @@ export class CodeService {
   readonly #lastKnown = new Map<number, CodeRecord>();
   /** Codes read from Redis in the last nearCacheMs, with the time they stop counting. */
   readonly #near = new Memo<number, { record: CodeRecord; until: number }>(LAST_KNOWN_LIMIT);
+  /** Misses read together (missBatch > 0). */
+  readonly #batch: Batcher<number, CodeRow> | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly cache: CodeCache,
     private readonly config: ResilienceConfig,
     private readonly events: CodeEvents,
-  ) {}
+  ) {
+    this.#batch = config.missBatch > 0 ? new Batcher(config.missBatch, (ids, deadline) => this.#rows(ids, deadline)) : undefined;
+  }
 
   async current(residentId: number, deadline: Deadline): Promise<CodeView> {
     const nearMs = this.config.nearCacheMs;
@@ -88,15 +103,16 @@ export class CodeService {
       : this.#fromDatabase(residentId, deadline, seen);
   }
 
+  async #rows(ids: readonly number[], deadline: Deadline): Promise<ReadonlyMap<number, CodeRow>> {
+    const { rows } = await this.db.query<CodeRow & { id: number }>(deadline, `${CODE_OF} WHERE r.id = ANY($1::int[])`, [ids]);
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
   async #fromDatabase(residentId: number, deadline: Deadline, seen: string | undefined): Promise<CodeRecord> {
-    const { rows } = await this.db.query<{ name: string; colour: string | null; reason: string | null; version: number | null }>(
-      deadline,
-      `SELECT r.name, c.colour, c.reason, c.version
-         FROM residents r LEFT JOIN health_codes c ON c.resident_id = r.id
-        WHERE r.id = $1`,
-      [residentId],
-    );
-    const row = rows[0];
+    const row =
+      this.#batch === undefined
+        ? (await this.db.query<CodeRow>(deadline, `${CODE_OF} WHERE r.id = $1`, [residentId])).rows[0]
+        : await this.#batch.load(residentId, deadline);
     if (row === undefined) throw new ApiError('RESIDENT_NOT_FOUND', `no resident ${residentId}`);
     const record: CodeRecord = {
       residentId,
