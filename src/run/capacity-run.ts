@@ -4,7 +4,7 @@ import { judge, type Baseline, type CapacityReport } from '../analyze/capacity-v
 import { LiveCapacity } from '../dashboard/live-capacity.js';
 import type { End } from '../dashboard/protocol.js';
 import { searchCapacity, type StepResult } from '../analyze/capacity.js';
-import { countWithin, goodputLimitMs, runOverload } from '../analyze/overload.js';
+import { countWithin, goodputLimitMs, overloadInFlight, runOverload } from '../analyze/overload.js';
 import { RunAggregate } from '../engine/aggregate.js';
 import { runEngine } from '../engine/engine.js';
 import { constantArrivalRate } from '../engine/executors/constant-arrival-rate.js';
@@ -149,7 +149,10 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
   // FIRST_STEP_ARRIVALS, so that p99 has a confidence interval closed at the top.
   const durationMs = index === 1 ? Math.max(spec.stepMs, warmS * 1000 + Math.ceil(FIRST_STEP_ARRIVALS / rateRps) * 1000) : spec.stepMs;
   const loadKind = spec.loaded.load.executor;
-  const maxInFlight = loadKind === 'constant-vus' || loadKind === 'ramping-vus' ? 1_000 : spec.loaded.load.maxInFlight;
+  const scenarioMaxInFlight = loadKind === 'constant-vus' || loadKind === 'ramping-vus' ? 1_000 : spec.loaded.load.maxInFlight;
+  // Past the knee the whole offered load must reach the target, each arrival on a socket of its own.
+  const maxInFlight = kind === 'overload' ? overloadInFlight(rateRps, durationMs, scenarioMaxInFlight) : scenarioMaxInFlight;
+  const connections = kind === 'overload' ? { connections: Math.ceil(maxInFlight / spec.workers) } : cityConnections(spec.loaded, spec.workers);
   const load = constantArrivalRate.validate({ rate: rateRps, duration: durationMs, maxInFlight }, 'load');
   const metricsFile = path.join(spec.dir, 'steps', `${String(index).padStart(2, '0')}-${rateRps}rps${kind === 'overload' ? '-overload' : ''}.ndjson`);
   writeFileSync(metricsFile, '');
@@ -159,7 +162,7 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
     load,
     journeys: spec.loaded.scenario.journeys,
     ...journeyModule(spec.loaded, spec.seed, search.stack?.prepared),
-    ...cityConnections(spec.loaded, spec.workers),
+    ...connections,
     thresholds: [],
     seed: spec.seed + index,
     workers: spec.workers,

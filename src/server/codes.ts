@@ -7,7 +7,7 @@ import { Memo } from './memo.js';
 import { Batcher } from './resilience/batcher.js';
 import { Coalescer } from './resilience/coalescer.js';
 
-interface CodeRow {
+export interface CodeRow {
   readonly name: string;
   readonly colour: string | null;
   readonly reason: string | null;
@@ -16,6 +16,21 @@ interface CodeRow {
 
 const CODE_OF = `SELECT r.id, r.name, c.colour, c.reason, c.version
   FROM residents r LEFT JOIN health_codes c ON c.resident_id = r.id`;
+
+/** The current code of each resident in `$1` (an int array), a row per resident found. */
+export const CODES_OF_RESIDENTS = `${CODE_OF} WHERE r.id = ANY($1::int[])`;
+
+/** A database row as the cache holds it: a resident without a code yet has the default one. */
+export function codeRecord(residentId: number, row: CodeRow, freshUntil: number): CodeRecord {
+  return {
+    residentId,
+    name: row.name,
+    colour: (row.colour ?? DEFAULT_CODE.colour) as CodeRecord['colour'],
+    reason: row.reason ?? DEFAULT_CODE.reason,
+    version: row.version ?? DEFAULT_CODE.version,
+    freshUntil,
+  };
+}
 
 /**
  * Reading a resident's current code: cache first, then the database. The hardened behaviours
@@ -104,7 +119,7 @@ export class CodeService {
   }
 
   async #rows(ids: readonly number[], deadline: Deadline): Promise<ReadonlyMap<number, CodeRow>> {
-    const { rows } = await this.db.query<CodeRow & { id: number }>(deadline, `${CODE_OF} WHERE r.id = ANY($1::int[])`, [ids]);
+    const { rows } = await this.db.query<CodeRow & { id: number }>(deadline, CODES_OF_RESIDENTS, [ids]);
     return new Map(rows.map((r) => [r.id, r]));
   }
 
@@ -114,14 +129,7 @@ export class CodeService {
         ? (await this.db.query<CodeRow>(deadline, `${CODE_OF} WHERE r.id = $1`, [residentId])).rows[0]
         : await this.#batch.load(residentId, deadline);
     if (row === undefined) throw new ApiError('RESIDENT_NOT_FOUND', `no resident ${residentId}`);
-    const record: CodeRecord = {
-      residentId,
-      name: row.name,
-      colour: (row.colour ?? DEFAULT_CODE.colour) as CodeRecord['colour'],
-      reason: row.reason ?? DEFAULT_CODE.reason,
-      version: row.version ?? DEFAULT_CODE.version,
-      freshUntil: Date.now() + this.config.cacheTtlS * 1000,
-    };
+    const record = codeRecord(residentId, row, Date.now() + this.config.cacheTtlS * 1000);
     this.#remember(record);
     const written = seen === undefined ? this.cache.set(record) : this.cache.fill(record, seen);
     if (this.config.redisCommandTimeoutMs > 0) written.catch(() => {});

@@ -2,8 +2,8 @@ import pg from 'pg';
 import { holds, priorHolders, priorToken, type PriorModel, type PriorSessions } from '../../sim/city/prior.js';
 import { cityStaff, siteCount, type StaffCredentials } from '../../sim/city/staff.js';
 import { RESIDENTS_PER_SITE } from '../../sim/people.js';
-import { CodeCache, type CodeRecord } from '../server/cache.js';
-import { DEFAULT_CODE } from '../server/db/schema.js';
+import { CodeCache } from '../server/cache.js';
+import { codeRecord, CODES_OF_RESIDENTS, type CodeRow } from '../server/codes.js';
 import { issueToken, Signer } from '../server/signing.js';
 import type { Stack } from './stack.js';
 import { staffIssuer, type IssueStaff } from './staff.js';
@@ -118,26 +118,9 @@ async function warmCache(stack: Stack, signer: Signer, ids: readonly number[]): 
   try {
     for (let at = 0; at < ids.length; at += CACHE_BATCH) {
       const batch = ids.slice(at, at + CACHE_BATCH);
-      const { rows } = await db.query<{ id: number; name: string; colour: string | null; reason: string | null; version: number | null }>(
-        `SELECT r.id, r.name, c.colour, c.reason, c.version
-           FROM residents r LEFT JOIN health_codes c ON c.resident_id = r.id
-          WHERE r.id = ANY($1::int[])`,
-        [batch],
-      );
+      const { rows } = await db.query<CodeRow & { id: number }>(CODES_OF_RESIDENTS, [batch]);
       const freshUntil = Date.now() + config.resilience.cacheTtlS * 1000;
-      await Promise.all(
-        rows.map((row) => {
-          const record: CodeRecord = {
-            residentId: row.id,
-            name: row.name,
-            colour: (row.colour ?? DEFAULT_CODE.colour) as CodeRecord['colour'],
-            reason: row.reason ?? DEFAULT_CODE.reason,
-            version: row.version ?? DEFAULT_CODE.version,
-            freshUntil,
-          };
-          return cache.set(record);
-        }),
-      );
+      await Promise.all(rows.map((row) => cache.set(codeRecord(row.id, row, freshUntil))));
     }
   } finally {
     await db.end();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
-import { countWithin, goodputLimitMs, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
+import { countWithin, goodputLimitMs, OVERLOAD_IN_FLIGHT_LIMIT, overloadInFlight, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
 import { parseSloFlags } from '../../src/analyze/capacity.js';
 import { judge } from '../../src/analyze/capacity-verdict.js';
 import { createLatencyHistogram, recordLatency } from '../../src/engine/histogram.js';
@@ -8,6 +8,16 @@ import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from 
 
 /** The overload steps past the capacity (src/analyze/overload.ts): planned, measured, shaped and rendered, on synthetic steps. */
 describe('the overload steps', () => {
+  it('let every arrival of the step wait on the target, up to the socket budget and never below the scenario', () => {
+    // 2,750/s for 5 s: 13,750 arrivals may all be waiting when the step ends.
+    expect(overloadInFlight(2_750, 5_000, 1_000)).toBe(13_750);
+    expect(overloadInFlight(2_750.5, 5_000, 1_000)).toBe(13_753);
+    expect(overloadInFlight(14_500, 5_000, 1_000)).toBe(OVERLOAD_IN_FLIGHT_LIMIT);
+    // A scenario that allows more keeps its own figure; a slow step never goes under it.
+    expect(overloadInFlight(14_500, 5_000, 20_000)).toBe(20_000);
+    expect(overloadInFlight(50, 5_000, 1_000)).toBe(1_000);
+  });
+
   const step = (rateRps: number, counts: StepResult['byOutcome'], goodputRps: number, late = 0): StepResult => ({
     rateRps,
     ok: false,
