@@ -79,7 +79,12 @@ describe('codestorm capacity', () => {
     expect(Math.abs(report.capacityRps - 200) / 200).toBeLessThanOrEqual(0.15);
     expect(report).toMatchObject({ sloHeld: true, verdict: 'pass' });
     expect(report.steps.length).toBeGreaterThanOrEqual(4);
-    expect(report.steps[0]).toMatchObject({ rateRps: 150, ok: true });
+    // The search starts at 150/s and holds there; on a loaded machine the first try may fail
+    // (75 % busy, any p99) and its confirmation hold, which is what --confirm is for.
+    expect(report.steps[0]).toMatchObject({ rateRps: 150 });
+    const first = report.steps[0].ok ? [report.steps[0]] : report.steps.slice(0, 2);
+    expect(first.map((s: { rateRps: number }) => s.rateRps)).toEqual(first.map(() => 150));
+    expect(first.at(-1).ok).toBe(true);
     expect(report.failedAtRps).toBeGreaterThan(report.capacityRps);
     for (const f of ['capacity.json', 'capacity.html', 'summary.md', 'junit.xml']) expect(existsSync(path.join(out, f)), f).toBe(true);
     expect(readFileSync(stepSummary, 'utf8')).toContain('known: capacity PASS');
