@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { invalidInput } from '../errors.js';
 import { HIGHEST_US, type LatencyHistogram } from '../engine/histogram.js';
 import type { Outcome } from '../engine/second.js';
@@ -29,23 +30,37 @@ export const CLIFF_KEPT = 0.3;
 
 /**
  * The most iterations an overload step lets wait on the target at once. Each waits on a socket
- * of its own, and this process may hold 20,000 file descriptors (`ulimit -n` on these machines);
- * the rest is left for the engine, its files and the stack's own sockets.
+ * of its own: 15,000, or three quarters of the process's open-file limit when that is lower
+ * (`ulimit -n`; these machines allow 20,000), leaving the rest for the engine, its files and
+ * the stack's own sockets.
  */
 export const OVERLOAD_IN_FLIGHT_LIMIT = 15_000;
 
 /**
  * Iterations an overload step lets wait at once: every arrival of the step, so that a target
  * that answers nothing still meets the whole offered load (an open model — a city's phones do
- * not wait for each other), up to OVERLOAD_IN_FLIGHT_LIMIT; never fewer than the scenario's own
+ * not wait for each other), up to the socket budget; never fewer than the scenario's own
  * maxInFlight. At the search's cap (1,000 by default) a queueing target would see only the
  * arrivals that found a free place, a closed loop of that many users, and would look as if it
  * shed: in one fragile run at 2× its capacity the generator dropped 5,401 arrivals and the
- * target kept 107 % of its goodput.
+ * target kept 107 % of its goodput. `openFiles`: the process's limit, when known.
  */
-export function overloadInFlight(rateRps: number, durationMs: number, scenarioMaxInFlight: number): number {
+export function overloadInFlight(rateRps: number, durationMs: number, scenarioMaxInFlight: number, openFiles?: number): number {
+  const budget = openFiles === undefined ? OVERLOAD_IN_FLIGHT_LIMIT : Math.min(OVERLOAD_IN_FLIGHT_LIMIT, Math.floor(openFiles * 0.75));
   const arrivals = Math.ceil((rateRps * durationMs) / 1000);
-  return Math.max(scenarioMaxInFlight, Math.min(OVERLOAD_IN_FLIGHT_LIMIT, arrivals));
+  return Math.max(scenarioMaxInFlight, Math.min(budget, arrivals));
+}
+
+/** The soft limit on open files of this process (Linux: /proc/self/limits); undefined elsewhere. */
+export function openFileLimit(limits: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
+  try {
+    const line = limits().split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
+    if (soft === undefined) return undefined;
+    return soft === 'unlimited' ? undefined : Number.parseInt(soft, 10) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type OverloadShape = 'plateau' | 'degrading' | 'cliff';

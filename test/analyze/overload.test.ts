@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
-import { countWithin, goodputLimitMs, OVERLOAD_IN_FLIGHT_LIMIT, overloadInFlight, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
+import { countWithin, goodputLimitMs, openFileLimit, OVERLOAD_IN_FLIGHT_LIMIT, overloadInFlight, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
 import { parseSloFlags } from '../../src/analyze/capacity.js';
 import { judge } from '../../src/analyze/capacity-verdict.js';
 import { createLatencyHistogram, recordLatency } from '../../src/engine/histogram.js';
@@ -16,6 +16,20 @@ describe('the overload steps', () => {
     // A scenario that allows more keeps its own figure; a slow step never goes under it.
     expect(overloadInFlight(14_500, 5_000, 20_000)).toBe(20_000);
     expect(overloadInFlight(50, 5_000, 1_000)).toBe(1_000);
+    // Under a lower open-file limit, three quarters of it.
+    expect(overloadInFlight(14_500, 5_000, 1_000, 20_000)).toBe(OVERLOAD_IN_FLIGHT_LIMIT);
+    expect(overloadInFlight(14_500, 5_000, 1_000, 4_096)).toBe(3_072);
+  });
+
+  it('read the open-file limit from /proc/self/limits, soft column', () => {
+    const limits = (soft: string) => () =>
+      `Limit                     Soft Limit           Hard Limit           Units\nMax cpu time              unlimited            unlimited            seconds\nMax open files            ${soft}                20000                files\n`;
+    expect(openFileLimit(limits('1024'))).toBe(1_024);
+    expect(openFileLimit(limits('unlimited'))).toBeUndefined();
+    expect(openFileLimit(() => 'nothing here')).toBeUndefined();
+    expect(openFileLimit(() => { throw new Error('ENOENT'); })).toBeUndefined();
+    // This process's own, on Linux.
+    if (process.platform === 'linux') expect(openFileLimit()).toBeGreaterThan(0);
   });
 
   const step = (rateRps: number, counts: StepResult['byOutcome'], goodputRps: number, late = 0): StepResult => ({
