@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { invalidInput } from '../errors.js';
 import { HIGHEST_US, type LatencyHistogram } from '../engine/histogram.js';
 import type { Outcome } from '../engine/second.js';
@@ -49,18 +48,6 @@ export function overloadInFlight(rateRps: number, durationMs: number, scenarioMa
   const budget = openFiles === undefined ? OVERLOAD_IN_FLIGHT_LIMIT : Math.min(OVERLOAD_IN_FLIGHT_LIMIT, Math.floor(openFiles * 0.75));
   const arrivals = Math.ceil((rateRps * durationMs) / 1000);
   return Math.max(scenarioMaxInFlight, Math.min(budget, arrivals));
-}
-
-/** The soft limit on open files of this process (Linux: /proc/self/limits); undefined elsewhere. */
-export function openFileLimit(limits: () => string = () => readFileSync('/proc/self/limits', 'utf8')): number | undefined {
-  try {
-    const line = limits().split('\n').find((l) => l.startsWith('Max open files'));
-    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
-    if (soft === undefined) return undefined;
-    return soft === 'unlimited' ? undefined : Number.parseInt(soft, 10) || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export type OverloadShape = 'plateau' | 'degrading' | 'cliff';

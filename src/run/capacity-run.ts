@@ -4,7 +4,7 @@ import { judge, type Baseline, type CapacityReport } from '../analyze/capacity-v
 import { LiveCapacity } from '../dashboard/live-capacity.js';
 import type { End } from '../dashboard/protocol.js';
 import { searchCapacity, type StepResult } from '../analyze/capacity.js';
-import { countWithin, goodputLimitMs, openFileLimit, overloadInFlight, runOverload } from '../analyze/overload.js';
+import { countWithin, goodputLimitMs, overloadInFlight, runOverload } from '../analyze/overload.js';
 import { RunAggregate } from '../engine/aggregate.js';
 import { runEngine } from '../engine/engine.js';
 import { constantArrivalRate } from '../engine/executors/constant-arrival-rate.js';
@@ -17,6 +17,7 @@ import { MetricsWriter, StepLog, STEPS_FILE } from '../run-files/index.js';
 import { withDashboard } from './dashboard.js';
 import type { RunHooks, RunSpec } from './scenario-run.js';
 import { cityConnections, journeyModule } from './journeys.js';
+import { openFileLimit } from './open-files.js';
 import { stopOnSignal } from './signals.js';
 import { startScenarioStack, type ScenarioStack } from './stack.js';
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { searchCapacity, type StepResult } from '../../src/analyze/capacity.js';
-import { countWithin, goodputLimitMs, openFileLimit, OVERLOAD_IN_FLIGHT_LIMIT, overloadInFlight, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
+import { countWithin, goodputLimitMs, OVERLOAD_IN_FLIGHT_LIMIT, overloadInFlight, overloadPlan, overloadStep, parseMultiples, runOverload, shapeOf } from '../../src/analyze/overload.js';
 import { parseSloFlags } from '../../src/analyze/capacity.js';
 import { judge } from '../../src/analyze/capacity-verdict.js';
 import { createLatencyHistogram, recordLatency } from '../../src/engine/histogram.js';
+import { openFileLimit } from '../../src/run/open-files.js';
 import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../../src/report/capacity.js';
 
 /** The overload steps past the capacity (src/analyze/overload.ts): planned, measured, shaped and rendered, on synthetic steps. */
