@@ -85,6 +85,15 @@ export interface ResilienceConfig {
    * reconnects meets a full queue exactly when everyone does.
    */
   readonly listenBacklog: number;
+  /**
+   * Connections a worker takes from that queue in one turn of its event loop. Node takes one
+   * (libuv 1.45 and later: libuv/libuv#3696), so a worker whose turns take 8 ms under load
+   * accepts about 125 connections a second, whatever its CPU has to spare, and the rest wait in
+   * the kernel's queue until it overflows. Each one more listens on another copy of the socket
+   * (one more accept a turn), as Envoy's max_connections_to_accept_per_socket_event and
+   * nginx's multi_accept do.
+   */
+  readonly acceptsPerTurn: number;
 }
 
 export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Object.freeze({
@@ -114,6 +123,13 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     signInRefillS: 0,
     // Node's default.
     listenBacklog: 511,
+    // A servlet container's acceptor thread takes connections as fast as they come and queues
+    // their requests for its threads (Tomcat holds up to 8,192). Node's one accept a turn would
+    // instead leave them in the kernel's queue, where SYNs dropped at its overflow are a door
+    // that admits no more than the worker serves: an admission control this server does not
+    // have. With it (--set acceptsPerTurn=1) the slot queue never grew past the phones'
+    // patience; without it, it holds the requests of phones that gave up long ago.
+    acceptsPerTurn: 64,
   }),
   hardened: Object.freeze({
     dbPoolSize: 10,
@@ -150,6 +166,9 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     // overflowed the listen queue millions of times (TcpExtListenOverflows), and the phones
     // timed out before they had a connection to send on.
     listenBacklog: 4_096,
+    // A connection storm is taken in as fast as it comes, so that admission can answer it (a
+    // quick 503) instead of the kernel dropping its SYNs unseen.
+    acceptsPerTurn: 64,
   }),
 });
 

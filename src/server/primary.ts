@@ -3,6 +3,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import { configFromEnv } from './config.js';
+import { bindListenHandle, copiesFor, type ListenerMessage } from './listener.js';
 
 /**
  * The reference server's primary process: it forks the workers, restarts one that died (after
@@ -16,8 +17,10 @@ const say = (event: Record<string, unknown>): void => {
 
 // Workers accept from the shared socket themselves (the kernel's queue), rather than the primary
 // accepting every connection and handing it over: under a connection storm the primary's
-// hand-over became the bottleneck, and connections waited in it unseen.
-cluster.schedulingPolicy = cluster.SCHED_NONE;
+// hand-over became the bottleneck, and connections waited in it unseen. The primary binds the
+// socket and sends each worker its copies of it (listener.ts).
+const listenHandle = bindListenHandle(config.host, config.port);
+const copies = copiesFor(config.resilience.acceptsPerTurn);
 cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)) });
 let stopping = false;
 const listening = new Set<number>();
@@ -26,6 +29,9 @@ let announced = false;
 function fork(): Worker {
   const worker = cluster.fork();
   worker.on('message', (message: { event?: string }) => {
+    if (message.event === 'listener-wanted') {
+      for (let i = 0; i < copies; i++) worker.send({ listener: i, of: copies } satisfies ListenerMessage, listenHandle as never);
+    }
     if (message.event === 'listening') onListening(worker);
   });
   return worker;
