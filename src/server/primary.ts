@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
+import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
 import { configFromEnv } from './config.js';
@@ -30,7 +31,9 @@ function fork(): Worker {
   const worker = cluster.fork();
   worker.on('message', (message: { event?: string }) => {
     if (message.event === 'listener-wanted') {
-      for (let i = 0; i < copies; i++) worker.send({ listener: i, of: copies } satisfies ListenerMessage, listenHandle as never);
+      for (let i = 0; i < copies; i++) // Node's types name only sockets and servers as handles to send; a bare TCP handle is
+      // sent the same way (child_process's 'net.Native'), one descriptor each.
+      worker.send({ listener: i, of: copies } satisfies ListenerMessage, listenHandle as Server);
     }
     if (message.event === 'listening') onListening(worker);
   });
