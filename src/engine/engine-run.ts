@@ -42,7 +42,10 @@ export class EngineRun {
     this.#ready = new Array<boolean>(plans.length).fill(false);
     this.#notKept = new Array<number>(plans.length).fill(0);
     this.#workers = plans.map((plan) => new Worker(file, { workerData: plan }));
-    options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    // A signal that came while the run was being prepared (the stack seeding, the city warming)
+    // has already fired: the run is stopped before it begins, not run to its end.
+    if (options.signal?.aborted === true) this.#stopAll('signal');
+    else options.signal?.addEventListener('abort', this.#onAbort, { once: true });
     this.finished = new Promise<void>((resolve) => {
       this.#resolve = resolve;
       this.#workers.forEach((worker, index) => this.#listen(worker, index));
