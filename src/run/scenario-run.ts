@@ -7,6 +7,7 @@ import { runEngine, type EngineResult } from '../engine/engine.js';
 import { totalDurationOf } from '../engine/executors/index.js';
 import { createRandom } from '../engine/random.js';
 import type { MergedSecond } from '../engine/second.js';
+import { CodestormError } from '../errors.js';
 import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
 import type { Controllers } from '../faults/types.js';
 import { writeReports } from '../report/render.js';
@@ -88,7 +89,11 @@ async function runIn(spec: RunSpec, hooks: RunHooks, out: RunFiles, faults: read
     out.event('interrupted', { signal });
   });
   try {
-    const target = await bringUp(spec, hooks, out, teardown, abort);
+    const target = await bringUp(spec, hooks, out, teardown, abort).catch((err: unknown) => {
+      // A signal while the stack starts tears it down under its start: that is why it failed.
+      throw abort.signal.aborted ? interruptedBeforeRun() : err;
+    });
+    if (abort.signal.aborted) throw interruptedBeforeRun();
     checkControllers(faults, target.controllers, spec.file);
     if (target.stack === undefined && target.controllers.toxiproxy !== undefined && faults.some((f) => f.spec.kind === 'network')) {
       await guardExternalToxiproxy(target.controllers.toxiproxy.apiUrl, teardown, hooks.env, hooks.say);
@@ -102,6 +107,10 @@ async function runIn(spec: RunSpec, hooks: RunHooks, out: RunFiles, faults: read
     await teardown.run();
     out.events.close();
   }
+}
+
+function interruptedBeforeRun(): CodestormError {
+  return new CodestormError('INTERRUPTED', 'interrupted while the stack was starting: no load was run');
 }
 
 /** The dashboard's last words: the verdict in a line, the correctness check when one ran, and the report to open. */

@@ -114,6 +114,9 @@ async function warmCache(stack: Stack, signer: Signer, ids: readonly number[]): 
   // The entries as this profile writes them; but no command timeout: a burst of writes may queue.
   const cache = new CodeCache(stack.redis.url, { ...config.resilience, redisCommandTimeoutMs: 0 }, signer);
   const db = new pg.Client({ connectionString: stack.postgres.url });
+  // Postgres stopped under it (a signal's teardown) fails the query in flight; unheard, the
+  // connection's 'error' event would also end the process before the teardown is done.
+  db.on('error', () => {});
   await db.connect();
   try {
     for (let at = 0; at < ids.length; at += CACHE_BATCH) {

@@ -30,6 +30,9 @@ export interface SeedResult {
 export async function seedResidents(options: SeedOptions): Promise<SeedResult> {
   const started = performance.now();
   const client = new pg.Client({ connectionString: options.databaseUrl });
+  // Postgres stopped under the seeding (a signal's teardown) fails the query in flight; unheard,
+  // the connection's 'error' event would also end the process before the teardown is done.
+  client.on('error', () => {});
   await client.connect();
   try {
     // Table and rows in one transaction, loaded FREEZE: Postgres can then skip WAL for them
