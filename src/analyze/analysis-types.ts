@@ -6,6 +6,8 @@ export interface SecondPoint {
   readonly t: number;
   readonly offered: number;
   readonly achieved: number;
+  /** Journeys that ended this second (the totals line's `iterations`). */
+  readonly completed: number;
   readonly good: number;
   readonly failed: number;
   readonly byOutcome: Readonly<Record<Outcome, number>>;
@@ -83,10 +85,17 @@ export interface Analysis {
   readonly breakingPoint: BreakingPoint | null;
   /**
    * The best windowed goodput (ok responses/s) while every SLO held, before the breaking point,
-   * with the offered arrival rate of that window. A lower bound when nothing broke, or when the
-   * load jumped past it (the breaking point's offered rate above 1.5× this window's).
+   * with the offered arrival rate of that window and the journeys completed per second in it. A
+   * lower bound when nothing broke, or when the load jumped past it (the breaking point's offered
+   * rate above 1.5× this window's).
+   *
+   * `completedRps` is the capacity in arrivals: the rate of journeys the target was seen to see
+   * through. Under a slow ramp it equals `offeredRps`; when the load rises faster than the window,
+   * the arrivals of the window's last seconds are still queued when the SLO last holds, and
+   * `offeredRps` counts work the target had taken in but not done (Xi'an's surge: 3,044 arrivals/s
+   * offered, 1,127 journeys/s completed).
    */
-  readonly capacity: { readonly goodRps: number; readonly offeredRps: number; readonly atS: number; readonly lowerBound: boolean } | null;
+  readonly capacity: { readonly goodRps: number; readonly offeredRps: number; readonly completedRps: number; readonly atS: number; readonly lowerBound: boolean } | null;
   readonly faults: readonly FaultImpact[];
   readonly metastable: { readonly flagged: boolean; readonly triggers: readonly Trigger[] };
   readonly series: readonly SecondPoint[];

@@ -25,17 +25,18 @@ export function findBreakingPoint(tl: Timeline): BreakingPoint | null {
 
 /** The best windowed goodput while every SLO held, before the breaking point. */
 export function estimateCapacity(tl: Timeline, breakingPoint: BreakingPoint | null): Analysis['capacity'] {
-  let best: { good: number; offered: number; atS: number } | null = null;
+  let best: { good: number; offered: number; completed: number; atS: number } | null = null;
   const limit = breakingPoint?.atS ?? tl.series.length;
   for (let t = 0; t < limit; t++) {
     if (tl.judged[t]?.ok !== true) continue;
     const good = windowed(tl, tl.goodput, t);
-    if (best === null || good > best.good) best = { good, offered: windowed(tl, tl.offered, t), atS: t };
+    if (best === null || good > best.good) best = { good, offered: windowed(tl, tl.offered, t), completed: windowed(tl, tl.completed, t), atS: t };
   }
   if (best === null) return null;
   return {
     goodRps: round(best.good),
     offeredRps: round(best.offered),
+    completedRps: round(best.completed),
     atS: best.atS,
     lowerBound: breakingPoint === null || breakingPoint.offeredRps > 1.5 * best.offered,
   };

@@ -16,9 +16,10 @@ export interface Judgement {
 export interface Timeline {
   readonly series: readonly SecondPoint[];
   readonly judged: readonly Judgement[];
-  /** ok responses and offered arrivals per second. */
+  /** ok responses, offered arrivals and completed journeys per second. */
   readonly goodput: readonly number[];
   readonly offered: readonly number[];
+  readonly completed: readonly number[];
   readonly slo: Slo;
 }
 
@@ -38,6 +39,7 @@ export class TimelineBuilder implements Timeline {
   readonly judged: Judgement[] = [];
   readonly goodput: number[] = [];
   readonly offered: number[] = [];
+  readonly completed: number[] = [];
   readonly slo: Slo;
   readonly #window: WindowSource;
   readonly #second = new LatencyWindow();
@@ -60,9 +62,10 @@ export class TimelineBuilder implements Timeline {
     const ok = results.every((r) => r.ok);
     this.judged.push({ ok, results });
     const total = OUTCOMES.reduce((sum, o) => sum + byOutcome[o], 0);
-    this.series.push({ t: s.t, offered: s.offered, achieved: s.started, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });
+    this.series.push({ t: s.t, offered: s.offered, achieved: s.started, completed: s.iterations, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });
     this.goodput.push(byOutcome.ok);
     this.offered.push(s.offered);
+    this.completed.push(s.iterations);
     return cells;
   }
 }

@@ -61,7 +61,7 @@ export function story(summary: Summary, analysis: Analysis): string[] {
     lines.push(breakingPointText(bp));
   }
   const c = analysis.capacity;
-  if (c !== null) lines.push(`Capacity${c.lowerBound ? ' (at least)' : ''}: ${c.goodRps} good responses/s at ${c.offeredRps} arrivals/s, around ${c.atS} s.`);
+  if (c !== null) lines.push(`Capacity${c.lowerBound ? ' (at least)' : ''}: ${c.goodRps} good responses/s, ${c.completedRps} journeys/s completed of ${c.offeredRps} arrivals/s offered, around ${c.atS} s.`);
   for (const f of analysis.faults) {
     if (f.startS === null) {
       lines.push(`Fault ${f.name} (${f.kind} on ${f.target}) never began.`);

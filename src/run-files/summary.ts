@@ -58,7 +58,8 @@ const slo = z.strictObject({
   ),
 });
 
-const capacity = z.strictObject({ goodRps: z.number(), offeredRps: z.number(), atS: seconds, lowerBound: z.boolean() });
+// completedRps is newer than the field's other keys: a summary written before it still reads.
+const capacity = z.strictObject({ goodRps: z.number(), offeredRps: z.number(), completedRps: z.number().optional(), atS: seconds, lowerBound: z.boolean() });
 
 const metastable = z.strictObject({
   flagged: z.boolean(),

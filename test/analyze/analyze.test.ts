@@ -27,6 +27,8 @@ interface Second {
   latencyMs: number;
   /** Answered requests of a second kind, `sign-in`. */
   signIns?: number;
+  /** Journeys that ended this second; `offered` when not given. */
+  completed?: number;
 }
 
 function runDir(name: string, seconds: readonly Second[], slo: string, events: readonly Record<string, unknown>[] = []): string {
@@ -36,6 +38,7 @@ function runDir(name: string, seconds: readonly Second[], slo: string, events: r
     const m = new SecondMetrics(t);
     m.offered(s.offered);
     m.started(s.offered);
+    m.iteration(s.completed ?? s.offered);
     for (let i = 0; i < s.ok; i++) m.request('get', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < s.failed; i++) m.request('get', '5xx', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < (s.signIns ?? 0); i++) m.request('sign-in', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
@@ -70,7 +73,7 @@ describe('breaking point', () => {
     // Windowed offered rate over seconds 26..30: (270 + 280 + 290 + 300 + 310) / 5.
     expect(a.breakingPoint!.offeredRps).toBe(290);
     // Capacity: the best window before it, 25..29, all good.
-    expect(a.capacity).toEqual({ goodRps: 280, offeredRps: 280, atS: 29, lowerBound: false });
+    expect(a.capacity).toEqual({ goodRps: 280, offeredRps: 280, completedRps: 280, atS: 29, lowerBound: false });
     expect(a.series[29]!.sloOk).toBe(true);
     expect(a.series[30]!.sloOk).toBe(false);
   });
