@@ -94,6 +94,14 @@ export interface ResilienceConfig {
    * nginx's multi_accept do.
    */
   readonly acceptsPerTurn: number;
+  /**
+   * A sample's binding (seven statements: the tube, its lock, its count, the sample, the audit
+   * row) runs as one call to a database function instead of statement by statement from the
+   * server. One by one, each statement waits for a turn of the worker's event loop while its
+   * transaction holds a pool connection: when the loop is busy, Postgres shows the pool "idle in
+   * transaction" waiting for the server, and the reads queued behind it are shed.
+   */
+  readonly oneTripSampleBind: boolean;
 }
 
 export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Object.freeze({
@@ -130,6 +138,8 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     // have. With it (--set acceptsPerTurn=1) the slot queue never grew past the phones'
     // patience; without it, it holds the requests of phones that gave up long ago.
     acceptsPerTurn: 64,
+    // What an ORM does: a statement, a round trip, the next statement.
+    oneTripSampleBind: false,
   }),
   hardened: Object.freeze({
     dbPoolSize: 10,
@@ -169,6 +179,10 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     // A connection storm is taken in as fast as it comes, so that admission can answer it (a
     // quick 503) instead of the kernel dropping its SYNs unseen.
     acceptsPerTurn: 64,
+    // Seen in the Xi'an morning (pg_stat_activity, twice a second): after the restore 8-10 of the
+    // 10 connections were "idle in transaction" waiting on the worker for 15 s while the code
+    // reads behind them were shed (db-queue); the database itself was idle.
+    oneTripSampleBind: true,
   }),
 });
 

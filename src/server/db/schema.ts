@@ -69,6 +69,31 @@ CREATE TABLE IF NOT EXISTS checkpoint_scans (
   colour      text NOT NULL,
   scanned_at  timestamptz NOT NULL DEFAULT now()
 );
+-- A sample's binding in one call (oneTripSampleBind): the statements of routes/samples.ts's
+-- bind(), in order, run inside the database. A volatile function takes a new snapshot for each
+-- statement under READ COMMITTED, so the count after the lock sees what the lock's last holder
+-- committed, as it does when the server sends them one by one. Refusals are raised with the
+-- SQLSTATEs of BIND_REFUSALS (routes/samples.ts).
+CREATE OR REPLACE FUNCTION bind_sample(p_tube text, p_site text, p_table integer, p_lab text, p_resident integer, p_method text, p_role text, p_scope text, p_capacity integer)
+RETURNS TABLE (members integer, added boolean) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  t_result text;
+  t_site   text;
+  n        integer;
+  here     boolean;
+BEGIN
+  INSERT INTO tubes (id, site, table_no, lab) VALUES (p_tube, p_site, p_table, p_lab) ON CONFLICT (id) DO NOTHING;
+  SELECT t.result, t.site INTO t_result, t_site FROM tubes t WHERE t.id = p_tube FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION 'tube % vanished inside its transaction', p_tube; END IF;
+  IF t_site <> p_site THEN RAISE EXCEPTION USING ERRCODE = 'CSB01', MESSAGE = 'tube site'; END IF;
+  IF t_result IS NOT NULL THEN RAISE EXCEPTION USING ERRCODE = 'CSB02', MESSAGE = 'tube closed'; END IF;
+  SELECT count(*)::int, coalesce(bool_or(s.resident_id = p_resident), false) INTO n, here FROM samples s WHERE s.tube_id = p_tube;
+  IF here THEN RETURN QUERY SELECT n, false; RETURN; END IF;
+  IF n >= p_capacity THEN RAISE EXCEPTION USING ERRCODE = 'CSB03', MESSAGE = 'tube full'; END IF;
+  INSERT INTO samples (tube_id, resident_id, method) VALUES (p_tube, p_resident, p_method);
+  INSERT INTO audit (role, scope, action, subject) VALUES (p_role, p_scope, 'sample.' || p_method, p_tube || ':' || p_resident);
+  RETURN QUERY SELECT n + 1, true;
+END $$;
 `;
 
 /**

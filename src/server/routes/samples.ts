@@ -24,9 +24,10 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { tube, site, table, qr } = request.body;
     const staff = ownSite(request, site);
     const { residentId } = residentOfQr(qr, ctx.signer);
-    const result = await ctx.db.transaction(deadlineFor(ctx, request), (client) =>
-      bind(client, staff, { tube, site, table, residentId, method: 'scan' }),
-    );
+    const binding: Binding = { tube, site, table, residentId, method: 'scan' };
+    const result = ctx.config.resilience.oneTripSampleBind
+      ? await ctx.db.query<BindRow>(deadlineFor(ctx, request), BIND_SAMPLE, bindArgs(staff, binding)).then((r) => boundOrRefused(r.rows[0], binding), refusedByDatabase(binding))
+      : await ctx.db.transaction(deadlineFor(ctx, request), (client) => bind(client, staff, binding));
     reply.code(result.added ? 201 : 200);
     return result;
   });
@@ -43,7 +44,9 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
       await client.query('INSERT INTO manual_entries (tube_id, id_number, site, table_no) VALUES ($1, $2, $3, $4)', [
         tube, idNumber, site, table,
       ]);
-      return bind(client, staff, { tube, site, table, residentId: resident.id, method: 'manual' });
+      const binding: Binding = { tube, site, table, residentId: resident.id, method: 'manual' };
+      if (!ctx.config.resilience.oneTripSampleBind) return bind(client, staff, binding);
+      return client.query<BindRow>(BIND_SAMPLE, bindArgs(staff, binding)).then((r) => boundOrRefused(r.rows[0], binding), refusedByDatabase(binding));
     });
     reply.code(result.added ? 201 : 200);
     return result;
@@ -63,6 +66,40 @@ function ownSite(request: FastifyRequest, site: string): StaffClaims {
   const staff = staffOf(request);
   if (staff.scope !== site) throw REFUSED.site;
   return staff;
+}
+
+/**
+ * The same binding in one round trip: bind_sample() (db/schema.ts) runs bind()'s statements
+ * inside the database (hardened: oneTripSampleBind). Sent one by one, they hold a pool
+ * connection across seven turns of the worker's event loop; when the loop is busy (a surge, a
+ * restart with a cold cache) the connections sit "idle in transaction" waiting for the server,
+ * the pool runs dry, and the cache misses queued behind them are shed.
+ */
+const BIND_SAMPLE = 'SELECT members, added FROM bind_sample($1, $2, $3, $4, $5, $6, $7, $8, $9)';
+
+interface BindRow {
+  members: number;
+  added: boolean;
+}
+
+function bindArgs(staff: StaffClaims, b: Binding): unknown[] {
+  return [b.tube, b.site, b.table, staff.lab, b.residentId, b.method, staff.role, staff.scope, TUBE_CAPACITY];
+}
+
+function boundOrRefused(row: BindRow | undefined, b: Binding): { tube: string; members: number; added: boolean } {
+  if (row === undefined) throw new Error(`bind_sample returned no row for tube ${b.tube}`);
+  return { tube: b.tube, members: row.members, added: row.added };
+}
+
+/** bind_sample's refusals (SQLSTATEs raised in db/schema.ts) as bind()'s own errors. */
+function refusedByDatabase(b: Binding): (err: unknown) => never {
+  return (err) => {
+    const code = (err as { code?: unknown } | null)?.code;
+    if (code === 'CSB01') throw REFUSED.tubeSite;
+    if (code === 'CSB02') throw new ApiError('TUBE_CLOSED', `tube ${b.tube} already has a result`);
+    if (code === 'CSB03') throw new ApiError('TUBE_FULL', `tube ${b.tube} already holds ${TUBE_CAPACITY} people`);
+    throw err;
+  };
 }
 
 async function bind(client: pg.PoolClient, staff: StaffClaims, b: Binding): Promise<{ tube: string; members: number; added: boolean }> {
