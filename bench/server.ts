@@ -12,8 +12,11 @@ import { HELLO_WORLD, round, run, say, table } from './_util.js';
  * Cached code reads per second (GET /api/v1/code with a bearer token, the code already in
  * Redis) of the reference server against a bare Node `http` hello-world, all one process,
  * driven by the same wrk script with the same headers, alternating, in one run.
- * The reference server runs twice: as shipped, and with its near cache off so that every read
- * goes to Redis (through Toxiproxy). ratio = as shipped / hello-world (goal ≥ 0.5).
+ * The reference server runs three times: as shipped, with its near cache off so that every read
+ * goes to Redis (through Toxiproxy), and with room for one request in flight, so that nearly
+ * every request is refused at the door (503): what a refusal costs against what an answer
+ * costs. A server that spends as much on refusing as on serving cannot shed its way out of a
+ * retry storm. ratio = as shipped / hello-world (goal ≥ 0.5).
  */
 const RESIDENTS = 10_000;
 const TOKENS = 2_000;
@@ -33,6 +36,7 @@ export async function main(args: readonly string[]): Promise<number> {
   // Placed as its peer (a bare Node server) is: side by side means on equal terms.
   const stack = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0, cpus: null });
   const direct = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0, cpus: null, resilience: { nearCacheMs: 0 } });
+  const door = await startStack({ profile, residents: RESIDENTS, workers: 1, say, nice: 0, cpus: null, resilience: { maxInFlight: 1 } });
   const helloPort = await freePort();
   const hello = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(helloPort)], { name: 'hello-world' });
   try {
@@ -40,7 +44,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const people = createIdentityGenerator({ seed: stack.seeded.seed, population: RESIDENTS });
     const indexes = Array.from({ length: TOKENS }, (_, i) => Math.floor((i * RESIDENTS) / TOKENS));
     const scripts = new Map<string, string>();
-    for (const [name, url] of [['shipped', stack.url], ['direct', direct.url]] as const) {
+    for (const [name, url] of [['shipped', stack.url], ['direct', direct.url], ['door', door.url]] as const) {
       const file = path.join(scratch, `${name}.lua`);
       await writeFile(file, wrkScript(await tokensFor(url, people, indexes)));
       scripts.set(name, file);
@@ -49,12 +53,14 @@ export async function main(args: readonly string[]): Promise<number> {
       { name: 'node http hello-world', url: `http://127.0.0.1:${helloPort}/api/v1/code`, script: scripts.get('shipped')! },
       { name: `reference server (${profile}), cached GET /api/v1/code`, url: `${stack.url}/api/v1/code`, script: scripts.get('shipped')! },
       { name: `  the same, near cache off: Redis on every read`, url: `${direct.url}/api/v1/code`, script: scripts.get('direct')! },
+      { name: `  the same, one request in flight: refusals (503) per second`, url: `${door.url}/api/v1/code`, script: scripts.get('door')! },
     ];
     const results = await measure(wrk, targets);
     report(results, targets.map((t) => t.name), profile);
     return 0;
   } finally {
     await hello.stop();
+    await door.stop();
     await direct.stop();
     await stack.stop();
     await rm(scratch, { recursive: true, force: true });
@@ -67,7 +73,8 @@ interface Target {
   readonly script: string;
 }
 
-type Results = Map<string, { rps: number[]; p99: number[]; errors: number }>;
+/** Per target and round: answers per second, p99, and of those answers the refusals (non-2xx) per second. */
+type Results = Map<string, { rps: number[]; refusedRps: number[]; p99: number[]; errors: number }>;
 
 /**
  * Both stacks share the seed and the residents; a token is only valid on the stack that issued
@@ -92,7 +99,7 @@ async function tokensFor(url: string, people: ReturnType<typeof createIdentityGe
 
 /** ROUNDS rounds, each target in turn within a round, so that drift hits them alike. */
 async function measure(wrk: string, targets: readonly Target[]): Promise<Results> {
-  const results = new Map<string, { rps: number[]; p99: number[]; errors: number }>();
+  const results: Results = new Map();
   for (let round_ = 0; round_ < ROUNDS; round_++) {
     for (const target of targets) {
       say(`bench server: round ${round_ + 1}: wrk -c${CONNECTIONS} -d${SECONDS}s against ${target.name}`);
@@ -100,8 +107,9 @@ async function measure(wrk: string, targets: readonly Target[]): Promise<Results
       const line = /CODESTORM (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
       if (line === null) throw new Error(`wrk printed no summary:\n${stdout}`);
       const [requests, micros, ioErrors, statusErrors, p99] = line.slice(1).map(Number) as [number, number, number, number, number];
-      const entry = results.get(target.name) ?? { rps: [], p99: [], errors: 0 };
+      const entry = results.get(target.name) ?? { rps: [], refusedRps: [], p99: [], errors: 0 };
       entry.rps.push(requests / (micros / 1e6));
+      entry.refusedRps.push(statusErrors / (micros / 1e6));
       entry.p99.push(p99 / 1000);
       entry.errors += ioErrors + statusErrors;
       results.set(target.name, entry);
@@ -110,12 +118,13 @@ async function measure(wrk: string, targets: readonly Target[]): Promise<Results
   return results;
 }
 
-/** The table, then the one JSON line; `names`: hello-world, as shipped, near cache off. */
+/** The table, then the one JSON line; `names`: hello-world, as shipped, near cache off, the door. */
 function report(results: Results, names: readonly string[], profile: string): void {
   const rows = [...results].map(([name, r]) => ({
     target: name,
     'req/s (mean)': Math.round(mean(r.rps)),
     'req/s (each round)': r.rps.map((v) => Math.round(v)).join(' / '),
+    'refused/s (mean)': Math.round(mean(r.refusedRps)),
     'p99 ms': round(mean(r.p99), 2),
     errors: r.errors,
   }));
@@ -123,6 +132,7 @@ function report(results: Results, names: readonly string[], profile: string): vo
   const helloRps = mean(results.get(names[0]!)!.rps);
   const refRps = mean(results.get(names[1]!)!.rps);
   const directRps = mean(results.get(names[2]!)!.rps);
+  const refusedRps = mean(results.get(names[3]!)!.refusedRps);
   const ratio = round(refRps / helloRps);
   process.stdout.write(
     `${JSON.stringify({
@@ -135,6 +145,10 @@ function report(results: Results, names: readonly string[], profile: string): vo
       met: ratio >= 0.5,
       reference_redis_every_read_rps: Math.round(directRps),
       ratio_redis_every_read: round(directRps / helloRps),
+      // Refusals a second against cached answers a second: above 1, a refusal costs less than an answer.
+      refused_rps: Math.round(refusedRps),
+      ratio_refused_to_served: round(refusedRps / refRps),
+      ratio_refused_to_hello_world: round(refusedRps / helloRps),
       errors: results.get(names[1]!)!.errors + results.get(names[2]!)!.errors,
       residents_read: TOKENS,
       connections: CONNECTIONS,
