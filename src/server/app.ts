@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { admitWithinCapacity, holdSlots, shedErrors, type ShedErrors } from './admission.js';
+import { holdSlots, serverWithDoor, shedErrors, stampArrival, type ShedErrors } from './admission.js';
 import { CodeCache } from './cache.js';
 import { CodeService } from './codes.js';
 import type { ServerConfig } from './config.js';
@@ -37,7 +37,7 @@ export function buildApp(ctx: AppContext): FastifyInstance {
   const shed = shedErrors(ctx.config.resilience);
   app.decorateRequest('arrivedAt', 0);
   app.decorateRequest('staff', null);
-  admitWithinCapacity(app, ctx, shed);
+  stampArrival(app);
   holdSlots(app, ctx, shed);
   app.addHook('onResponse', (request, reply, done) => {
     ctx.metrics.observeRequest(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
@@ -61,6 +61,8 @@ export function buildApp(ctx: AppContext): FastifyInstance {
 function fastifyOptions(ctx: AppContext): FastifyServerOptions {
   return {
     logger: { level: ctx.config.logLevel },
+    // maxInFlight's door stands on Node's server, in front of Fastify (admission.ts).
+    serverFactory: serverWithDoor(ctx),
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger: building one costs more than a cached read itself, and
     // errors are logged with their request's method and URL anyway.
@@ -107,8 +109,8 @@ function errorHandler(ctx: AppContext, shed: ShedErrors) {
   return (err: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (err instanceof ApiError) {
       if (err.retryAfterS !== undefined && err.retryAfterS > 0) reply.header('retry-after', String(err.retryAfterS));
-      // The door and the slot queue count their own; an OVERLOADED from elsewhere is the database's queue.
-      if (err.statusCode === 503 && err !== shed.atCapacity && err !== shed.waitedTooLong) ctx.metrics.shed(err.code === 'OVERLOADED' ? 'db-queue' : err.code.toLowerCase());
+      // The slot queue counts its own; an OVERLOADED from elsewhere is the database's queue.
+      if (err.statusCode === 503 && err !== shed.waitedTooLong) ctx.metrics.shed(err.code === 'OVERLOADED' ? 'db-queue' : err.code.toLowerCase());
       return reply.code(err.statusCode).send(errorBody(err.code, err.message));
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
