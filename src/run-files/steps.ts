@@ -17,6 +17,8 @@ import { appendLine, jsonObject, optionalLines, parseWith, type NumberedLine } f
  *   multiple  an overload step's multiple of the capacity; null for a search step
  *   file      the step's metrics.ndjson, relative to the run directory
  *   …         the step's result over its judged part (StepResult in src/analyze/capacity.ts)
+ *   tcp       what the kernel counted meanwhile, machine-wide (Linux only; src/run/tcp-counters.ts):
+ *             listenOverflows, connections dropped at a full accept queue; synRetrans, SYNs sent again
  */
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative().nullable();
@@ -38,6 +40,7 @@ const stepLine = z.strictObject({
   byOutcome: z.partialRecord(z.enum(OUTCOMES), count).readonly(),
   late: count,
   dropped: count,
+  tcp: z.strictObject({ listenOverflows: count, synRetrans: count }).optional(),
 });
 
 export type StepLine = z.output<typeof stepLine>;

@@ -20,6 +20,7 @@ import { cityConnections, journeyModule } from './journeys.js';
 import { openFileLimit } from './open-files.js';
 import { stopOnSignal } from './signals.js';
 import { startScenarioStack, type ScenarioStack } from './stack.js';
+import { readTcpCounters, tcpDelta, tcpText, type TcpCounters } from './tcp-counters.js';
 
 /**
  * Arrivals the first step measures at least (after its warm-up second), lengthening it past
@@ -103,8 +104,8 @@ async function capacityIn(spec: CapacitySpec, hooks: Omit<RunHooks, 'progress'>)
 async function searchAndJudge(search: Search, say: (line: string) => void, profile: RunSpec['profile'] | null): Promise<CapacityReport> {
   const { spec } = search;
   const probe = async (rateRps: number): Promise<StepResult> => {
-    const step = await measureStep(search, rateRps, 'search');
-    say(`  ${step.ok ? 'held ' : 'broke'} at ${rateRps}/s: p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}${step.reason === null ? '' : ` (${step.reason})`}`);
+    const { step, tcp } = await measureStep(search, rateRps, 'search');
+    say(`  ${step.ok ? 'held ' : 'broke'} at ${rateRps}/s: p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}${step.reason === null ? '' : ` (${step.reason})`}${tcpText(tcp)}`);
     return step;
   };
   const found = await searchCapacity(probe, { startRps: spec.startRps, maxRps: spec.maxRps, refine: spec.refine, confirm: spec.confirm });
@@ -113,8 +114,8 @@ async function searchAndJudge(search: Search, say: (line: string) => void, profi
   }
   const overload = await runOverload(
     async (planned) => {
-      const step = await measureStep(search, planned.rateRps, 'overload', planned.multiple);
-      say(`  overload ${planned.multiple}× at ${planned.rateRps}/s${planned.capped ? ' (capped by --max)' : ''}: goodput ${step.goodputRps}/s, p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}`);
+      const { step, tcp } = await measureStep(search, planned.rateRps, 'overload', planned.multiple);
+      say(`  overload ${planned.multiple}× at ${planned.rateRps}/s${planned.capped ? ' (capped by --max)' : ''}: goodput ${step.goodputRps}/s, p99 ${step.p99Ms ?? '–'} ms, errors ${percentText(step.errorRate)}${tcpText(tcp)}`);
       return step;
     },
     found,
@@ -135,12 +136,18 @@ async function searchAndJudge(search: Search, say: (line: string) => void, profi
   });
 }
 
+/** A step's result, and what the kernel dropped meanwhile (Linux only; see tcp-counters.ts). */
+interface MeasuredStep {
+  readonly step: StepResult;
+  readonly tcp: TcpCounters | undefined;
+}
+
 /**
  * One step at a constant rate, measured over its judged part; the search and the overload steps
  * both run through here. A step is judged without its first second: new connections and a cold
  * JIT are the harness warming up, not the target at that rate.
  */
-async function measureStep(search: Search, rateRps: number, kind: 'search' | 'overload', multiple: number | null = null): Promise<StepResult> {
+async function measureStep(search: Search, rateRps: number, kind: 'search' | 'overload', multiple: number | null = null): Promise<MeasuredStep> {
   const { spec } = search;
   if (search.signal.aborted) throw new CodestormError('INTERRUPTED', 'interrupted: the capacity search stopped before its next step');
   if (search.steps > 0 && spec.settleMs > 0) await new Promise((r) => setTimeout(r, spec.settleMs));
@@ -158,6 +165,7 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
   const metricsFile = path.join(spec.dir, 'steps', `${String(index).padStart(2, '0')}-${rateRps}rps${kind === 'overload' ? '-overload' : ''}.ndjson`);
   writeFileSync(metricsFile, '');
   const judged = new RunAggregate();
+  const tcpBefore = readTcpCounters();
   await runEngine({
     origin: search.origin,
     load,
@@ -175,8 +183,9 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
   });
   const measured = stepResult(rateRps, judged, { slo: spec.slo, judgedMs: durationMs - warmS * 1000, limitMs: search.limitMs });
   const step = search.signal.aborted ? { ...measured, ok: false } : measured;
-  search.log.write({ index, kind, multiple, file: path.relative(spec.dir, metricsFile), ...step });
-  return step;
+  const tcp = tcpDelta(tcpBefore, readTcpCounters());
+  search.log.write({ index, kind, multiple, file: path.relative(spec.dir, metricsFile), ...step, ...(tcp === undefined ? {} : { tcp }) });
+  return { step, tcp };
 }
 
 /** A step's result from its judged seconds: pure, so the verdict of a step is testable alone. */
