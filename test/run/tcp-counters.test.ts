@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,13 +24,17 @@ describe('the kernel TCP counters read around a capacity step', () => {
 
   it('reads a file, and gives undefined when the file or a counter is missing', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'codestorm-netstat-'));
-    const full = path.join(dir, 'netstat');
-    writeFileSync(full, NETSTAT);
-    expect(readTcpCounters(full)).toEqual({ listenOverflows: 20278, synRetrans: 8567 });
-    const partial = path.join(dir, 'partial');
-    writeFileSync(partial, 'TcpExt: ListenOverflows\nTcpExt: 3\n');
-    expect(readTcpCounters(partial)).toBeUndefined();
-    expect(readTcpCounters(path.join(dir, 'absent'))).toBeUndefined();
+    try {
+      const full = path.join(dir, 'netstat');
+      writeFileSync(full, NETSTAT);
+      expect(readTcpCounters(full)).toEqual({ listenOverflows: 20278, synRetrans: 8567 });
+      const partial = path.join(dir, 'partial');
+      writeFileSync(partial, 'TcpExt: ListenOverflows\nTcpExt: 3\n');
+      expect(readTcpCounters(partial)).toBeUndefined();
+      expect(readTcpCounters(path.join(dir, 'absent'))).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports what grew during the step, never a negative count', () => {
