@@ -16,6 +16,8 @@ import { appendLine, jsonObject, optionalLines, parseWith, type NumberedLine } f
  *   kind      search (the doubling and the bisection) or overload (past the knee, measured only)
  *   multiple  an overload step's multiple of the capacity; null for a search step
  *   file      the step's metrics.ndjson, relative to the run directory
+ *   serverFile the target's metrics scraped each second of the step, in server.ndjson's form
+ *             (src/run-files/server.ts), relative to the run directory; absent when nothing was scraped
  *   …         the step's result over its judged part (StepResult in src/analyze/capacity.ts)
  *   tcp       what the kernel counted meanwhile, machine-wide (Linux only; src/run/tcp-counters.ts):
  *             listenOverflows, connections dropped at a full accept queue; synRetrans, SYNs sent again
@@ -28,6 +30,7 @@ const stepLine = z.strictObject({
   kind: z.enum(['search', 'overload']),
   multiple: z.number().positive().nullable(),
   file: z.string().min(1),
+  serverFile: z.string().min(1).optional(),
   rateRps: z.number().positive(),
   ok: z.boolean(),
   reason: z.string().nullable(),

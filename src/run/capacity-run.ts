@@ -9,11 +9,12 @@ import { RunAggregate } from '../engine/aggregate.js';
 import { runEngine } from '../engine/engine.js';
 import { constantArrivalRate } from '../engine/executors/constant-arrival-rate.js';
 import { percentileIntervalMs, summarize } from '../engine/histogram.js';
+import { scrapeEverySecond, type Scraper } from '../engine/scrape.js';
 import { evaluate, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError } from '../errors.js';
 import { renderCapacityHtml, renderCapacityJunit, renderCapacityMarkdown } from '../report/capacity.js';
 import { serverLabel } from '../report/settings.js';
-import { MetricsWriter, StepLog, STEPS_FILE } from '../run-files/index.js';
+import { MetricsWriter, ServerLog, StepLog, STEPS_FILE } from '../run-files/index.js';
 import { withDashboard } from './dashboard.js';
 import type { RunHooks, RunSpec } from './scenario-run.js';
 import { cityConnections, journeyModule } from './journeys.js';
@@ -51,6 +52,8 @@ interface Search {
   readonly stack: ScenarioStack | undefined;
   readonly signal: AbortSignal;
   readonly limitMs: number | null;
+  /** The target's Prometheus metrics, scraped each second of every step: the scenario's scrape, or the reference stack's. */
+  readonly scrapeUrl: string | undefined;
   /** steps.ndjson: each step's result as it completes. */
   readonly log: StepLog;
   /** Steps run so far. */
@@ -61,7 +64,7 @@ interface Search {
  * The highest arrival rate the target sustains within the SLO: steps at a constant rate double
  * from the start until one fails, then bisect the bracket (src/analyze/capacity.ts); then the
  * overload steps past it. Writes capacity.json, capacity.html, summary.md, junit.xml and each
- * step's metrics into the run directory, and returns the judged report.
+ * step's metrics (and the target's, scraped each second) into the run directory, and returns the judged report.
  */
 export async function runCapacity(spec: CapacitySpec, hooks: Omit<RunHooks, 'progress'>): Promise<CapacityReport> {
   mkdirSync(path.join(spec.dir, 'steps'), { recursive: true });
@@ -86,7 +89,7 @@ async function capacityIn(spec: CapacitySpec, hooks: Omit<RunHooks, 'progress'>)
       ? await startScenarioStack(spec.loaded, spec.seed, { profile: spec.profile, resilience: spec.settings, env: hooks.env, say, teardown })
       : undefined;
     const origin = spec.external ?? stack!.url;
-    const search: Search = { spec, origin, stack, signal: abort.signal, limitMs: goodputLimitMs(spec.slo), log: new StepLog(path.join(spec.dir, STEPS_FILE)), steps: 0 };
+    const search: Search = { spec, origin, stack, signal: abort.signal, limitMs: goodputLimitMs(spec.slo), scrapeUrl: spec.loaded.scenario.scrape ?? stack?.metricsUrl, log: new StepLog(path.join(spec.dir, STEPS_FILE)), steps: 0 };
     const profile = spec.external === undefined ? spec.profile : null;
     const server = serverLabel(profile, spec.settings);
     say(
@@ -166,25 +169,36 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
   writeFileSync(metricsFile, '');
   const judged = new RunAggregate();
   const tcpBefore = readTcpCounters();
-  await runEngine({
-    origin: search.origin,
-    load,
-    journeys: spec.loaded.scenario.journeys,
-    ...journeyModule(spec.loaded, spec.seed, search.stack?.prepared),
-    ...connections,
-    thresholds: [],
-    seed: spec.seed + index,
-    workers: spec.workers,
-    metrics: new MetricsWriter(metricsFile),
-    signal: search.signal,
-    onSecond: (second) => {
-      if (second.t >= warmS) judged.add(second);
-    },
-  });
+  // The server's side of the step, second by second, beside the step's metrics and on the same clock.
+  const serverFile = search.scrapeUrl === undefined ? undefined : metricsFile.replace(/\.ndjson$/, '-server.ndjson');
+  const serverLog = serverFile === undefined ? undefined : new ServerLog(serverFile);
+  let scraper: Scraper | undefined;
+  try {
+    await runEngine({
+      origin: search.origin,
+      load,
+      journeys: spec.loaded.scenario.journeys,
+      ...journeyModule(spec.loaded, spec.seed, search.stack?.prepared),
+      ...connections,
+      thresholds: [],
+      seed: spec.seed + index,
+      workers: spec.workers,
+      metrics: new MetricsWriter(metricsFile),
+      signal: search.signal,
+      onStart: (startAt) => {
+        if (search.scrapeUrl !== undefined && serverLog !== undefined) scraper = scrapeEverySecond(search.scrapeUrl, (scrape) => serverLog.write(scrape), startAt.getTime());
+      },
+      onSecond: (second) => {
+        if (second.t >= warmS) judged.add(second);
+      },
+    });
+  } finally {
+    await scraper?.stop();
+  }
   const measured = stepResult(rateRps, judged, { slo: spec.slo, judgedMs: durationMs - warmS * 1000, limitMs: search.limitMs });
   const step = search.signal.aborted ? { ...measured, ok: false } : measured;
   const tcp = tcpDelta(tcpBefore, readTcpCounters());
-  search.log.write({ index, kind, multiple, file: path.relative(spec.dir, metricsFile), ...step, ...(tcp === undefined ? {} : { tcp }) });
+  search.log.write({ index, kind, multiple, file: path.relative(spec.dir, metricsFile), ...(serverFile === undefined ? {} : { serverFile: path.relative(spec.dir, serverFile) }), ...step, ...(tcp === undefined ? {} : { tcp }) });
   return { step, tcp };
 }
 

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { context, found } from '../helpers/capacity.js';
 import { judge } from '../../src/analyze/capacity-verdict.js';
 import { main } from '../../src/cli/main.js';
+import { readServer, readSteps, STEPS_FILE } from '../../src/run-files/index.js';
 import { freePort, waitForPort } from '../../src/stack/ports.js';
 import { captureIO } from '../helpers/io.js';
 
@@ -106,10 +109,28 @@ describe('codestorm capacity', () => {
     expect(readdirSync(path.join(out, 'steps')).filter((f) => f.endsWith('-overload.ndjson'))).toHaveLength(2);
   }, 180_000);
 
-  it('shows a plateau for a target that sheds past its capacity', async () => {
+  it('shows a plateau for a target that sheds past its capacity, with the target\'s metrics scraped each second of every step', async () => {
+    // The scenario names a Prometheus endpoint: each step's scrapes go beside its metrics.
+    let scrapes = 0;
+    const metrics = http.createServer((_req, res) => res.end(`# TYPE scrapes_total counter\nscrapes_total ${++scrapes}\n`));
+    await new Promise<void>((resolve) => metrics.listen(0, '127.0.0.1', resolve));
+    const scraped = path.join(scratch, 'scraped.yaml');
+    writeFileSync(scraped, readFileSync(SCENARIO, 'utf8').replace('target: http://127.0.0.1:9\n', `target: http://127.0.0.1:9\nscrape: http://127.0.0.1:${(metrics.address() as AddressInfo).port}/metrics\n`));
+    const out = path.join(scratch, 'shedding-run');
     const cli = io();
-    const code = await main(['capacity', SCENARIO, '--target', shedding, '--out', path.join(scratch, 'shedding-run'), '--json', ...STEPS.filter((f) => f !== '--quiet'), '--refine', '1', '--confirm', '0'], cli);
+    const code = await main(['capacity', scraped, '--target', shedding, '--out', out, '--json', ...STEPS.filter((f) => f !== '--quiet'), '--refine', '1', '--confirm', '0'], cli).finally(() => metrics.close());
     expect(code, cli.err()).toBe(0);
+    const steps = readSteps(path.join(out, STEPS_FILE));
+    expect(steps.length).toBeGreaterThanOrEqual(4);
+    for (const step of steps) {
+      expect(step.serverFile).toBe(step.file.replace(/\.ndjson$/, '-server.ndjson'));
+      const lines = readServer(path.join(out, step.serverFile!));
+      // A 3 s step (the first may run longer): a scrape at its start and one each second after.
+      expect(lines.length, step.serverFile).toBeGreaterThanOrEqual(3);
+      expect(lines.every((l) => l.error === undefined && (l.metrics?.scrapes_total ?? 0) > 0)).toBe(true);
+      expect(lines.map((l) => l.t)).toEqual([...lines.map((l) => l.t)].sort((a, b) => a - b));
+      expect(lines[0].t).toBeLessThan(0.5);
+    }
     const report = JSON.parse(cli.out());
     expect(report.overloadShape).toBe('plateau');
     const twice = report.overload.find((o: { multiple: number }) => o.multiple === 2);
