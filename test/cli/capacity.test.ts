@@ -129,7 +129,7 @@ describe('codestorm capacity', () => {
       expect(lines.length, step.serverFile).toBeGreaterThanOrEqual(3);
       expect(lines.every((l) => l.error === undefined && (l.metrics?.scrapes_total ?? 0) > 0)).toBe(true);
       expect(lines.map((l) => l.t)).toEqual([...lines.map((l) => l.t)].sort((a, b) => a - b));
-      expect(lines[0].t).toBeLessThan(0.5);
+      expect(lines[0]?.t).toBeLessThan(0.5);
     }
     const report = JSON.parse(cli.out());
     expect(report.overloadShape).toBe('plateau');
