@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { ResilienceConfig } from './config.js';
 import { Memo } from './memo.js';
-import type { Signer } from './signing.js';
+import { MEMO_AGE_MS, type Signer } from './signing.js';
 
 /**
  * The code cache in Redis, cache-aside. An entry is the code as JSON; in `hardened` it is
@@ -70,7 +70,7 @@ export class CodeCache {
   readonly #guarded: boolean;
   /** The last entry verified per key: the same bytes read again need no second MAC check.
    *  Any change to the stored value (a corruption) misses this and is checked in full. */
-  readonly #opened = new Memo<string, { raw: string; record: CodeRecord }>(100_000);
+  readonly #opened = new Memo<string, { raw: string; record: CodeRecord }>(100_000, MEMO_AGE_MS);
 
   constructor(url: string, config: ResilienceConfig, signer: Signer) {
     this.redis = new Redis(url, {

@@ -54,8 +54,9 @@ export class CodeService {
   readonly #coalescer = new Coalescer<number, CodeRecord>();
   /** Per-worker memory of codes served, for when the database is out of reach (hardened). */
   readonly #lastKnown = new Map<number, CodeRecord>();
-  /** Codes read from Redis in the last nearCacheMs, with the time they stop counting. */
-  readonly #near = new Memo<number, { record: CodeRecord; until: number }>(LAST_KNOWN_LIMIT);
+  /** Codes read from Redis in the last nearCacheMs, with the time they stop counting; kept no
+   *  longer than they count (twice nearCacheMs at most). */
+  readonly #near: Memo<number, { record: CodeRecord; until: number }>;
   /** Misses read together (missBatch > 0). */
   readonly #batch: Batcher<number, CodeRow> | undefined;
 
@@ -65,6 +66,7 @@ export class CodeService {
     private readonly config: ResilienceConfig,
     private readonly events: CodeEvents,
   ) {
+    this.#near = new Memo(LAST_KNOWN_LIMIT, config.nearCacheMs);
     this.#batch = config.missBatch > 0 ? new Batcher(config.missBatch, (ids, deadline) => this.#rows(ids, deadline)) : undefined;
   }
 

@@ -11,12 +11,16 @@ const MAC_BYTES = 16;
  *  lenient (it skips stray characters and ignores the last character's spare bits), so the
  *  MAC is compared as the text we would have printed, never as decoded bytes. */
 const MAC_TEXT = /^[A-Za-z0-9_-]{22}$/;
+/** How long a check is remembered, at least (a model choice: a spinner's taps come seconds
+ *  apart, a resident's next visit hours later). */
+export const MEMO_AGE_MS = 60_000;
 
 export class Signer {
   readonly #key: Buffer;
   /** A client shows the same token on every request: its MAC is checked once and remembered.
-   *  Only strings that verified are kept, so a forged one always pays for its check. */
-  readonly #verified = new Memo<string, readonly string[]>(100_000);
+   *  Only strings that verified are kept, so a forged one always pays for its check; one is
+   *  checked again a minute or two after its last check. */
+  readonly #verified = new Memo<string, readonly string[]>(100_000, MEMO_AGE_MS);
 
   constructor(secretHex: string) {
     this.#key = Buffer.from(secretHex, 'hex');
@@ -109,7 +113,7 @@ export interface IssuedQr {
 
 export class QrIssuer {
   static readonly STEP_S = 10;
-  readonly #issued = new Memo<number, IssuedQr>(100_000);
+  readonly #issued = new Memo<number, IssuedQr>(100_000, QrIssuer.STEP_S * 1000);
 
   constructor(
     private readonly signer: Signer,

@@ -3,7 +3,7 @@ import type { CodeRecord } from '../cache.js';
 import type { AppContext } from '../context.js';
 import { deadlineFor, maskName } from '../context.js';
 import { Memo } from '../memo.js';
-import type { IssuedQr } from '../signing.js';
+import { QrIssuer, type IssuedQr } from '../signing.js';
 import { residentOf } from './auth.js';
 
 interface Rendered {
@@ -16,11 +16,11 @@ interface Rendered {
 /**
  * GET /api/v1/code — my code: colour, reason, and a signed QR payload that expires. A spinner
  * tapped again and again asks for the same answer: within one QR step, for the same code, the
- * serialised body is reused. A string, not a Buffer: Node then writes head and body in one
+ * serialised body is reused (and forgotten after a step or two). A string, not a Buffer: Node then writes head and body in one
  * write instead of a writev of two (measured: a few per cent of the worker's CPU).
  */
 export function codeRoutes(app: FastifyInstance, ctx: AppContext): void {
-  const rendered = new Memo<number, Rendered>(100_000);
+  const rendered = new Memo<number, Rendered>(100_000, QrIssuer.STEP_S * 1000);
   app.get('/api/v1/code', async (request, reply) => {
     const residentId = residentOf(request, ctx.signer);
     const { record, stale } = await ctx.codes.current(residentId, deadlineFor(ctx, request));
