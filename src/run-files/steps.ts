@@ -20,7 +20,8 @@ import { appendLine, jsonObject, optionalLines, parseWith, type NumberedLine } f
  *             (src/run-files/server.ts), relative to the run directory; absent when nothing was scraped
  *   …         the step's result over its judged part (StepResult in src/analyze/capacity.ts)
  *   tcp       what the kernel counted meanwhile, machine-wide (Linux only; src/run/tcp-counters.ts):
- *             listenOverflows, connections dropped at a full accept queue; synRetrans, SYNs sent again
+ *             listenOverflows, connections dropped at a full accept queue; synRetrans, SYNs sent again;
+ *             passiveOpens, connections accepted (absent in files written before it was counted)
  */
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative().nullable();
@@ -43,7 +44,7 @@ const stepLine = z.strictObject({
   byOutcome: z.partialRecord(z.enum(OUTCOMES), count).readonly(),
   late: count,
   dropped: count,
-  tcp: z.strictObject({ listenOverflows: count, synRetrans: count }).optional(),
+  tcp: z.strictObject({ listenOverflows: count, synRetrans: count, passiveOpens: count.optional() }).optional(),
 });
 
 export type StepLine = z.output<typeof stepLine>;
