@@ -45,9 +45,17 @@ export const OVERLOAD_IN_FLIGHT_LIMIT = 15_000;
  * target kept 107 % of its goodput. `openFiles`: the process's limit, when known.
  */
 export function overloadInFlight(rateRps: number, durationMs: number, scenarioMaxInFlight: number, openFiles?: number): number {
-  const budget = openFiles === undefined ? OVERLOAD_IN_FLIGHT_LIMIT : Math.min(OVERLOAD_IN_FLIGHT_LIMIT, Math.floor(openFiles * 0.75));
+  const budget = socketBudget(openFiles);
   const arrivals = Math.ceil((rateRps * durationMs) / 1000);
   return Math.max(scenarioMaxInFlight, Math.min(budget, arrivals));
+}
+
+/**
+ * The sockets the generator may hold open at once: OVERLOAD_IN_FLIGHT_LIMIT, or three quarters of
+ * the process's open-file limit when that is lower. `openFiles`: the limit, when known.
+ */
+export function socketBudget(openFiles?: number): number {
+  return openFiles === undefined ? OVERLOAD_IN_FLIGHT_LIMIT : Math.max(1, Math.min(OVERLOAD_IN_FLIGHT_LIMIT, Math.floor(openFiles * 0.75)));
 }
 
 export type OverloadShape = 'plateau' | 'degrading' | 'cliff';

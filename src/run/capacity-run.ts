@@ -4,7 +4,7 @@ import { judge, type Baseline, type CapacityReport } from '../analyze/capacity-v
 import { LiveCapacity } from '../dashboard/live-capacity.js';
 import type { End } from '../dashboard/protocol.js';
 import { searchCapacity, type StepResult } from '../analyze/capacity.js';
-import { countWithin, goodputLimitMs, overloadInFlight, runOverload } from '../analyze/overload.js';
+import { countWithin, goodputLimitMs, overloadInFlight, runOverload, socketBudget } from '../analyze/overload.js';
 import { RunAggregate } from '../engine/aggregate.js';
 import { runEngine } from '../engine/engine.js';
 import { constantArrivalRate } from '../engine/executors/constant-arrival-rate.js';
@@ -163,7 +163,7 @@ async function measureStep(search: Search, rateRps: number, kind: 'search' | 'ov
   const scenarioMaxInFlight = loadKind === 'constant-vus' || loadKind === 'ramping-vus' ? 1_000 : spec.loaded.load.maxInFlight;
   // Past the knee the whole offered load must reach the target, each arrival on a socket of its own.
   const maxInFlight = kind === 'overload' ? overloadInFlight(rateRps, durationMs, scenarioMaxInFlight, openFileLimit()) : scenarioMaxInFlight;
-  const connections = kind === 'overload' ? { connections: Math.ceil(maxInFlight / spec.workers) } : cityConnections(spec.loaded, spec.workers);
+  const connections = kind === 'overload' ? { connections: Math.ceil(Math.min(maxInFlight, socketBudget(openFileLimit())) / spec.workers) } : cityConnections(spec.loaded, spec.workers);
   const load = constantArrivalRate.validate({ rate: rateRps, duration: durationMs, maxInFlight }, 'load');
   const metricsFile = path.join(spec.dir, 'steps', `${String(index).padStart(2, '0')}-${rateRps}rps${kind === 'overload' ? '-overload' : ''}.ndjson`);
   writeFileSync(metricsFile, '');
