@@ -102,6 +102,11 @@ export const citySchema = z
     maxInFlight: z.number().int().min(1).optional(),
     /** People arrive at random (poisson, the default) or evenly spaced. */
     spacing: z.enum(['even', 'poisson']).optional(),
+    /**
+     * Real time that people still mid-journey when the clock ends are waited for, as k6's
+     * gracefulStop; after it they are counted as interrupted. Default: the request timeout and a second.
+     */
+    gracefulStop: duration.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.clock === undefined) return;

@@ -38,7 +38,18 @@ export function clockedModel(city: City, journeys: readonly Journey[], cityClock
   const c = clockedOf(city, journeys, cityClock);
   const { clock, sim, rates } = c;
   const curveOf = (rate: Rate): CurveConfig =>
-    curve.validate({ executor: 'curve', rate, duration: c.durationS * 1000, resolution: c.resolutionMs, maxInFlight: city.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT, spacing: city.spacing ?? 'poisson' }, 'city');
+    curve.validate(
+      {
+        executor: 'curve',
+        rate,
+        duration: c.durationS * 1000,
+        resolution: c.resolutionMs,
+        maxInFlight: city.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
+        spacing: city.spacing ?? 'poisson',
+        gracefulStop: city.gracefulStop,
+      },
+      'city',
+    );
   const grid = gridOf(c);
   const arrivals = sim.used.map(({ journey, stream }) => stream.arrivals(clock.start, clock.end) * journey.weight);
   return {

@@ -23,6 +23,8 @@ export interface SummaryInput {
   readonly aggregate: RunAggregate;
   readonly thresholds: readonly ThresholdResult[];
   readonly stopped: 'threshold' | 'signal' | undefined;
+  /** Iterations the engine stopped waiting for (EngineResult.interrupted); none when not given. */
+  readonly interruptedIterations?: number;
   /** The faults as the timeline ran them (src/faults/timeline.ts, outcomes()). */
   readonly faults?: readonly Omit<FaultSummary, 'recoveryS' | 'surges'>[];
   /** The journeys' custom-metric declarations (EngineResult.metrics). */
@@ -60,6 +62,7 @@ export function measuredSummary(input: SummaryInput): Summary {
     metrics: customMetrics(input.metrics ?? {}, a, input.thresholds),
     stopped: input.stopped ?? null,
     interrupted: input.stopped === 'signal',
+    interruptedIterations: input.interruptedIterations ?? 0,
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
     correctness: null,
     settings: input.settings,

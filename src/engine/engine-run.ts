@@ -31,6 +31,8 @@ export class EngineRun {
   readonly #onAbort = (): void => this.#stopAll('signal');
   /** Per worker, the operations its cap left out so far (each message carries the running count). */
   readonly #notKept: number[];
+  /** Iterations the workers stopped waiting for, as their `done` messages say. */
+  #interrupted = 0;
   #resolve: () => void = () => {};
 
   /** `declared` opens the SecondSink; each plan is one worker thread's, running `file`. */
@@ -77,6 +79,7 @@ export class EngineRun {
       durationS: aggregate.seconds,
       metrics: this.#declared,
       historyNotKept: this.historyNotKept,
+      interrupted: this.#interrupted,
     };
   }
 
@@ -88,6 +91,7 @@ export class EngineRun {
         this.#fail(index, message.invalidInput === true ? new MetricMisuse(message.message) : new Error(`engine worker ${index} failed: ${message.message}`));
       } else {
         if (message.history !== undefined) this.#history(index, message.history);
+        if (message.type === 'done') this.#interrupted += message.interrupted;
         this.#seconds.receive(index, message);
         this.#resolveIfDone();
       }

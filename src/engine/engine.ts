@@ -62,7 +62,12 @@ export interface EngineResult {
   readonly metrics: MetricDeclarations;
   /** Operations of the history left out by its cap. */
   readonly historyNotKept: number;
+  /** Iterations still running when the engine stopped waiting for them (gracefulStop, or a stop). */
+  readonly interrupted: number;
 }
+
+/** Without a gracefulStop, iterations still running get this long beyond the request timeout. */
+export const GRACE_BEYOND_TIMEOUT_MS = 1_000;
 
 /** Operations kept at most over a run: about 200 bytes each, so a few hundred MB at worst. */
 export const HISTORY_CAP = 2_000_000;
@@ -119,13 +124,15 @@ function workerLoad(options: EngineOptions, count: number): WorkerLoad {
 }
 
 function workerPlans(options: EngineOptions, count: number, load: WorkerLoad): WorkerPlan[] {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   return Array.from({ length: count }, (_, index) => ({
     index,
     of: count,
     seed: options.seed,
     origin: options.origin,
     connections: options.connections ?? 256,
-    timeoutMs: options.timeoutMs ?? 30_000,
+    timeoutMs,
+    gracefulStopMs: options.load.gracefulStop ?? timeoutMs + GRACE_BEYOND_TIMEOUT_MS,
     load,
     journeys: options.journeys,
     historyCap: options.history === undefined ? 0 : Math.ceil((options.historyCap ?? HISTORY_CAP) / count),

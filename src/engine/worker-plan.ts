@@ -22,6 +22,8 @@ export interface WorkerPlan {
   readonly origin: string;
   readonly connections: number;
   readonly timeoutMs: number;
+  /** How long iterations still running when the schedule ends are waited for (gracefulStop). */
+  readonly gracefulStopMs: number;
   readonly load: WorkerLoad;
   readonly journeys: readonly JourneySpec[];
   /** Journeys in code; when given, they are run instead of compiling `journeys`. */
@@ -42,7 +44,8 @@ export type FromWorker =
   | { readonly type: 'ready' }
   /** Every second before `upTo` is complete in this worker; `seconds` are those with data. */
   | { readonly type: 'seconds'; readonly upTo: number; readonly seconds: readonly WireSecond[]; readonly history?: WireHistory }
-  | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[]; readonly history?: WireHistory }
+  /** `interrupted`: iterations still running when it stopped waiting for them (gracefulStop, or a stop). */
+  | { readonly type: 'done'; readonly upTo: number; readonly seconds: readonly WireSecond[]; readonly history?: WireHistory; readonly interrupted: number }
   /** `invalidInput`: the journeys misused their custom metrics (exit 2), not a harness failure. */
   | { readonly type: 'failed'; readonly message: string; readonly invalidInput?: boolean };
 

@@ -19,8 +19,6 @@ import type { FromWorker, WorkerLoad, WorkerPlan } from './worker-plan.js';
  * finished seconds to the main thread through `send`. Nothing per request outlives its second.
  */
 const FLUSH_EVERY_MS = 250;
-/** After the schedule ends, iterations still running get this long beyond the request timeout. */
-const GRACE_MS = 1_000;
 /**
  * A run stopped early (a signal, an abortOnFail threshold) gives iterations in flight this long:
  * a journey of patient people can go on retrying for a minute, and a stop must not wait for it.
@@ -220,12 +218,13 @@ export class WorkerRun {
       this.#finish();
       return;
     }
-    // Iterations still running end by themselves (every request has a timeout); this bounds
-    // journeys that think for longer than that.
-    setTimeout(() => this.#finish(), this.#plan.timeoutMs + GRACE_MS).unref();
+    // Iterations still running may end by themselves (every request has a timeout); they are
+    // waited for as long as the plan's gracefulStop, no longer.
+    setTimeout(() => this.#finish(), this.#plan.gracefulStopMs).unref();
   }
 
-  #flush(all: boolean): void {
+  /** `interrupted`: on the last flush, the iterations not waited for. */
+  #flush(all: boolean, interrupted = 0): void {
     const upTo = all ? Math.max(...this.#seconds.keys(), this.#flushed - 1) + 1 : Math.max(this.#flushed, Math.floor(this.#elapsed() / 1000));
     const seconds: WireSecond[] = [];
     for (let s = this.#flushed; s < upTo; s++) {
@@ -238,14 +237,15 @@ export class WorkerRun {
     const records = this.#history.drain();
     if (!all && seconds.length === 0 && upTo === 0 && records.length === 0) return;
     const history = records.length === 0 && !all ? undefined : { records, notKept: this.#history.notKept };
-    this.#send(history === undefined ? { type: all ? 'done' : 'seconds', upTo, seconds } : { type: all ? 'done' : 'seconds', upTo, seconds, history });
+    const withHistory = history === undefined ? {} : { history };
+    this.#send(all ? { type: 'done', upTo, seconds, interrupted, ...withHistory } : { type: 'seconds', upTo, seconds, ...withHistory });
   }
 
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
     clearInterval(this.#flusher);
-    this.#flush(true);
+    this.#flush(true, this.#inFlight);
     void this.#client.close();
   }
 }

@@ -54,6 +54,7 @@ export function k6Load(loaded: LoadedScenario, tolerance = 0.005): K6Load {
         preAllocatedVUs: preAllocated(r.ramp.peakRps, maxVUs[i]!),
         maxVUs: maxVUs[i]!,
         stages: r.ramp.stages,
+        ...gracefulStop(loaded.load),
         tags: { journey: r.journey },
       };
       return { exec, journey: r.journey };
@@ -61,7 +62,12 @@ export function k6Load(loaded: LoadedScenario, tolerance = 0.005): K6Load {
     return { scenarios, execs, ramps: all, vus: maxInFlight };
   }
   const scenario = explicit(loaded.load);
-  return { scenarios: { [PICK_EXEC]: scenario.k6 }, execs: [{ exec: PICK_EXEC, journey: undefined }], ramps: [], vus: scenario.vus };
+  return { scenarios: { [PICK_EXEC]: { ...scenario.k6, ...gracefulStop(loaded.load) } }, execs: [{ exec: PICK_EXEC, journey: undefined }], ramps: [], vus: scenario.vus };
+}
+
+/** k6's own field, when the scenario sets one (k6's default, 30 s, is near ours otherwise). */
+function gracefulStop(load: ExecutorConfig): { gracefulStop?: string } {
+  return load.gracefulStop === undefined ? {} : { gracefulStop: k6Duration(load.gracefulStop) };
 }
 
 /** A journey name as an exported function's name. */

@@ -75,6 +75,9 @@ export function story(summary: Summary, analysis: Analysis): string[] {
     if (t.metastable === true) lines.push(`**Metastable failure**: ${t.kind === 'fault' ? `fault ${t.name} ended` : t.name} at ${t.goneS} s, and the SLOs ${t.recoveredAtS === null ? 'never held again within the run' : `held again only at ${t.recoveredAtS} s`}.`);
     else if (t.metastable === false && t.kind === 'load') lines.push(`Once the load fell back below capacity (${t.goneS} s), it recovered by ${t.recoveredAtS} s.`);
   }
+  if (summary.interruptedIterations > 0) {
+    lines.push(`${summary.interruptedIterations} iterations were still running when the engine stopped waiting for them (gracefulStop): what they did after that is not counted.`);
+  }
   if (summary.interrupted) lines.push('The run was interrupted: these are partial results.');
   return lines;
 }

@@ -125,6 +125,8 @@ const summaryFile = z.strictObject({
   /** Why the run ended before its schedule did, if it did. */
   stopped: z.enum(['threshold', 'signal']).nullable(),
   interrupted: z.boolean(),
+  /** Iterations still running when the engine stopped waiting for them (gracefulStop); 0 in runs from before it. */
+  interruptedIterations: count.default(0),
   verdict: z.enum(['pass', 'fail']),
   /** The correctness check of the run's history; null when none ran (no history, or no database to read). */
   correctness: correctness.nullable().default(null),

@@ -199,7 +199,7 @@ async function drive(spec: RunSpec, hooks: RunHooks, out: RunFiles, target: Targ
   hooks.progress?.end();
   await stopFaults();
   await zero.stopScraping();
-  out.event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS });
+  out.event('run-end', { stopped: result.stopped ?? null, durationS: result.durationS, interruptedIterations: result.interrupted });
   return { result, timeline };
 }
 
@@ -221,6 +221,7 @@ async function finish(spec: RunSpec, hooks: RunHooks, out: RunFiles, target: Tar
     aggregate: result.aggregate,
     thresholds: check?.thresholds ?? result.thresholds,
     stopped: result.stopped,
+    interruptedIterations: result.interrupted,
     faults: timeline.outcomes(),
     metrics: result.metrics,
     settings: spec.settings,

@@ -435,7 +435,7 @@ describe('validate', () => {
     expect(err.exitCode).toBe(ExitCode.invalidInput);
     expect(err.message.split('\n')).toEqual([
       '6 problems in load:',
-      'load.bogus: unknown field (expected one of startRate, stages, timeUnit, maxInFlight, spacing, executor)',
+      'load.bogus: unknown field (expected one of startRate, stages, timeUnit, maxInFlight, spacing, gracefulStop, executor)',
       'load.startRate: expected a number >= 0, got -1',
       'load.stages[1].duration: expected a duration such as "10s", "500ms", "1m30s", "2h" or a number of milliseconds, got "soon"',
       'load.stages[1].target: expected a number >= 0, got -5',
@@ -474,7 +474,7 @@ describe('validate', () => {
   it('reads problems in field order: unknown fields, the executor, each field (a stage\'s unknown fields first), the rules, spacing last', () => {
     const raw = { executor: 'curve', spacing: 'random', stages: [{ duration: 0, target: 0, colour: 'red' }], extra: 1 };
     expect(thrown(() => rampingArrivalRate.validate(raw, 'load')).problems).toEqual([
-      { path: 'load.extra', message: 'unknown field (expected one of startRate, stages, timeUnit, maxInFlight, spacing, executor)' },
+      { path: 'load.extra', message: 'unknown field (expected one of startRate, stages, timeUnit, maxInFlight, spacing, gracefulStop, executor)' },
       { path: 'load.executor', message: 'expected "ramping-arrival-rate", got "curve"' },
       { path: 'load.stages[0].colour', message: 'unknown field (expected one of duration, target)' },
       { path: 'load.stages', message: 'expected a total duration > 0, got 0' },

@@ -40,7 +40,7 @@ describe('WorkerSeconds', () => {
     const { seconds, merged } = collect(2);
     seconds.markDone(1);
     expect(seconds.allDone).toBe(false);
-    seconds.receive(0, { type: 'done', upTo: 1, seconds: [offered(0, 1), offered(4, 2)] });
+    seconds.receive(0, { type: 'done', upTo: 1, seconds: [offered(0, 1), offered(4, 2)], interrupted: 0 });
     expect(seconds.allDone).toBe(true);
     expect(merged.map(([t, s]) => [t, s.offered])).toEqual([
       [0, 1],

@@ -140,6 +140,13 @@ describe('codestorm export k6: every shipped scenario', () => {
     const { result } = exported.get('scenarios/xian-2022-01-04.yaml')!;
     expect(result.notes.join('\n')).toMatch(/2 fault\(s\) not exported/);
   });
+
+  it('xian-2022-01-04: its city\'s gracefulStop is every k6 scenario\'s', () => {
+    const { result } = exported.get('scenarios/xian-2022-01-04.yaml')!;
+    const scenarios = Object.values(result.load.scenarios);
+    expect(scenarios.length).toBeGreaterThan(1);
+    for (const s of scenarios) expect(s['gracefulStop']).toBe('5s');
+  });
 });
 
 describe('codestorm export k6: bad input', () => {

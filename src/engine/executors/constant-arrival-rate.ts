@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFAULT_MAX_IN_FLIGHT, duration, executorObject, number, spacing } from './fields.js';
+import { DEFAULT_MAX_IN_FLIGHT, duration, type ExecutorCommon, executorObject, number, spacing } from './fields.js';
 import {
   linearPlan,
   memoPlan,
@@ -12,7 +12,7 @@ import type { ArrivalRateExecutor } from './types.js';
 /** `rate` arrivals per `timeUnit`, for `duration`, whatever the system under test does (k6's constant-arrival-rate). */
 export const NAME = 'constant-arrival-rate';
 
-export interface ConstantArrivalRateConfig {
+export interface ConstantArrivalRateConfig extends ExecutorCommon {
   readonly executor: typeof NAME;
   /** Arrivals per timeUnit, > 0. */
   readonly rate: number;

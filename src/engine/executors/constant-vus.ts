@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { duration, executorObject, number } from './fields.js';
+import { duration, type ExecutorCommon, executorObject, number } from './fields.js';
 import { readConfig } from './read-config.js';
 import type { VuExecutor } from './types.js';
 
 /** A fixed number of VUs looping for `duration` (closed model), as k6's constant-vus. */
 export const NAME = 'constant-vus';
 
-export interface ConstantVusConfig {
+export interface ConstantVusConfig extends ExecutorCommon {
   readonly executor: typeof NAME;
   readonly vus: number;
   /** ms. */

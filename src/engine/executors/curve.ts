@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errorMessage } from '../../errors.js';
 import { describeValue } from './describe-value.js';
-import { DEFAULT_MAX_IN_FLIGHT, duration, executorObject, expecting, number, spacing, withRule } from './fields.js';
+import { DEFAULT_MAX_IN_FLIGHT, duration, type ExecutorCommon, executorObject, expecting, number, spacing, withRule } from './fields.js';
 import {
   linearPlan,
   memoPlan,
@@ -27,7 +27,7 @@ export const NAME = 'curve';
 
 export type RateCurve = (tSeconds: number) => number;
 
-export interface CurveConfig {
+export interface CurveConfig extends ExecutorCommon {
   readonly executor: typeof NAME;
   /** Arrivals per second at t seconds from the start; called only at grid points. */
   readonly rate: RateCurve;

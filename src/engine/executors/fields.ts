@@ -80,10 +80,32 @@ export function object<Shape extends z.ZodRawShape>(shape: Shape, known: readonl
   });
 }
 
-/** An executor's config: its fields, and `executor`, which may be left out but must name it. */
+/** What every executor's config may also say. */
+export interface ExecutorCommon {
+  /**
+   * ms, as k6's `gracefulStop`: how long iterations still running when the schedule ends are
+   * waited for; what they do after that is not counted, and they are reported as interrupted.
+   * Absent: the request timeout and a second more, so that every request in flight ends.
+   */
+  readonly gracefulStop?: number | undefined;
+}
+
+/** A duration that may be left out. */
+export const optionalDuration: z.ZodType<number | undefined> = z.unknown().transform((raw, ctx) => {
+  if (raw === undefined) return undefined;
+  const ms = durationMs(raw, {});
+  if (typeof ms === 'number') return ms;
+  ctx.addIssue({ code: 'custom', message: ms });
+  return z.NEVER;
+});
+
+/**
+ * An executor's config: its fields, `gracefulStop`, and `executor`, which may be left out but
+ * must name it.
+ */
 export function executorObject<Name extends string, Shape extends z.ZodRawShape>(name: Name, shape: Shape) {
   const executor = z.literal(name, { error: (issue) => `expected "${name}", got ${describeValue(issue.input)}` }).default(name);
-  return object({ executor, ...shape }, [...Object.keys(shape), 'executor']);
+  return object({ executor, ...shape, gracefulStop: optionalDuration.optional() }, [...Object.keys(shape), 'gracefulStop', 'executor']);
 }
 
 /** A non-empty array of `{ duration, target }`; each target checked against `target`. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFAULT_MAX_IN_FLIGHT, duration, executorObject, number, rampRule, spacing, stages, withRule, type Stage } from './fields.js';
+import { DEFAULT_MAX_IN_FLIGHT, duration, type ExecutorCommon, executorObject, number, rampRule, spacing, type Stage, stages, withRule } from './fields.js';
 import {
   linearPlan,
   memoPlan,
@@ -16,7 +16,7 @@ import type { ArrivalRateExecutor } from './types.js';
  */
 export const NAME = 'ramping-arrival-rate';
 
-export interface RampingArrivalRateConfig {
+export interface RampingArrivalRateConfig extends ExecutorCommon {
   readonly executor: typeof NAME;
   /** Arrivals per timeUnit at t = 0. */
   readonly startRate: number;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { executorObject, number, rampRule, stages, withRule, type Stage } from './fields.js';
+import { type ExecutorCommon, executorObject, number, rampRule, type Stage, stages, withRule } from './fields.js';
 import { readConfig } from './read-config.js';
 import type { VuExecutor } from './types.js';
 
@@ -12,7 +12,7 @@ import type { VuExecutor } from './types.js';
  */
 export const NAME = 'ramping-vus';
 
-export interface RampingVusConfig {
+export interface RampingVusConfig extends ExecutorCommon {
   readonly executor: typeof NAME;
   readonly startVUs: number;
   /** `duration` in ms; `target` in VUs. */
