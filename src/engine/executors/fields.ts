@@ -50,13 +50,18 @@ export function number(rule: NumberRule): z.ZodType<number> {
 
 /** Milliseconds, read by the one duration grammar (duration.ts). */
 export function duration(rule: DurationRule): z.ZodType<number> {
-  const field = z.unknown().transform((raw, ctx) => {
-    const ms = durationMs(raw, rule);
-    if (typeof ms === 'number') return ms;
-    ctx.addIssue({ code: 'custom', message: ms });
-    return z.NEVER;
-  });
+  const field = z.unknown().transform((raw, ctx) => durationOrIssue(raw, rule, ctx));
   return rule.default === undefined ? field : field.default(rule.default);
+}
+
+/** A duration that may be left out (undefined then). */
+export const optionalDuration: z.ZodType<number | undefined> = z.unknown().transform((raw, ctx) => (raw === undefined ? undefined : durationOrIssue(raw, {}, ctx)));
+
+function durationOrIssue(raw: unknown, rule: DurationRule, ctx: z.RefinementCtx): number {
+  const ms = durationMs(raw, rule);
+  if (typeof ms === 'number') return ms;
+  ctx.addIssue({ code: 'custom', message: ms });
+  return z.NEVER;
 }
 
 function durationMs(raw: unknown, rule: DurationRule): number | string {
@@ -89,15 +94,6 @@ export interface ExecutorCommon {
    */
   readonly gracefulStop?: number | undefined;
 }
-
-/** A duration that may be left out. */
-export const optionalDuration: z.ZodType<number | undefined> = z.unknown().transform((raw, ctx) => {
-  if (raw === undefined) return undefined;
-  const ms = durationMs(raw, {});
-  if (typeof ms === 'number') return ms;
-  ctx.addIssue({ code: 'custom', message: ms });
-  return z.NEVER;
-});
 
 /**
  * An executor's config: its fields, `gracefulStop`, and `executor`, which may be left out but
