@@ -81,7 +81,7 @@ describe('parseSettings', () => {
     expect(parseSettings(['ratio=0.25', 'n=7', 'mode=fifo', 'flag=0'], profiles)).toEqual({ ratio: 0.25, n: 7, mode: 'fifo', flag: false });
     expect(() => parseSettings(['n=1.5'], profiles)).toThrow('n expects a whole number >= 0');
     expect(() => parseSettings(['mode=random'], profiles)).toThrow('mode expects one of lifo, fifo, got "random"');
-    expect(() => parseSettings(['nested=1'], profiles)).toThrow('nested expects nothing: it cannot be set from the command line');
+    expect(() => parseSettings(['nested=1'], profiles)).toThrow('nested expects nothing: it cannot be set');
     expect(() => parseSettings(['ratio=1e400'], profiles)).toThrow('ratio expects a number >= 0');
   });
 });
