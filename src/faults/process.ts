@@ -5,7 +5,8 @@ import type { ActiveFault, FaultKind } from './types.js';
 /**
  * Crashed or frozen processes of the reference server:
  * - kill: respawning is held, then the chosen workers get SIGKILL (the 09:00–10:00 outage);
- *   undo releases respawning and the primary starts workers until it has its number again;
+ *   undo releases respawning and the primary starts workers until it has its number again, with
+ *   the fault's `restartWith` settings if it names any (they stay for the rest of the run);
  * - stop: the chosen workers get SIGSTOP (alive, holding their sockets, answering nothing);
  *   undo sends SIGCONT.
  * Only the reference stack's server can be a target: its primary takes the hold and release
@@ -27,8 +28,8 @@ export const processKind: FaultKind<Spec> = {
       return {
         details: { action: 'kill', pids },
         async undo() {
-          server.releaseRespawn();
-          return { respawn: 'released' };
+          server.releaseRespawn(spec.restartWith);
+          return spec.restartWith === undefined ? { respawn: 'released' } : { respawn: 'released', restartedWith: spec.restartWith };
         },
       };
     }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_EXPECTED, readDuration } from '../engine/executors/duration.js';
+import { fitsSetting, settingExpected, settingKeys, settingKind } from '../server/settings.js';
 import { TOXIC_ATTRIBUTE_NAMES, TOXIPROXY_NAME } from '../stack/toxic-attributes.js';
 
 /**
@@ -82,6 +83,24 @@ export const processFault = z.strictObject({
   action: z.enum(['kill', 'stop']),
   /** How many workers, or all. */
   workers: z.union([z.literal('all'), z.number().int().min(1)]).optional(),
+  /**
+   * kill only: the workers started when the fault ends run with these resilience settings of the
+   * reference server (as `--set` names them) for the rest of the run: an operator's change made
+   * at a restart, such as the traffic limiting Xi'an's operators applied.
+   */
+  restartWith: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
+}).superRefine((f, ctx) => {
+  if (f.restartWith === undefined) return;
+  if (f.action !== 'kill') ctx.addIssue({ code: 'custom', path: ['restartWith'], message: 'only a kill restarts workers: use action: kill' });
+  const keys = settingKeys();
+  for (const [key, value] of Object.entries(f.restartWith)) {
+    if (!keys.includes(key)) {
+      ctx.addIssue({ code: 'custom', path: ['restartWith', key], message: `unknown setting "${key}"; settings: ${keys.join(', ')}` });
+      continue;
+    }
+    const kind = settingKind(key);
+    if (!fitsSetting(kind, value)) ctx.addIssue({ code: 'custom', path: ['restartWith', key], message: `expected ${settingExpected(kind)}, got ${JSON.stringify(value)}` });
+  }
 });
 
 export const faultSchema = z.discriminatedUnion('kind', [networkFault, cacheCorruptionFault, dbStallFault, processFault]);

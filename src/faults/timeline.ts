@@ -68,6 +68,26 @@ export function planFaults(specs: readonly FaultSpec[], clock: ScenarioClock | u
   });
 }
 
+/**
+ * A setting given with `--set` holds for the whole run: a kill's `restartWith` does not change it
+ * back at the restart (the command line over the scenario, as k6's flags over a script's
+ * options). Returns the faults with those settings taken out of their restarts, and a line for
+ * each fault that lost one.
+ */
+export function keepSettings(faults: readonly PlannedFault[], settings: Readonly<Record<string, unknown>>): { faults: PlannedFault[]; notes: string[] } {
+  const notes: string[] = [];
+  const kept = faults.map((f) => {
+    if (f.spec.kind !== 'process' || f.spec.restartWith === undefined) return f;
+    const overridden = Object.keys(f.spec.restartWith).filter((key) => key in settings);
+    if (overridden.length === 0) return f;
+    notes.push(`codestorm: fault ${f.name}: restarts without its restartWith ${overridden.join(', ')}: --set holds for the whole run`);
+    const restartWith = Object.fromEntries(Object.entries(f.spec.restartWith).filter(([key]) => !(key in settings)));
+    const { restartWith: _, ...rest } = f.spec;
+    return { ...f, spec: Object.keys(restartWith).length === 0 ? rest : { ...rest, restartWith } };
+  });
+  return { faults: kept, notes };
+}
+
 /** Every fault's controller must be there before anything starts; otherwise invalid input. */
 export function checkControllers(faults: readonly PlannedFault[], controllers: Controllers, file: string): void {
   const has: Record<ControllerName, boolean> = {

@@ -8,7 +8,7 @@ import { totalDurationOf } from '../engine/executors/index.js';
 import { createRandom } from '../engine/random.js';
 import type { MergedSecond } from '../engine/second.js';
 import { CodestormError } from '../errors.js';
-import { checkControllers, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
+import { checkControllers, keepSettings, planFaults, Timeline, type PlannedFault } from '../faults/timeline.js';
 import type { Controllers } from '../faults/types.js';
 import { writeReports } from '../report/render.js';
 import { serverLabel } from '../report/settings.js';
@@ -70,7 +70,8 @@ interface Target {
  * directory (../../shared/DESIGN.md, "A run directory"). Returns the summary it wrote.
  */
 export async function runScenario(spec: RunSpec, hooks: RunHooks): Promise<Summary> {
-  const faults = planFaults(spec.loaded.scenario.faults ?? [], faultClockOf(spec.loaded.scenario));
+  const { faults, notes } = keepSettings(planFaults(spec.loaded.scenario.faults ?? [], faultClockOf(spec.loaded.scenario)), spec.settings);
+  for (const note of notes) hooks.say(note);
   // A fault with nothing to act through is invalid input, reported before anything starts.
   if (spec.external !== undefined) checkControllers(faults, controllersOf(undefined, hooks.env), spec.file);
   const dir = openRunDir(spec.dir, spec.loaded, spec.seed);

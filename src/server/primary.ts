@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
-import { configFromEnv } from './config.js';
+import { CONFIG_ENV, configFromEnv, type ResilienceConfig, type ServerConfig } from './config.js';
 import { bindListenHandle, copiesFor, type ListenerMessage } from './listener.js';
 
 /**
@@ -12,6 +12,8 @@ import { bindListenHandle, copiesFor, type ListenerMessage } from './listener.js
  * port on 127.0.0.1 (the workers' public port has none), and reports on stdout, one JSON line per event, so the stack can follow it.
  */
 const config = configFromEnv();
+/** What the workers forked next run with: the stack's config, with any settings a restart changed. */
+let workerConfig: ServerConfig = config;
 const say = (event: Record<string, unknown>): void => {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...event })}\n`);
 };
@@ -21,14 +23,14 @@ const say = (event: Record<string, unknown>): void => {
 // hand-over became the bottleneck, and connections waited in it unseen. The primary binds the
 // socket and sends each worker its copies of it (listener.ts).
 const listenHandle = bindListenHandle(config.host, config.port);
-const copies = copiesFor(config.resilience.acceptsPerTurn);
 cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)) });
 let stopping = false;
 const listening = new Set<number>();
 let announced = false;
 
 function fork(): Worker {
-  const worker = cluster.fork();
+  const worker = cluster.fork({ [CONFIG_ENV]: JSON.stringify(workerConfig) });
+  const copies = copiesFor(workerConfig.resilience.acceptsPerTurn);
   worker.on('message', (message: { event?: string }) => {
     if (message.event === 'listener-wanted') {
       for (let i = 0; i < copies; i++) // Node's types name only sockets and servers as handles to send; a bare TCP handle is
@@ -66,7 +68,9 @@ cluster.on('exit', (worker, code, signal) => {
 // The primary takes commands from the stack over IPC: start a worker now (after a fault
 // killed one with respawn off); hold respawning (a crash that lasts); release it, starting
 // workers until there are as many as configured again.
-process.on('message', (message: { command?: string }) => {
+// A release may carry resilience settings: the workers it starts, and any after them, run with
+// those changed (an operator's change at a restart; the stack validated them).
+process.on('message', (message: { command?: string; resilience?: Partial<ResilienceConfig> }) => {
   if (stopping) return;
   if (message.command === 'fork') fork();
   if (message.command === 'hold') {
@@ -75,7 +79,8 @@ process.on('message', (message: { command?: string }) => {
   }
   if (message.command === 'release') {
     held = false;
-    say({ event: 'respawn-released' });
+    if (message.resilience !== undefined) workerConfig = { ...workerConfig, resilience: { ...workerConfig.resilience, ...message.resilience } };
+    say(message.resilience === undefined ? { event: 'respawn-released' } : { event: 'respawn-released', resilience: message.resilience });
     for (let n = running(); n < config.workers; n++) fork();
   }
 });

@@ -81,9 +81,12 @@ export class ReferenceServer extends EventEmitter<{ event: [ServerEvent] }> {
     this.child.process.send?.({ command: 'hold' });
   }
 
-  /** Respawning resumes, and the primary starts workers until it has its configured number. */
-  releaseRespawn(): void {
-    this.child.process.send?.({ command: 'release' });
+  /**
+   * Respawning resumes, and the primary starts workers until it has its configured number; with
+   * `resilience`, those workers and any started after them run with these settings changed.
+   */
+  releaseRespawn(resilience?: Readonly<Record<string, number | boolean | string>>): void {
+    this.child.process.send?.(resilience === undefined ? { command: 'release' } : { command: 'release', resilience });
   }
 
   #onEvent(line: string): void {

@@ -291,6 +291,38 @@ describe('faults on the real stack', () => {
       await waitFor('the server to answer', async () => ((await f.t.request('GET', '/api/v1/code', { token: f.tokenA })).status === 200 ? true : undefined));
     });
 
+    it("a kill's restartWith starts the new workers with those settings", async () => {
+      const f = hardened;
+      const server = f.t.stack.server;
+      const workers = server.workers.size;
+      // Hardened lets one ID number sign in 10 times at once in each worker; the restart lets it
+      // once, never refilled. workers + 1 sign-ins then meet a spent budget in some worker.
+      expect(workers + 1).toBeLessThanOrEqual(server.config.resilience.signInBurst);
+      const signIns = async (index: number): Promise<number[]> => {
+        const who = f.t.people.identity(index);
+        const statuses: number[] = [];
+        for (let i = 0; i <= workers; i++) statuses.push((await f.t.request('POST', '/api/v1/session', { body: { idNumber: who.idNumber, phone: who.phone } })).status);
+        return statuses;
+      };
+      expect(await signIns(11)).toEqual(Array(workers + 1).fill(201));
+      const released: ServerEvent[] = [];
+      const onEvent = (event: ServerEvent): void => void (event.event === 'respawn-released' && released.push(event));
+      server.on('event', onEvent);
+      try {
+        const before = [...server.workers.values()];
+        const fault = await begin(f, spec({ kind: 'process', action: 'kill', restartWith: { signInBurst: 1, signInRefillS: 0 } }));
+        await waitFor('every worker to exit', async () => (server.workers.size === 0 ? true : undefined));
+        expect(await fault.undo()).toEqual({ respawn: 'released', restartedWith: { signInBurst: 1, signInRefillS: 0 } });
+        await waitFor('the workers to be back', async () => (server.workers.size === workers && [...server.workers.values()].every((pid) => !before.includes(pid)) ? true : undefined));
+        expect(released).toMatchObject([{ event: 'respawn-released', resilience: { signInBurst: 1, signInRefillS: 0 } }]);
+      } finally {
+        server.off('event', onEvent);
+      }
+      const after = await signIns(12);
+      expect(after).toContain(429);
+      expect(after.filter((s) => s === 201).length).toBeLessThanOrEqual(workers);
+    });
+
     it('stopped workers answer nothing until they are continued', async () => {
       const f = fragile;
       const fault = await begin(f, spec({ kind: 'process', action: 'stop' }));

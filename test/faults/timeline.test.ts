@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CodestormError } from '../../src/errors.js';
 import { faultSchema, type FaultSpec } from '../../src/faults/schema.js';
-import { checkControllers, planFaults, Timeline } from '../../src/faults/timeline.js';
+import { checkControllers, keepSettings, planFaults, Timeline } from '../../src/faults/timeline.js';
 import type { Controllers } from '../../src/faults/types.js';
 import { compileScenario } from '../../src/scenario/load.js';
 import { createRandom } from '../../src/engine/random.js';
@@ -30,6 +30,27 @@ describe('planFaults', () => {
   it('takes offsets in real time without a city clock', () => {
     const [f] = planFaults([spec({ kind: 'network', link: 'redis', toxic: 'timeout', at: '+2s', duration: '500ms' })], undefined);
     expect(f).toMatchObject({ startMs: 2_000, endMs: 2_500, target: 'link redis' });
+  });
+});
+
+describe('keepSettings', () => {
+  it('takes a --set setting out of every restartWith, says which, and leaves the rest', () => {
+    const planned = planFaults(
+      [
+        spec({ kind: 'process', action: 'kill', at: '+1s', duration: '1s', name: 'restore', restartWith: { maxInFlight: 512, coalesce: true } }),
+        spec({ kind: 'process', action: 'kill', at: '+3s', duration: '1s', name: 'again', restartWith: { maxInFlight: 256 } }),
+        spec({ kind: 'process', action: 'kill', at: '+5s', duration: '1s', name: 'plain' }),
+      ],
+      undefined,
+    );
+    const { faults, notes } = keepSettings(planned, { maxInFlight: 0 });
+    expect(faults.map((f) => (f.spec.kind === 'process' ? f.spec.restartWith : 'not a process fault'))).toEqual([{ coalesce: true }, undefined, undefined]);
+    expect(faults.map((f) => [f.name, f.startMs])).toEqual([['restore', 1_000], ['again', 3_000], ['plain', 5_000]]);
+    expect(notes).toEqual([
+      'codestorm: fault restore: restarts without its restartWith maxInFlight: --set holds for the whole run',
+      'codestorm: fault again: restarts without its restartWith maxInFlight: --set holds for the whole run',
+    ]);
+    expect(keepSettings(planned, {})).toEqual({ faults: planned, notes: [] });
   });
 });
 
@@ -106,5 +127,17 @@ describe('scenario faults', () => {
     expect(problems('  - { kind: process, action: kill, at: "+1s", duration: 1s, name: x }\n  - { kind: process, action: stop, at: "+1s", duration: 1s, name: x }\n')).toEqual([
       expect.stringMatching(/faults\[1\]\.name: "x" names two faults/),
     ]);
+  });
+
+  it("take restartWith on a kill only, each key a setting of the reference server with a value of its kind", () => {
+    const kill = (restartWith: string, action = 'kill') => problems(`  - { kind: process, action: ${action}, at: "+1s", duration: 1s, restartWith: ${restartWith} }\n`);
+    expect(kill('{ maxInFlight: 512, coalesce: true }')).toEqual([]);
+    expect(kill('{ maxInflight: 512 }')).toEqual([expect.stringMatching(/^f\.yaml:7: faults\[0\]\.restartWith\.maxInflight: unknown setting "maxInflight"; settings: dbPoolSize, .*maxInFlight/)]);
+    expect(kill('{ maxInFlight: -1, coalesce: "yes", missBatch: 1.5 }')).toEqual([
+      expect.stringMatching(/faults\[0\]\.restartWith\.maxInFlight: expected a whole number >= 0, got -1$/),
+      expect.stringMatching(/faults\[0\]\.restartWith\.coalesce: expected true or false, got "yes"$/),
+      expect.stringMatching(/faults\[0\]\.restartWith\.missBatch: expected a whole number >= 0, got 1\.5$/),
+    ]);
+    expect(kill('{ maxInFlight: 512 }', 'stop')).toEqual([expect.stringMatching(/faults\[0\]\.restartWith: only a kill restarts workers: use action: kill$/)]);
   });
 });
