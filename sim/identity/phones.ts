@@ -23,3 +23,22 @@ export function phoneOf(index: number, phoneKey: number): string {
   const high = Math.floor(rest / 10_000);
   return `${PREFIX_TEXT[prefix]}${FOUR_DIGITS[high]}${FOUR_DIGITS[rest - high * 10_000]}`;
 }
+
+/** The same number's 11 digits as ASCII written into `out` at `at`, with no string made; returns the offset after them. */
+export function writePhone(index: number, phoneKey: number, out: Uint8Array, at: number): number {
+  const h = mix32(Math.imul(index, 0x2545f491) ^ phoneKey);
+  const prefixAt = Math.floor(h / 100_000_000);
+  let rest = h - prefixAt * 100_000_000;
+  const prefix = MOBILE_PREFIXES[prefixAt] ?? 0;
+  out[at] = ZERO + Math.floor(prefix / 100);
+  out[at + 1] = ZERO + (Math.floor(prefix / 10) % 10);
+  out[at + 2] = ZERO + (prefix % 10);
+  for (let i = at + 10; i >= at + 3; i--) {
+    const q = Math.floor(rest / 10);
+    out[i] = ZERO + rest - q * 10;
+    rest = q;
+  }
+  return at + 11;
+}
+
+const ZERO = 48;

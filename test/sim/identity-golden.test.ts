@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createIdentityGenerator, type IdentityOptions } from '../../sim/identity/generator.js';
+import { createIdentityGenerator, MAX_ROW_BYTES, type IdentityOptions } from '../../sim/identity/generator.js';
 
 /**
  * Golden identities: what createIdentityGenerator produced for these options before it was split
@@ -97,5 +97,25 @@ describe('identities are the same for the same seed', () => {
 
   it.each(GOLDEN.map((g) => [JSON.stringify(g.options), g] as const))('%s: digest of every stride-th resident', (_, g) => {
     expect(digestOf(g.options, g.stride)).toStrictEqual({ digest: g.digest, count: g.count });
+  });
+});
+
+describe("the seeder's rows are the same residents", () => {
+  // writeRow encodes without strings, from the same tables: every stride-th resident of each
+  // golden city (and its pinned ones) must read back as identity()'s fields.
+  it.each(GOLDEN.map((g) => [JSON.stringify(g.options), g] as const))('%s: writeRow is identity() as COPY text', (_, g) => {
+    const gen = createIdentityGenerator(g.options);
+    const out = new Uint8Array(MAX_ROW_BYTES + 8).fill(0xff);
+    const text = new TextDecoder('utf-8', { fatal: true });
+    const indices = [...g.pinned.map((p) => p['index'] as number)];
+    for (let i = 0; i < gen.population; i += g.stride) indices.push(i);
+    for (const i of indices) {
+      const r = gen.identity(i);
+      const end = gen.writeRow(i, out, 4);
+      expect(end - 4).toBeLessThanOrEqual(MAX_ROW_BYTES);
+      expect(text.decode(out.subarray(4, end))).toBe(`${i}\t${r.idNumber.slice(0, 17)}\t${r.name}\t${r.phone}\t${r.compound}\n`);
+    }
+    // Nothing written before `at`.
+    expect([...out.subarray(0, 4)]).toEqual([0xff, 0xff, 0xff, 0xff]);
   });
 });

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { createIdentityGenerator, type IdentityGenerator } from '../../../sim/identity/generator.js';
+import { createIdentityGenerator, MAX_ROW_BYTES, type IdentityGenerator } from '../../../sim/identity/generator.js';
 
 /**
  * Residents as COPY text rows, chunk by chunk. Generating the rows costs more CPU than Postgres
@@ -19,19 +19,13 @@ export interface RowsWorkerData {
   readonly population: number;
 }
 
-/** Longest row: id, 17 digits, a name of at most 4 CJK characters, phone, compound, tabs. */
-const MAX_ROW_BYTES = 96;
-
-/** Rows [start, end) encoded into a fresh buffer; measured faster than concatenating one
- *  string per chunk and encoding it afterwards. */
+/** Rows [start, end) encoded into a fresh buffer, byte by byte (IdentityGenerator.writeRow):
+ *  measured three times cheaper than a string per row written with Buffer.write. */
 export function residentRows(generator: IdentityGenerator, start: number, end: number): { buffer: ArrayBuffer; length: number } {
-  const bytes = Buffer.alloc((end - start) * MAX_ROW_BYTES);
+  const bytes = new Uint8Array((end - start) * MAX_ROW_BYTES);
   let length = 0;
-  for (let i = start; i < end; i++) {
-    const r = generator.identity(i);
-    length += bytes.write(`${i}\t${r.idNumber.slice(0, 17)}\t${r.name}\t${r.phone}\t${r.compound}\n`, length);
-  }
-  return { buffer: bytes.buffer as ArrayBuffer, length };
+  for (let i = start; i < end; i++) length = generator.writeRow(i, bytes, length);
+  return { buffer: bytes.buffer, length };
 }
 
 if (parentPort !== null && workerData !== undefined) {
