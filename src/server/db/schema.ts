@@ -99,13 +99,18 @@ END $$;
 /**
  * Built after the load, each on its own connection so they proceed side by side. Compounds are
  * stored in id order, so a BRIN index (a few pages) finds a compound's rows as well as a
- * B-tree would, at a fraction of the build cost.
+ * B-tree would, at a fraction of the build cost. The primary key is built as a plain unique
+ * index and made the key afterwards (RESIDENT_KEY_SQL, a catalogue change): `ADD PRIMARY KEY`
+ * would hold the table's ACCESS EXCLUSIVE lock while it builds, so the other two waited for it
+ * or it for them (measured on the whole city: 9.2–9.5 s for the three, one after another
+ * in effect).
  */
 export const RESIDENT_INDEXES_SQL: readonly string[] = [
-  'ALTER TABLE residents ADD PRIMARY KEY (id)',
+  'CREATE UNIQUE INDEX residents_pkey ON residents (id)',
   'CREATE UNIQUE INDEX residents_id_digits ON residents (id_digits)',
   'CREATE INDEX residents_compound ON residents USING brin (compound) WITH (pages_per_range = 16)',
 ];
+export const RESIDENT_KEY_SQL = 'ALTER TABLE residents ADD CONSTRAINT residents_pkey PRIMARY KEY USING INDEX residents_pkey';
 
 /**
  * One row per staff write, inside the write's own transaction: who (role and scope, from the
@@ -135,6 +140,13 @@ export async function createResidentIndexes(databaseUrl: string): Promise<void> 
       }
     }),
   );
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(RESIDENT_KEY_SQL);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The bigint key of an ID number that already passed its check: its first 17 digits. */
