@@ -11,7 +11,8 @@ export function nameOf(index: number, nameKey: number, isMale: boolean): string 
 
 /** The same name as UTF-8 bytes written into `out` at `at`, with no string made; returns the offset after it. */
 export function writeName(index: number, nameKey: number, isMale: boolean, out: Uint8Array, at: number): number {
-  const { bytes, ends } = isMale ? NAME_BYTES.male : NAME_BYTES.female;
+  nameBytes ??= { female: utf8Table(NAMES.female), male: utf8Table(NAMES.male) };
+  const { bytes, ends } = isMale ? nameBytes.male : nameBytes.female;
   const k = nameAt(index, nameKey, isMale);
   const start = k === 0 ? 0 : (ends[k - 1] ?? 0);
   const end = ends[k] ?? 0;
@@ -29,12 +30,18 @@ function nameAt(index: number, nameKey: number, isMale: boolean): number {
   return surname * givenCount + mod(hs, givenCount);
 }
 
-/** Each table's names as UTF-8, one after another, and where each ends. */
-const NAME_BYTES = { female: utf8Table(NAMES.female), male: utf8Table(NAMES.male) };
+/**
+ * Each table's names as UTF-8, one after another, and where each ends; made on the first
+ * writeName (the seeder's), so that the simulator and the k6 script never pay for it.
+ */
+let nameBytes: { female: NameBytes; male: NameBytes } | undefined;
+interface NameBytes {
+  readonly bytes: Uint8Array;
+  readonly ends: Uint32Array;
+}
 
-function utf8Table(names: readonly string[]): { bytes: Uint8Array; ends: Uint32Array } {
-  const utf8 = new TextEncoder();
-  const encoded = names.map((name) => utf8.encode(name));
+function utf8Table(names: readonly string[]): NameBytes {
+  const encoded = names.map(utf8);
   const ends = new Uint32Array(encoded.length);
   let end = 0;
   encoded.forEach((b, k) => {
@@ -46,6 +53,18 @@ function utf8Table(names: readonly string[]): { bytes: Uint8Array; ends: Uint32A
   return { bytes, ends };
 }
 
+/** UTF-8 by hand: this module also runs inside the exported k6 script, where there is no TextEncoder. */
+function utf8(text: string): number[] {
+  const out: number[] = [];
+  for (const ch of text) {
+    const c = ch.codePointAt(0) ?? 0;
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return out;
+}
 function buildNameTables() {
   const person = fakerZhCN.rawDefinitions.person;
   const last = person?.last_name?.generic ?? [];
