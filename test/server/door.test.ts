@@ -151,12 +151,16 @@ describe('the door in the reference server: maxInFlight 2, both places held by m
     const shedBefore = await shedCount(t);
     try {
       const misses = [get(code, { authorization: `Bearer ${a}` }), get(code, { authorization: `Bearer ${b}` })];
-      // Both misses are in flight once a further read is refused; until then a read may still get in.
-      await until(async () => (await t.request('GET', '/api/v1/code', { token: cached })).status === 503);
+      // Both misses hold their places once Postgres shows both waiting on the lock. No read is
+      // sent before that: one in flight beside the first miss would have the second refused.
+      const waiting = async (): Promise<number> =>
+        (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()")).rows[0]!.n;
+      await until(async () => (await waiting()) === 2);
       const refused = await get(code, { authorization: `Bearer ${cached}` }).done;
       expect(refused.status).toBe(503);
       expect(refused.headers['retry-after']).toBe('2');
       expect((JSON.parse(refused.body) as { error: { code: string } }).error.code).toBe('OVERLOADED');
+      expect((await t.request('GET', '/api/v1/code', { token: cached })).status).toBe(503);
       expect((await t.request('GET', '/healthz')).status).toBe(200);
       expect(await shedCount(t)).toBeGreaterThanOrEqual(shedBefore + 2);
       await client.query('COMMIT');
