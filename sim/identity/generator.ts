@@ -16,6 +16,7 @@ import { invalidInput } from '../../src/errors.js';
 import { AGE_MIX, DISTRICTS, type District } from '../city/districts.js';
 import { DEFAULT_AS_OF, dateKey } from './gb11643.js';
 import { mix32, seedKeyOf } from './hash.js';
+import { writeDecimal } from './ascii.js';
 import { createIdNumbers } from './id-number.js';
 import { createLayout } from './layout.js';
 import { nameOf, writeName } from './names.js';
@@ -108,7 +109,7 @@ export function createIdentityGenerator(options: IdentityOptions): IdentityGener
     checkIndex(index);
     const d = layout.districtIndex(index);
     const { band, j } = layout.bandOf(d, layout.offsetInDistrict(index, d));
-    let i = writeWhole(index, out, at);
+    let i = writeDecimal(index, out, at);
     out[i++] = TAB;
     const isMale = idNumberOf.writeDigits(d, band, j, out, i);
     i += 17;
@@ -117,7 +118,7 @@ export function createIdentityGenerator(options: IdentityOptions): IdentityGener
     out[i++] = TAB;
     i = writePhone(index, phoneKey, out, i);
     out[i++] = TAB;
-    i = writeWhole(layout.compoundOf(index, d), out, i);
+    i = writeDecimal(layout.compoundOf(index, d), out, i);
     out[i++] = NEWLINE;
     return i;
   }
@@ -143,19 +144,6 @@ export function createIdentityGenerator(options: IdentityOptions): IdentityGener
 export const MAX_ROW_BYTES = 96;
 const TAB = 9;
 const NEWLINE = 10;
-
-/** A whole number >= 0 in decimal ASCII at `at`; returns the offset after it. */
-function writeWhole(n: number, out: Uint8Array, at: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  let rest = n;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const q = Math.floor(rest / 10);
-    out[i] = 48 + rest - q * 10;
-    rest = q;
-  }
-  return at + digits;
-}
 
 /** Identities from index `from` (inclusive) to `to` (exclusive), in index order. */
 export function* identities(

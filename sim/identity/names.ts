@@ -65,6 +65,7 @@ function utf8(text: string): number[] {
   }
   return out;
 }
+
 function buildNameTables() {
   const person = fakerZhCN.rawDefinitions.person;
   const last = person?.last_name?.generic ?? [];

@@ -1,3 +1,4 @@
+import { writeDecimal } from './ascii.js';
 import { mix32 } from './hash.js';
 
 /**
@@ -16,8 +17,7 @@ const FOUR_DIGITS = Array.from({ length: 10_000 }, (_, k) => String(k).padStart(
 
 /** The resident's mobile number: unique per index for one `phoneKey`. */
 export function phoneOf(index: number, phoneKey: number): string {
-  // mix32 and multiplying by an odd constant are bijections on 32-bit integers.
-  const h = mix32(Math.imul(index, 0x2545f491) ^ phoneKey);
+  const h = phoneHash(index, phoneKey);
   const prefix = Math.floor(h / 100_000_000);
   const rest = h - prefix * 100_000_000;
   const high = Math.floor(rest / 10_000);
@@ -26,19 +26,12 @@ export function phoneOf(index: number, phoneKey: number): string {
 
 /** The same number's 11 digits as ASCII written into `out` at `at`, with no string made; returns the offset after them. */
 export function writePhone(index: number, phoneKey: number, out: Uint8Array, at: number): number {
-  const h = mix32(Math.imul(index, 0x2545f491) ^ phoneKey);
-  const prefixAt = Math.floor(h / 100_000_000);
-  let rest = h - prefixAt * 100_000_000;
-  const prefix = MOBILE_PREFIXES[prefixAt] ?? 0;
-  out[at] = ZERO + Math.floor(prefix / 100);
-  out[at + 1] = ZERO + (Math.floor(prefix / 10) % 10);
-  out[at + 2] = ZERO + (prefix % 10);
-  for (let i = at + 10; i >= at + 3; i--) {
-    const q = Math.floor(rest / 10);
-    out[i] = ZERO + rest - q * 10;
-    rest = q;
-  }
-  return at + 11;
+  const h = phoneHash(index, phoneKey);
+  const prefix = Math.floor(h / 100_000_000);
+  return writeDecimal(h - prefix * 100_000_000, out, writeDecimal(MOBILE_PREFIXES[prefix] ?? 0, out, at, 3), 8);
 }
 
-const ZERO = 48;
+/** mix32 and multiplying by an odd constant are bijections on 32-bit integers. */
+function phoneHash(index: number, phoneKey: number): number {
+  return mix32(Math.imul(index, 0x2545f491) ^ phoneKey);
+}

@@ -127,23 +127,23 @@ export async function createTables(client: pg.ClientBase): Promise<void> {
 
 export async function createResidentIndexes(databaseUrl: string): Promise<void> {
   await Promise.all(
-    RESIDENT_INDEXES_SQL.map(async (sql) => {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      try {
+    RESIDENT_INDEXES_SQL.map((sql) =>
+      onItsOwnConnection(databaseUrl, async (client) => {
         // The builds already run side by side; each spawning parallel workers of its own on
         // top only makes them fight over the same cores (measured: slower).
         await client.query('SET max_parallel_maintenance_workers = 0');
         await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    }),
+      }),
+    ),
   );
+  await onItsOwnConnection(databaseUrl, (client) => client.query(RESIDENT_KEY_SQL));
+}
+
+async function onItsOwnConnection(databaseUrl: string, work: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query(RESIDENT_KEY_SQL);
+    await work(client);
   } finally {
     await client.end();
   }
