@@ -41,6 +41,7 @@ export function measuredSummary(input: SummaryInput): Summary {
   const counts = a.counts();
   const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
   const latency = a.summary();
+  const lag = a.sendLag();
   const seconds = Math.max(1, a.offeredSeconds);
   const thresholdsOk = input.thresholds.every((t) => t.ok);
   return {
@@ -53,6 +54,7 @@ export function measuredSummary(input: SummaryInput): Summary {
     requests: { total, ok: counts.ok, failed: total - counts.ok, dropped: a.dropped, byOutcome: counts },
     rate: { offeredAvg: round(a.offered / seconds, 1), achievedAvg: round(a.started / seconds, 1), peakOffered: a.peakOffered },
     latencyMs: latency === undefined ? null : { p50: latency.p50, p95: latency.p95, p99: latency.p99, max: latency.max },
+    sendLagMs: lag === undefined ? null : { p50: lag.p50, p99: lag.p99, max: lag.max },
     thresholds: input.thresholds.map((t) => ({ metric: t.threshold.key, expr: t.threshold.expr, ok: t.ok, value: t.value === null ? null : round(t.value) })),
     breakingPoint: null,
     faults: (input.faults ?? []).map((f) => ({ ...f, recoveryS: null, surges: [] })),

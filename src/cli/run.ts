@@ -52,6 +52,8 @@ function describe(s: Summary, dir: string): string {
     s.latencyMs === null
       ? '  latency    no requests'
       : `  latency    p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms`,
+    // Due → written: the generator's own delay and any wait for a free connection (latency includes it).
+    ...(s.sendLagMs === null ? [] : [`  send lag   p50 ${s.sendLagMs.p50} ms, p99 ${s.sendLagMs.p99} ms, max ${s.sendLagMs.max} ms`]),
     ...s.faults.map(faultLine),
     ...Object.entries(s.metrics).map(([name, m]) => `  metric     ${name}: ${describeValues(m.type, m.unit, m.values)}`),
     ...s.thresholds.map((t) => `  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expr} (${t.value ?? 'no data'})`),

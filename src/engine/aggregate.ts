@@ -23,6 +23,8 @@ export class RunAggregate implements MetricSource {
   /** Seconds up to the last one with arrivals: what the rates are averaged over. */
   offeredSeconds = 0;
   peakOffered = 0;
+  /** Every request's send lag (MergedSecond.sendLag), µs. */
+  readonly #sendLag = createLatencyHistogram();
   readonly #trendCache = new Map<string, TrendAggregate | undefined>();
 
   add(second: MergedSecond): void {
@@ -45,6 +47,7 @@ export class RunAggregate implements MetricSource {
     this.seconds = Math.max(this.seconds, second.t + 1);
     this.peakOffered = Math.max(this.peakOffered, second.offered);
     if (second.offered > 0) this.offeredSeconds = Math.max(this.offeredSeconds, second.t + 1);
+    if (second.sendLag !== undefined) mergeInto(this.#sendLag, second.sendLag);
     for (const request of second.requests.values()) {
       for (const [outcome, cell] of request.outcomes) {
         const key = `${request.name}\u0000${outcome}`;
@@ -83,6 +86,11 @@ export class RunAggregate implements MetricSource {
   summary(tags: Tags = {}): LatencySummary | undefined {
     const h = this.latency(tags);
     return h === undefined ? undefined : summarize(h);
+  }
+
+  /** How late requests were written after they were due, over the run; undefined before any was. */
+  sendLag(): LatencySummary | undefined {
+    return this.#sendLag.totalCount === 0 ? undefined : summarize(this.#sendLag);
   }
 
   trend(metric: string, tags: Tags): TrendAggregate | undefined {

@@ -66,6 +66,8 @@ export interface WireRequest {
 /** Plain data (strings and numbers) so it survives postMessage and JSON unchanged. */
 export interface WireSecond extends SecondTotals {
   readonly requests: readonly WireRequest[];
+  /** encodeHistogram() of the second's send lags (see SecondMetrics.request); absent when none was written. */
+  readonly sendLag?: string;
   /** Custom metrics: one cell per (metric, tag set) with samples in this second. */
   readonly custom: readonly WireCustom[];
 }
@@ -86,6 +88,8 @@ export interface MergedRequest {
 export interface MergedSecond extends SecondTotals {
   /** By request name, in name order. */
   readonly requests: ReadonlyMap<string, MergedRequest>;
+  /** Every worker's send lags of the second, in µs; absent when no request was written. */
+  readonly sendLag?: LatencyHistogram;
   /** By metric name, then tag set (as its sorted JSON), in code-unit order. */
   readonly custom: readonly MergedCustom[];
 }
@@ -109,14 +113,21 @@ export class SecondMetrics {
   #iterations = 0;
   #inFlightMax = 0;
   #custom: CustomSecond | undefined;
+  /** One per second, not per name: how late the generator itself sends is one question. */
+  #sendLag: LatencyHistogram | undefined;
 
   /** `second`: whole seconds from the run's start, the `t` of every line it becomes. */
   constructor(readonly second: number) {
     if (!Number.isSafeInteger(second) || second < 0) throw new Error(`a second must be a whole number >= 0, got ${second}`);
   }
 
-  /** Hot path: after a (name, outcome)'s first request, allocates nothing. */
-  request(name: string, outcome: Outcome, latencyUs: number, serviceUs: number): void {
+  /**
+   * Hot path: after a (name, outcome)'s first request, allocates nothing. `sendLagUs`: from when
+   * the request was due to its write (HttpResult.sendLagUs); below 0 (never written) it is not
+   * recorded.
+   */
+  request(name: string, outcome: Outcome, latencyUs: number, serviceUs: number, sendLagUs = -1): void {
+    if (sendLagUs >= 0) recordLatency((this.#sendLag ??= createLatencyHistogram()), sendLagUs);
     let entry = this.#names.get(name);
     if (entry === undefined) {
       if (name === TOTALS_NAME) throw new Error(`a request cannot be named "${TOTALS_NAME}": metrics.ndjson reserves it`);
@@ -186,6 +197,7 @@ export class SecondMetrics {
       inFlightMax: this.#inFlightMax,
       requests,
       custom: this.#custom?.toWire() ?? [],
+      ...(this.#sendLag === undefined ? {} : { sendLag: encodeHistogram(this.#sendLag) }),
     };
   }
 }
@@ -205,6 +217,7 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
   let dropped = 0;
   let iterations = 0;
   let inFlightMax = 0;
+  let sendLag: LatencyHistogram | undefined;
   const byName = new Map<string, { clamped: number; cells: Map<Outcome, MutableCell> }>();
   for (const s of seconds) {
     if (s.t !== first.t) throw new Error(`mergeWire got seconds ${first.t} and ${s.t}; it merges one second at a time`);
@@ -213,6 +226,11 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
     dropped += s.dropped;
     iterations += s.iterations;
     inFlightMax += s.inFlightMax;
+    if (s.sendLag !== undefined) {
+      const h = decodeHistogram(s.sendLag);
+      if (sendLag === undefined) sendLag = h;
+      else mergeInto(sendLag, h);
+    }
     for (const r of s.requests) {
       let acc = byName.get(r.name);
       if (acc === undefined) {
@@ -246,7 +264,8 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
     }
     requests.set(name, { name, clamped: acc.clamped, outcomes });
   }
-  return { t: first.t, offered, started, dropped, iterations, inFlightMax, requests, custom: mergeCustom(seconds.map((s) => s.custom)) };
+  const merged = { t: first.t, offered, started, dropped, iterations, inFlightMax, requests, custom: mergeCustom(seconds.map((s) => s.custom)) };
+  return sendLag === undefined ? merged : { ...merged, sendLag };
 }
 
 function compareNames(a: string, b: string): number {

@@ -16,7 +16,7 @@ export interface ContextDeps {
   /** Milliseconds since the run's second 0. */
   readonly elapsed: () => number;
   /** A request answered (or failed) at `now` (performance.now): into the second it falls in. */
-  readonly record: (now: number, name: string, outcome: Outcome, latencyUs: number, serviceUs: number) => void;
+  readonly record: (now: number, name: string, outcome: Outcome, latencyUs: number, serviceUs: number, sendLagUs: number) => void;
   /** The worker's history of operations (ctx.record). */
   readonly history: HistoryBuffer;
 }
@@ -37,7 +37,7 @@ export function journeyContext(deps: ContextDeps, scheduledAt: number): JourneyC
       });
       const now = performance.now();
       const outcome = measuredOutcome(result, options?.expect);
-      deps.record(now, name, outcome, result.latencyUs, result.serviceUs);
+      deps.record(now, name, outcome, result.latencyUs, result.serviceUs, result.sendLagUs);
       due = now;
       return responseOf(result, outcome);
     },

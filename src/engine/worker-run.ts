@@ -74,7 +74,7 @@ export class WorkerRun {
       faker,
       metrics: metrics.metrics,
       elapsed: () => this.#elapsed(),
-      record: (now, name, outcome, latencyUs, serviceUs) => this.#second(now - this.#start).request(name, outcome, latencyUs, serviceUs),
+      record: (now, name, outcome, latencyUs, serviceUs, sendLagUs) => this.#second(now - this.#start).request(name, outcome, latencyUs, serviceUs, sendLagUs),
       history: this.#history,
     };
   }

@@ -22,6 +22,11 @@ export { OUTCOMES, TOTALS_NAME, type Outcome };
  *   t            seconds from the run's start
  *   name         "*" for the totals line, else the request (step) name
  *   offered, started, dropped, iterations, inFlightMax: see SecondTotals
+ *   sendLag      (totals line, when any request was written in the second) summary in ms of
+ *                `sendLagHdr`, the same shape as `latency`
+ *   sendLagHdr   an HDR histogram (µs) of every request's send lag: from when it was due (its
+ *                arrival, or its journey's previous answer or think time) to its write, so the
+ *                generator's own delay, any wait for a free socket and a new socket's connect
  *   clamped      requests of this name whose latency or service time was out of range (> 120 s)
  *   counts       requests by outcome; only outcomes that happened, in OUTCOMES order
  *   latency      summary in ms of `hdr` over all outcomes together, for readers without an HDR
@@ -73,6 +78,8 @@ const whole = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
 const outcomeKey = z.enum(OUTCOMES);
 
+const latencySummary = z.strictObject({ count: whole, min: ms, max: ms, mean: ms, p50: ms, p90: ms, p95: ms, p99: ms, p999: ms });
+
 const totalsLine = z.strictObject({
   t: whole,
   name: z.literal(TOTALS_NAME),
@@ -81,6 +88,9 @@ const totalsLine = z.strictObject({
   dropped: whole,
   iterations: whole,
   inFlightMax: whole,
+  // Written since send lag was measured; older files have neither.
+  sendLag: latencySummary.optional(),
+  sendLagHdr: z.string().optional(),
 });
 
 const requestLine = z.strictObject({
@@ -88,7 +98,7 @@ const requestLine = z.strictObject({
   name: z.string().min(1),
   clamped: whole,
   counts: z.partialRecord(outcomeKey, whole),
-  latency: z.strictObject({ count: whole, min: ms, max: ms, mean: ms, p50: ms, p90: ms, p95: ms, p99: ms, p999: ms }),
+  latency: latencySummary,
   hdr: z.partialRecord(outcomeKey, z.string()),
   serviceHdr: z.partialRecord(outcomeKey, z.string()),
 });
@@ -183,7 +193,8 @@ export function declarationLines(declared: MetricDeclarations): string {
 /** The lines for one merged second, each ending in "\n", ready to append to metrics.ndjson. */
 export function toNdjsonLine(merged: MergedSecond): string {
   const { t, offered, started, dropped, iterations, inFlightMax } = merged;
-  let out = JSON.stringify({ t, name: TOTALS_NAME, offered, started, dropped, iterations, inFlightMax }) + '\n';
+  const lag = merged.sendLag === undefined ? {} : { sendLag: summarize(merged.sendLag), sendLagHdr: encodeHistogram(merged.sendLag) };
+  let out = JSON.stringify({ t, name: TOTALS_NAME, offered, started, dropped, iterations, inFlightMax, ...lag }) + '\n';
   for (const request of merged.requests.values()) {
     const counts: Partial<Record<Outcome, number>> = {};
     const hdr: Partial<Record<Outcome, string>> = {};

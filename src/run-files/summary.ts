@@ -113,6 +113,11 @@ const summaryFile = z.strictObject({
   requests: z.strictObject({ total: count, ok: count, failed: count, dropped: count, byOutcome: z.record(z.string(), count) }),
   rate: z.strictObject({ offeredAvg: z.number(), achievedAvg: z.number(), peakOffered: z.number() }),
   latencyMs: z.strictObject({ p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() }).nullable(),
+  /**
+   * How late the generator wrote its requests after they were due (metrics.ndjson's sendLagHdr),
+   * over the run; null when none was written (and in runs from before it was measured, or a k6 load).
+   */
+  sendLagMs: z.strictObject({ p50: z.number(), p99: z.number(), max: z.number() }).nullable().default(null),
   thresholds: list(threshold),
   breakingPoint: breakingPoint.nullable(),
   faults: list(fault),

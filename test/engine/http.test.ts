@@ -507,6 +507,23 @@ describe('Client', () => {
     const r = await pending;
     expect(r.latencyUs).toBe(105_000);
     expect(r.serviceUs).toBe(5_000);
+    expect(r.sendLagUs).toBe(100_000);
+  });
+
+  it('counts a request that waited for the one socket as sent late, and one never written as not sent', async () => {
+    let clock = 1_000;
+    const c = new Client(server.origin, { connections: 1, now: () => clock });
+    clients.push(c);
+    await c.request(get('/'));
+    const busy = c.request(get('/slow/50'));
+    const queued = c.request(get('/'), { scheduledAt: 1_000 });
+    const neverSent = c.request(get('/'), { scheduledAt: 1_000, timeoutMs: 1 });
+    clock = 1_030; // the slow answer comes at 1030: the queued request is written then
+    await busy;
+    const [r, gone] = await Promise.all([queued, neverSent]);
+    expect(r.sendLagUs).toBe(30_000);
+    expect(r.latencyUs - r.serviceUs).toBe(r.sendLagUs);
+    expect(gone).toMatchObject({ outcome: 'timeout', sendLagUs: -1, serviceUs: 0 });
   });
 
   it('rejects malformed requests and use after close; close settles what is pending', async () => {

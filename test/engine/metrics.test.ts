@@ -349,6 +349,29 @@ describe('SecondMetrics → wire → merge → metrics.ndjson → back', () => {
     );
   });
 
+  it('keeps the send lags of every worker in one histogram on the totals line, and skips requests never written', () => {
+    const a = new SecondMetrics(4);
+    const b = new SecondMetrics(4);
+    const reference = createLatencyHistogram();
+    for (let i = 0; i < 500; i++) {
+      const lag = 17 * i;
+      (i % 2 === 0 ? a : b).request('get', 'ok', lag + 900, 900, lag);
+      recordLatency(reference, lag);
+    }
+    b.request('get', 'timeout', 5_000, 0, -1);
+    const merged = mergeWire([structuredClone(a.toWire()), structuredClone(b.toWire())]);
+    expect(merged.sendLag?.totalCount).toBe(500);
+    expect(summarize(merged.sendLag!)).toEqual(summarize(reference));
+    const totals = JSON.parse(toNdjsonLine(merged).split('\n')[0] ?? '') as Record<string, unknown>;
+    expect(totals['sendLag']).toEqual(summarize(reference));
+    expect(summarize(decodeHistogram(String(totals['sendLagHdr'])))).toEqual(summarize(reference));
+    expect(parseNdjsonLine(toNdjsonLine(merged).split('\n')[0] ?? '')).toMatchObject({ kind: 'totals', t: 4, offered: 0 });
+    // A second where nothing was written has no send lag at all.
+    const none = new SecondMetrics(5);
+    none.request('get', 'refused', 10, 0, -1);
+    expect(mergeWire([none.toWire()]).sendLag).toBeUndefined();
+  });
+
   it('merges only copies of one second', () => {
     expect(() => mergeWire([])).toThrow(/at least one/);
     expect(() => mergeWire([new SecondMetrics(1).toWire(), new SecondMetrics(2).toWire()])).toThrow(/one second at a time/);

@@ -53,7 +53,7 @@ describe('WorkerSeconds', () => {
 });
 
 describe('measuredOutcome', () => {
-  const result = (status: number, outcome: HttpResult['outcome']): HttpResult => ({ status, outcome, serviceUs: 0, latencyUs: 0, bytes: 0 });
+  const result = (status: number, outcome: HttpResult['outcome']): HttpResult => ({ status, outcome, serviceUs: 0, latencyUs: 0, sendLagUs: 0, bytes: 0 });
 
   it.each([
     [result(200, 'ok'), undefined, 'ok'],

@@ -11,6 +11,12 @@ export interface HttpResult {
   readonly serviceUs: number;
   /** From scheduledAt to the last byte (or the failure): includes waiting for a socket. */
   readonly latencyUs: number;
+  /**
+   * From scheduledAt to the request's write (latencyUs − serviceUs, from the same clock
+   * readings): how late the generator sent it, its own delay, any wait for a free socket and a
+   * new socket's connect; -1 if it was never written.
+   */
+  readonly sendLagUs: number;
   /** Body bytes received (after removing chunked framing). */
   readonly bytes: number;
   /** Only with wantBody and a complete response. */
@@ -58,6 +64,7 @@ export class Exchange {
       outcome,
       serviceUs: this.writtenAt < 0 ? 0 : Math.round((now - this.writtenAt) * 1000),
       latencyUs: Math.round((now - this.scheduledAt) * 1000),
+      sendLagUs: this.writtenAt < 0 ? -1 : Math.max(0, Math.round((this.writtenAt - this.scheduledAt) * 1000)),
       bytes,
     };
     if (body !== undefined) result.body = body;
