@@ -1,4 +1,5 @@
 import { Faker, en } from '@faker-js/faker';
+import { ArrivalPump, NODE_CLOCK } from './arrival-pump.js';
 import { constantVus } from './executors/constant-vus.js';
 import { totalDurationOf } from './executors/index.js';
 import { rampingVus } from './executors/ramping-vus.js';
@@ -46,7 +47,10 @@ export class WorkerRun {
   #inFlight = 0;
   #stopping = false;
   #scheduleDone = false;
+  /** The closed model's control timer. */
   #timer: NodeJS.Timeout | undefined;
+  /** The open model's schedule. */
+  #pump: ArrivalPump | undefined;
   #flusher: NodeJS.Timeout | undefined;
   #finished = false;
 
@@ -106,6 +110,7 @@ export class WorkerRun {
 
   stop(): void {
     this.#stopping = true;
+    this.#pump?.stop();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#endOfSchedule();
     if (!this.#finished) setTimeout(() => this.#finish(), STOP_GRACE_MS).unref();
@@ -129,26 +134,15 @@ export class WorkerRun {
 
   /** Open model: arrivals come on schedule whatever the target does; none is ever delayed. */
   #arrivals(load: ArrivalsLoad): void {
+    if (this.#stopping) return;
     const arrivals = planArrivals(load.plan, {
       spacing: load.spacing,
       // Every worker walks the same arrival stream and keeps its own share of it.
       random: createRandom(this.#plan.seed).fork('arrivals'),
       share: { index: this.#plan.index, of: this.#plan.of },
     });
-    let next = arrivals.next();
-    const pump = (): void => {
-      this.#timer = undefined;
-      if (this.#stopping) return;
-      const now = this.#elapsed();
-      for (; !next.done && next.value <= now; next = arrivals.next()) this.#arrive(next.value, load.maxInFlight);
-      if (next.done) {
-        this.#endOfSchedule();
-        return;
-      }
-      // At most one wake-up a millisecond: every arrival due by then goes in the same turn.
-      this.#timer = setTimeout(pump, Math.max(1, next.value - this.#elapsed()));
-    };
-    pump();
+    this.#pump = new ArrivalPump(arrivals, (at) => this.#arrive(at, load.maxInFlight), () => this.#endOfSchedule(), NODE_CLOCK(() => this.#elapsed()));
+    this.#pump.start();
   }
 
   /** An arrival with no free capacity is dropped and counted, never delayed. */
