@@ -7,16 +7,19 @@ import path from 'node:path';
 import { ManagedChild } from '../src/stack/child.js';
 import { compiled, packageRoot } from '../src/package-root.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
-import { cacheDir, which } from '../src/stack/tools.js';
 import { dashboardBench } from './_dashboard.js';
 import { historyBench } from './_history.js';
+import { vegeta as vegetaPeer, VEGETA_VERSION, wrk as wrkPeer, type Peer } from './_peers.js';
 import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table } from './_util.js';
 
 /**
  * The load engine against its peers, side by side in one run, against the same fast local
  * server (a child process, so its CPU is not counted):
- * - open model at a fixed 2,000/s: CPU seconds (user + sys, all threads, from /proc) per 1,000
- *   requests for `codestorm run`, autocannon -R and vegeta, over the same steady window;
+ * - open model at a fixed 2,000/s and 8,000/s: CPU seconds (user + sys, all threads, from /proc)
+ *   per 1,000 requests for `codestorm run`, autocannon -R and vegeta, over the same steady window
+ *   (start-up and wind-down left out for every tool alike); codestorm's send lag (due → written)
+ *   and rate error from its summary.json, beside the send lag of its timer alone with no I/O
+ *   (_timer-floor.ts), the floor that Node's millisecond timers set;
  * - closed model, 64 connections/VUs: the highest throughput of codestorm, wrk and autocannon,
  *   and CPU per 1,000 requests of codestorm and autocannon there: what a request costs when no
  *   pacing spreads the wake-ups out (autocannon -R is itself a closed loop per connection that
@@ -28,6 +31,8 @@ import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table }
  * history` runs it with a journey recording a history of operations against the same without (_history.ts).
  */
 const RATE = 2_000;
+/** The open model's rates (issue #17's). */
+const RATES = [2_000, 8_000] as const;
 const SECONDS = 12;
 /** CPU is read between these offsets: start-up and wind-down are not the steady state. */
 const WINDOW = { from: 2, to: 10 } as const;
@@ -42,32 +47,20 @@ export async function main(args: readonly string[]): Promise<number> {
   if (args.includes('dashboard')) return withTarget((url, scratch) => dashboardBench({ url, scratch, rate: RATE, seconds: SECONDS, window: WINDOW, scenario: writeScenario, spawn: spawnCodestorm }));
   return withTarget(async (url, scratch) => {
     const rows: Record<string, string | number>[] = [];
-    const cpu: Record<string, number | null> = {};
     const cpuClosed: Record<string, number | null> = {};
 
-    // Open model, fixed rate.
-    const open = writeScenario(scratch, 'open', `load: { executor: constant-arrival-rate, rate: ${RATE}, duration: ${SECONDS}s }`);
-    const ours = await cpuOf('codestorm', spawnCodestorm(open, url, path.join(scratch, 'open-run')));
-    const summary = JSON.parse(readFileSync(path.join(scratch, 'open-run', 'summary.json'), 'utf8')) as {
-      rate: { achievedAvg: number };
-      requests: { total: number; failed: number };
-    };
-    cpu['codestorm'] = ours;
-    rows.push({ test: `open ${RATE}/s`, tool: 'codestorm run', 'CPU s / 1,000 req': fmt(ours), note: `achieved ${summary.rate.achievedAvg}/s, failed ${summary.requests.failed}` });
-
-    const cannon = autocannonEntry();
-    cpu['autocannon'] = cannon === undefined ? null : await cpuOf('autocannon', spawn(process.execPath, [cannon, '-c', '10', '-R', String(RATE), '-d', String(SECONDS), url], { stdio: 'ignore' }));
-    rows.push({ test: `open ${RATE}/s`, tool: 'autocannon -R', 'CPU s / 1,000 req': fmt(cpu['autocannon']), note: cannon === undefined ? 'not installed' : '-c 10' });
-
-    const vegeta = (await which('vegeta')) ?? (await which('vegeta', { PATH: path.join(cacheDir(), 'bin') }));
-    if (vegeta !== undefined) {
-      const attack = spawn(vegeta, ['attack', `-rate=${RATE}/s`, `-duration=${SECONDS}s`, '-output=/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
-      attack.stdin?.end(`GET ${url}\n`);
-      cpu['vegeta'] = await cpuOf('vegeta', attack);
-    } else {
-      cpu['vegeta'] = null;
+    // Open model, at each fixed rate: every tool over the same steady window.
+    const open: Record<number, OpenResult> = {};
+    const vegeta = await vegetaPeer();
+    for (const rate of RATES) open[rate] = await openModel({ url, scratch, rate, rows, vegeta });
+    // The timer alone, with nothing to send: the floor of any Node open model's send lag.
+    const floor: Record<number, TimerFloor> = {};
+    for (const rate of RATES) {
+      say(`bench engine: the timer alone at ${rate}/s (no I/O)`);
+      const { stdout } = await run(process.execPath, [compiled('bench/_timer-floor.js'), String(rate), String(SECONDS - 2)]);
+      floor[rate] = JSON.parse(stdout) as TimerFloor;
+      rows.push({ test: `open ${rate}/s`, tool: 'the timer alone (no I/O)', 'send lag p99 ms': floor[rate].p99, note: `p50 ${floor[rate].p50} ms, ${floor[rate].wakesPerS} wake-ups/s` });
     }
-    rows.push({ test: `open ${RATE}/s`, tool: 'vegeta attack', 'CPU s / 1,000 req': fmt(cpu['vegeta']), note: vegeta === undefined ? 'not installed (go install github.com/tsenart/vegeta/v12@v12.13.0)' : '' });
 
     // Closed model, as fast as it goes.
     const closed = writeScenario(scratch, 'closed', `load: { executor: constant-vus, vus: ${VUS}, duration: 10s }`);
@@ -77,7 +70,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const oursRps = closedSummary.requests.total / 10;
     cpuClosed['codestorm'] = perThousand(closedCpu, oursRps, CLOSED_WINDOW);
     rows.push({ test: `closed ${VUS}`, tool: 'codestorm run (constant-vus)', 'req/s': Math.round(oursRps), 'CPU s / 1,000 req': fmt(cpuClosed['codestorm']) });
-    const wrk = await which('wrk');
+    const wrk = (await wrkPeer()).path;
     let wrkRps: number | null = null;
     if (wrk !== undefined) {
       say(`bench engine: closed model, wrk -c${VUS}`);
@@ -86,6 +79,7 @@ export async function main(args: readonly string[]): Promise<number> {
     }
     rows.push({ test: `closed ${VUS}`, tool: 'wrk -t1', 'req/s': wrkRps === null ? 'not installed' : Math.round(wrkRps) });
     let cannonRps: number | null = null;
+    const cannon = autocannonEntry();
     if (cannon !== undefined) {
       say(`bench engine: closed model, autocannon -c${VUS}`);
       const child = spawn(process.execPath, [cannon, '-c', String(VUS), '-d', '10', '-j', url], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -112,24 +106,35 @@ export async function main(args: readonly string[]): Promise<number> {
     }
 
     process.stdout.write(`${table(rows)}\n`);
-    const rateError = round((100 * Math.abs(summary.rate.achievedAvg - RATE)) / RATE, 2);
     const ratio = (a: number | null | undefined, b: number | null | undefined) => (a == null || b == null ? null : round(a / b));
+    const at = (rate: number) => {
+      const o = open[rate]!;
+      return {
+        cpu_s_per_1000: o.cpu,
+        cpu_ratio_vs_autocannon: ratio(o.cpu['codestorm'], o.cpu['autocannon']),
+        cpu_ratio_vs_vegeta: ratio(o.cpu['codestorm'], o.cpu['vegeta']),
+        send_lag_ms: o.sendLag,
+        timer_floor_send_lag_ms: { p50: floor[rate]!.p50, p99: floor[rate]!.p99 },
+        rate_error_pct: o.rateErrorPct,
+      };
+    };
     process.stdout.write(
       `${JSON.stringify({
         bench: 'engine',
-        rate: RATE,
-        cpu_s_per_1000: { codestorm: cpu['codestorm'], autocannon: cpu['autocannon'], vegeta: cpu['vegeta'] },
-        cpu_ratio_vs_autocannon: ratio(cpu['codestorm'], cpu['autocannon']),
-        cpu_ratio_vs_vegeta: ratio(cpu['codestorm'], cpu['vegeta']),
+        open: Object.fromEntries(RATES.map((rate) => [String(rate), at(rate)])),
         closed_rps: { codestorm: Math.round(oursRps), wrk: wrkRps === null ? null : Math.round(wrkRps), autocannon: cannonRps === null ? null : Math.round(cannonRps) },
         throughput_ratio_vs_wrk: ratio(oursRps, wrkRps),
         // The same two clients without pacing: what a request costs once wake-ups are shared.
         closed_cpu_s_per_1000: cpuClosed,
         closed_cpu_ratio_vs_autocannon: ratio(cpuClosed['codestorm'], cpuClosed['autocannon']),
-        rate_error_pct: rateError,
         rss_mb: rss,
         rss_growth_pct: rss === null ? null : round((100 * (rss.at300 - rss.at60)) / rss.at60, 1),
-        goals: { cpu_ratio_vs_autocannon: '<= 0.8', cpu_ratio_vs_vegeta: '<= 1.5', rate_error_pct: '< 1', rss_growth_pct: '<= 20' },
+        // Issue #17's goals.
+        goals: {
+          '2000': { cpu_ratio_vs_autocannon: '<= 1.2', cpu_ratio_vs_vegeta: '<= 0.25', send_lag_p99_ms: '<= 1', rate_error_pct: '< 0.5' },
+          '8000': { cpu_ratio_vs_autocannon: '<= 1.0', send_lag_p99_ms: '<= 1', rate_error_pct: '< 0.5' },
+          rss_growth_pct: '<= 20',
+        },
       })}\n`,
     );
     return 0;
@@ -170,10 +175,60 @@ function autocannonEntry(): string | undefined {
   }
 }
 
-/** CPU seconds per 1,000 requests over the steady window, from /proc (all threads). */
-async function cpuOf(name: string, child: ChildProcess): Promise<number | null> {
-  say(`bench engine: open model ${RATE}/s, ${name}`);
-  return perThousand(await cpuWindowOf(child, WINDOW), RATE, WINDOW);
+interface OpenResult {
+  /** CPU seconds per 1,000 requests by tool; null where a tool is missing. */
+  readonly cpu: Record<string, number | null>;
+  /** codestorm's own, from its summary.json. */
+  readonly sendLag: { readonly p50: number; readonly p99: number } | null;
+  readonly rateErrorPct: number;
+}
+
+interface TimerFloor {
+  readonly p50: number;
+  readonly p99: number;
+  readonly wakesPerS: number;
+}
+
+/** The open model at `rate`: codestorm, autocannon -R and vegeta in turn, CPU over the same window. */
+async function openModel(o: { url: string; scratch: string; rate: number; rows: Record<string, string | number>[]; vegeta: Peer }): Promise<OpenResult> {
+  const { url, scratch, rate, rows } = o;
+  const cpu: Record<string, number | null> = {};
+  const cpuOf = async (name: string, child: ChildProcess): Promise<number | null> => {
+    say(`bench engine: open model ${rate}/s, ${name}`);
+    return perThousand(await cpuWindowOf(child, WINDOW), rate, WINDOW);
+  };
+  const file = writeScenario(scratch, `open-${rate}`, `load: { executor: constant-arrival-rate, rate: ${rate}, duration: ${SECONDS}s }`);
+  const out = path.join(scratch, `open-run-${rate}`);
+  cpu['codestorm'] = await cpuOf('codestorm', spawnCodestorm(file, url, out));
+  const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+    rate: { achievedAvg: number };
+    requests: { failed: number };
+    sendLagMs: { p50: number; p99: number } | null;
+  };
+  const sendLag = summary.sendLagMs === null ? null : { p50: summary.sendLagMs.p50, p99: summary.sendLagMs.p99 };
+  const rateErrorPct = round((100 * Math.abs(summary.rate.achievedAvg - rate)) / rate, 2);
+  rows.push({
+    test: `open ${rate}/s`,
+    tool: 'codestorm run',
+    'CPU s / 1,000 req': fmt(cpu['codestorm']),
+    'send lag p99 ms': fmt(sendLag?.p99),
+    note: `achieved ${summary.rate.achievedAvg}/s (error ${rateErrorPct} %), failed ${summary.requests.failed}, send lag p50 ${fmt(sendLag?.p50)} ms`,
+  });
+
+  const cannon = autocannonEntry();
+  cpu['autocannon'] = cannon === undefined ? null : await cpuOf('autocannon', spawn(process.execPath, [cannon, '-c', '10', '-R', String(rate), '-d', String(SECONDS), url], { stdio: 'ignore' }));
+  rows.push({ test: `open ${rate}/s`, tool: 'autocannon -R', 'CPU s / 1,000 req': fmt(cpu['autocannon']), note: cannon === undefined ? 'not installed' : '-c 10, each connection\'s share of a second in a burst' });
+
+  const vegeta = o.vegeta.path;
+  if (vegeta !== undefined) {
+    const attack = spawn(vegeta, ['attack', `-rate=${rate}/s`, `-duration=${SECONDS}s`, '-output=/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    attack.stdin?.end(`GET ${url}\n`);
+    cpu['vegeta'] = await cpuOf('vegeta', attack);
+  } else {
+    cpu['vegeta'] = null;
+  }
+  rows.push({ test: `open ${rate}/s`, tool: `vegeta attack (${VEGETA_VERSION})`, 'CPU s / 1,000 req': fmt(cpu['vegeta']), note: o.vegeta.missing });
+  return { cpu, sendLag, rateErrorPct };
 }
 
 function rssMb(pid: number): number {
