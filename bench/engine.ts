@@ -53,13 +53,24 @@ export async function main(args: readonly string[]): Promise<number> {
     const open: Record<number, OpenResult> = {};
     const vegeta = await vegetaPeer();
     for (const rate of RATES) open[rate] = await openModel({ url, scratch, rate, rows, vegeta });
-    // The timer alone, with nothing to send: the floor of any Node open model's send lag.
+    // The timer alone, with nothing to send: the floor of any Node open model's send lag, and
+    // what its wake-ups cost in CPU before a single request is written.
     const floor: Record<number, TimerFloor> = {};
     for (const rate of RATES) {
       say(`bench engine: the timer alone at ${rate}/s (no I/O)`);
-      const { stdout } = await run(process.execPath, [compiled('bench/_timer-floor.js'), String(rate), String(SECONDS - 2)]);
-      floor[rate] = JSON.parse(stdout) as TimerFloor;
-      rows.push({ test: `open ${rate}/s`, tool: 'the timer alone (no I/O)', 'send lag p99 ms': floor[rate].p99, note: `p50 ${floor[rate].p50} ms, ${floor[rate].wakesPerS} wake-ups/s` });
+      const child = spawn(process.execPath, [compiled('bench/_timer-floor.js'), String(rate), String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      const ended = new Promise((resolve) => child.stdout?.on('data', (b: Buffer) => (stdout += b.toString())).on('end', resolve));
+      const cpu = perThousand(await cpuWindowOf(child, WINDOW), rate, WINDOW);
+      await ended;
+      floor[rate] = { ...(JSON.parse(stdout) as Omit<TimerFloor, 'cpu'>), cpu };
+      rows.push({
+        test: `open ${rate}/s`,
+        tool: 'the timer alone (no I/O)',
+        'CPU s / 1,000 req': fmt(cpu),
+        'send lag p99 ms': floor[rate].p99,
+        note: `p50 ${floor[rate].p50} ms, ${floor[rate].wakesPerS} wake-ups/s`,
+      });
     }
 
     // Closed model, as fast as it goes.
@@ -115,6 +126,7 @@ export async function main(args: readonly string[]): Promise<number> {
         cpu_ratio_vs_vegeta: ratio(o.cpu['codestorm'], o.cpu['vegeta']),
         send_lag_ms: o.sendLag,
         timer_floor_send_lag_ms: { p50: floor[rate]!.p50, p99: floor[rate]!.p99 },
+        timer_floor_cpu_s_per_1000: floor[rate]!.cpu,
         rate_error_pct: o.rateErrorPct,
       };
     };
@@ -187,6 +199,8 @@ interface TimerFloor {
   readonly p50: number;
   readonly p99: number;
   readonly wakesPerS: number;
+  /** CPU seconds per 1,000 arrivals the timer walks, with nothing sent. */
+  readonly cpu: number | null;
 }
 
 /** The open model at `rate`: codestorm, autocannon -R and vegeta in turn, CPU over the same window. */
