@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cacheDir, which } from '../src/stack/tools.js';
@@ -5,8 +6,9 @@ import { run, say } from './_util.js';
 
 /**
  * The benchmarks' peers, found or installed once, saying so (issue #17): vegeta with `go
- * install` into codestorm's cache folder, wrk with apt-get when running as root. A peer that
- * cannot be had is undefined and its row says why; the bench goes on without it.
+ * install` into codestorm's cache folder, wrk with apt-get when running as root, artillery with
+ * npm into the cache folder. A peer that cannot be had is undefined and its row says why; the
+ * bench goes on without it.
  */
 export const VEGETA_MODULE = 'github.com/tsenart/vegeta/v12';
 export const VEGETA_VERSION = 'v12.13.0';
@@ -53,4 +55,34 @@ export async function wrk(): Promise<Peer> {
   }
   const installed = await which('wrk');
   return installed === undefined ? { path: undefined, missing: 'apt-get install wrk left no wrk on PATH' } : { path: installed, missing: '' };
+}
+
+export const ARTILLERY_VERSION = '2.0.34';
+
+/**
+ * artillery, kept out of the project's dependencies (it brings hundreds of packages and a
+ * browser engine): installed once into codestorm's cache folder with the browser download and
+ * install scripts skipped, as issue #17 asks. Its entry is `node_modules/artillery/bin/run`.
+ */
+export async function artillery(): Promise<Peer> {
+  const home = path.join(cacheDir(), 'peers', `artillery-${ARTILLERY_VERSION}`);
+  const entry = path.join(home, 'node_modules', 'artillery', 'bin', 'run');
+  if (existsSync(entry)) return { path: entry, missing: '' };
+  const npm = await which('npm');
+  const how = `PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm i --ignore-scripts artillery@${ARTILLERY_VERSION}`;
+  if (npm === undefined) return { path: undefined, missing: `not installed, and no npm to install it (${how})` };
+  say(`bench: artillery not found; installing it with ${how} into ${home} (once; a few minutes)`);
+  await mkdir(home, { recursive: true });
+  try {
+    await run(npm, ['init', '-y'], { cwd: home, timeout: 60_000 });
+    await run(npm, ['i', '--ignore-scripts', '--no-audit', '--no-fund', `artillery@${ARTILLERY_VERSION}`], {
+      cwd: home,
+      env: { ...process.env, PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1' },
+      timeout: 900_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+  } catch (err) {
+    return { path: undefined, missing: `${how} failed: ${String((err as Error).message).split('\n')[0]}` };
+  }
+  return existsSync(entry) ? { path: entry, missing: '' } : { path: undefined, missing: `${how} left no ${entry}` };
 }

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { ManagedChild } from '../src/stack/child.js';
 import { compiled, packageRoot } from '../src/package-root.js';
 import { freePort, waitForPort } from '../src/stack/ports.js';
+import { ceilingBench } from './_ceiling.js';
 import { dashboardBench } from './_dashboard.js';
 import { historyBench } from './_history.js';
-import { vegeta as vegetaPeer, VEGETA_VERSION, wrk as wrkPeer, type Peer } from './_peers.js';
+import { artillery as artilleryPeer, ARTILLERY_VERSION, vegeta as vegetaPeer, VEGETA_VERSION, wrk as wrkPeer, type Peer } from './_peers.js';
 import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table } from './_util.js';
 
 /**
@@ -28,15 +29,21 @@ import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table }
  * - codestorm's resident memory after 60 s and after 300 s at 2,000/s (skipped with `quick`).
  * `npm run bench -- engine dashboard` runs instead the open model with the live dashboard open in
  * headless Chromium (one tab, ten tabs) against without it (_dashboard.ts); `npm run bench -- engine
- * history` runs it with a journey recording a history of operations against the same without (_history.ts).
+ * history` runs it with a journey recording a history of operations against the same without (_history.ts);
+ * `npm run bench -- engine ceiling`, the highest rate one core sustains, against vegeta's (_ceiling.ts).
  */
 const RATE = 2_000;
 /** The open model's rates (issue #17's). */
 const RATES = [2_000, 8_000] as const;
+/** artillery needs more than a core at 2,000/s on this machine, so it runs at that rate only. */
+const ARTILLERY_MAX_RATE = 2_000;
 const SECONDS = 12;
 /** CPU is read between these offsets: start-up and wind-down are not the steady state. */
 const WINDOW = { from: 2, to: 10 } as const;
 const VUS = 64;
+/** `engine ceiling`'s cores: the generator on one, the target on the other. */
+const GENERATOR_CORE = 0;
+const TARGET_CORE = 1;
 /** The closed runs last 10 s; CPU is read over their middle. */
 const CLOSED_WINDOW = { from: 2, to: 8 } as const;
 
@@ -44,6 +51,13 @@ const CLOSED_WINDOW = { from: 2, to: 8 } as const;
 export async function main(args: readonly string[]): Promise<number> {
   const quick = args.includes('quick');
   if (args.includes('history')) return withTarget((url, scratch) => historyBench({ url, scratch, rate: RATE, seconds: SECONDS, window: WINDOW, spawn: (file, target, out) => spawnCodestorm(file, target, out) }));
+  if (args.includes('ceiling')) {
+    // The generator on core 0, the target on core 1: one core each, as issue #17 asks.
+    return withTarget(
+      async (url, scratch) => ceilingBench({ url, scratch, scenario: writeScenario, spawn: (file, target, out) => spawnCodestorm(file, target, out, [], GENERATOR_CORE), vegeta: await vegetaPeer(), core: GENERATOR_CORE }),
+      TARGET_CORE,
+    );
+  }
   if (args.includes('dashboard')) return withTarget((url, scratch) => dashboardBench({ url, scratch, rate: RATE, seconds: SECONDS, window: WINDOW, scenario: writeScenario, spawn: spawnCodestorm }));
   return withTarget(async (url, scratch) => {
     const rows: Record<string, string | number>[] = [];
@@ -52,7 +66,8 @@ export async function main(args: readonly string[]): Promise<number> {
     // Open model, at each fixed rate: every tool over the same steady window.
     const open: Record<number, OpenResult> = {};
     const vegeta = await vegetaPeer();
-    for (const rate of RATES) open[rate] = await openModel({ url, scratch, rate, rows, vegeta });
+    const artillery = await artilleryPeer();
+    for (const rate of RATES) open[rate] = await openModel({ url, scratch, rate, rows, vegeta, artillery: rate <= ARTILLERY_MAX_RATE ? artillery : undefined });
     // The timer alone, with nothing to send: the floor of any Node open model's send lag, and
     // what its wake-ups cost in CPU before a single request is written.
     const floor: Record<number, TimerFloor> = {};
@@ -124,6 +139,7 @@ export async function main(args: readonly string[]): Promise<number> {
         cpu_s_per_1000: o.cpu,
         cpu_ratio_vs_autocannon: ratio(o.cpu['codestorm'], o.cpu['autocannon']),
         cpu_ratio_vs_vegeta: ratio(o.cpu['codestorm'], o.cpu['vegeta']),
+        ...(o.cpu['artillery'] === undefined ? {} : { cpu_ratio_vs_artillery: ratio(o.cpu['codestorm'], o.cpu['artillery']) }),
         send_lag_ms: o.sendLag,
         timer_floor_send_lag_ms: { p50: floor[rate]!.p50, p99: floor[rate]!.p99 },
         timer_floor_cpu_s_per_1000: floor[rate]!.cpu,
@@ -159,17 +175,20 @@ function writeScenario(dir: string, name: string, load: string): string {
   return file;
 }
 
-function spawnCodestorm(file: string, url: string, out: string, extra: readonly string[] = []): ChildProcess {
-  return spawn(process.execPath, [path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1', ...extra], {
+function spawnCodestorm(file: string, url: string, out: string, extra: readonly string[] = [], core?: number): ChildProcess {
+  const [command, ...pinned] = core === undefined ? [process.execPath] : ['taskset', '-c', String(core), process.execPath];
+  return spawn(command!, [...pinned, path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1', ...extra], {
     stdio: ['ignore', 'ignore', extra.length > 0 ? 'pipe' : 'ignore'],
   });
 }
 
-/** The same fast local server as the main bench, for `body`, stopped after. */
-async function withTarget(body: (url: string, scratch: string) => Promise<number>): Promise<number> {
+/** The same fast local server as the main bench, for `body`, stopped after; on one core when `core` is given. */
+async function withTarget(body: (url: string, scratch: string) => Promise<number>, core?: number): Promise<number> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-engine-'));
   const port = await freePort();
-  const target = new ManagedChild(process.execPath, ['-e', HELLO_WORLD, String(port)], { name: 'target' });
+  const node = [process.execPath, '-e', HELLO_WORLD, String(port)];
+  const [command, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node];
+  const target = new ManagedChild(command!, args, { name: 'target' });
   try {
     await waitForPort(port, { what: 'target' });
     return await body(`http://127.0.0.1:${port}/`, scratch);
@@ -204,7 +223,7 @@ interface TimerFloor {
 }
 
 /** The open model at `rate`: codestorm, autocannon -R and vegeta in turn, CPU over the same window. */
-async function openModel(o: { url: string; scratch: string; rate: number; rows: Record<string, string | number>[]; vegeta: Peer }): Promise<OpenResult> {
+async function openModel(o: { url: string; scratch: string; rate: number; rows: Record<string, string | number>[]; vegeta: Peer; artillery: Peer | undefined }): Promise<OpenResult> {
   const { url, scratch, rate, rows } = o;
   const cpu: Record<string, number | null> = {};
   const cpuOf = async (name: string, child: ChildProcess): Promise<number | null> => {
@@ -242,7 +261,40 @@ async function openModel(o: { url: string; scratch: string; rate: number; rows: 
     cpu['vegeta'] = null;
   }
   rows.push({ test: `open ${rate}/s`, tool: `vegeta attack (${VEGETA_VERSION})`, 'CPU s / 1,000 req': fmt(cpu['vegeta']), note: o.vegeta.missing });
+
+  if (o.artillery !== undefined) cpu['artillery'] = await artilleryAt(o.artillery, url, scratch, rate, rows, cpuOf);
   return { cpu, sendLag, rateErrorPct };
+}
+
+/** artillery at `rate`: one request per virtual user, 10 pooled connections (as autocannon's -c 10). */
+async function artilleryAt(
+  peer: Peer,
+  url: string,
+  scratch: string,
+  rate: number,
+  rows: Record<string, string | number>[],
+  cpuOf: (name: string, child: ChildProcess) => Promise<number | null>,
+): Promise<number | null> {
+  const tool = `artillery run (${ARTILLERY_VERSION})`;
+  if (peer.path === undefined) {
+    rows.push({ test: `open ${rate}/s`, tool, 'CPU s / 1,000 req': 'n/a', note: peer.missing });
+    return null;
+  }
+  const script = path.join(scratch, `artillery-${rate}.yml`);
+  const report = path.join(scratch, `artillery-${rate}.json`);
+  const origin = url.replace(/\/$/, '');
+  writeFileSync(script, `config:\n  target: "${origin}"\n  phases:\n    - duration: ${SECONDS}\n      arrivalRate: ${rate}\n  http:\n    pool: 10\nscenarios:\n  - flow:\n      - get:\n          url: "/"\n`);
+  const child = spawn(process.execPath, [peer.path, 'run', '--quiet', script, '--output', report], { stdio: 'ignore', env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true' } });
+  const cpu = await cpuOf('artillery', child);
+  let note = '10 pooled connections, a virtual user per request';
+  try {
+    const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
+    note += `; achieved ${Math.round((counters['http.requests'] ?? 0) / SECONDS)}/s, failed ${counters['vusers.failed'] ?? 0}`;
+  } catch {
+    note += '; no report';
+  }
+  rows.push({ test: `open ${rate}/s`, tool, 'CPU s / 1,000 req': fmt(cpu), note });
+  return cpu;
 }
 
 function rssMb(pid: number): number {
