@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Peer } from './_peers.js';
-import { exitOf, round, run, say, table } from './_util.js';
+import { exitOf, pinned, round, run, say, table } from './_util.js';
 
 /**
  * `npm run bench -- engine ceiling`: the highest fixed rate one generator sustains on one core
@@ -122,7 +122,8 @@ async function codestormAt(b: CeilingBench, rate: number): Promise<Step> {
 async function vegetaAt(b: CeilingBench, rate: number): Promise<Step> {
   const vegeta = b.vegeta.path!;
   const results = path.join(b.scratch, `vegeta-${rate}.bin`);
-  const attack = spawn('taskset', ['-c', String(b.core), vegeta, 'attack', `-rate=${rate}/s`, `-duration=${STEP_S}s`, `-output=${results}`], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const [command, args] = pinned(b.core, [vegeta, 'attack', `-rate=${rate}/s`, `-duration=${STEP_S}s`, `-output=${results}`]);
+  const attack = spawn(command, args, { stdio: ['pipe', 'ignore', 'ignore'] });
   attack.stdin?.end(`GET ${b.url}\n`);
   await exitOf(attack);
   const { stdout } = await run(vegeta, ['report', '-type=json', results], { maxBuffer: 16 * 1024 * 1024 });

@@ -97,3 +97,12 @@ export function medianOf(xs: readonly (number | null)[]): number | null {
   const known = xs.filter((x): x is number => x !== null).sort((x, y) => x - y);
   return known.length === 0 || known.length < xs.length ? null : round(known[Math.floor(known.length / 2)]!, 4);
 }
+
+/** A command line run on one CPU (`taskset -c CORE …`) when `core` is given, as given otherwise. */
+export function pinned(core: number | undefined, argv: readonly string[]): [string, string[]] {
+  const all = core === undefined ? [...argv] : ['taskset', '-c', String(core), ...argv];
+  return [all[0]!, all.slice(1)];
+}
+
+/** A figure for a table cell: 'n/a' where it was not measured. */
+export const fmt = (v: number | null | undefined): string | number => (v == null ? 'n/a' : v);

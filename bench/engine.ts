@@ -10,8 +10,9 @@ import { freePort, waitForPort } from '../src/stack/ports.js';
 import { ceilingBench } from './_ceiling.js';
 import { dashboardBench } from './_dashboard.js';
 import { historyBench } from './_history.js';
-import { artillery as artilleryPeer, ARTILLERY_VERSION, vegeta as vegetaPeer, VEGETA_VERSION, wrk as wrkPeer, type Peer } from './_peers.js';
-import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table } from './_util.js';
+import { openModel, SECONDS, timerAlone, WINDOW, type OpenResult, type TimerFloor } from './_open-model.js';
+import { artillery as artilleryPeer, vegeta as vegetaPeer, wrk as wrkPeer } from './_peers.js';
+import { cpuWindowOf, exitOf, fmt, HELLO_WORLD, perThousand, pinned, round, run, say, table } from './_util.js';
 
 /**
  * The load engine against its peers, side by side in one run, against the same fast local
@@ -20,7 +21,7 @@ import { cpuWindowOf, exitOf, HELLO_WORLD, perThousand, round, run, say, table }
  *   per 1,000 requests for `codestorm run`, autocannon -R and vegeta, over the same steady window
  *   (start-up and wind-down left out for every tool alike); codestorm's send lag (due → written)
  *   and rate error from its summary.json, beside the send lag of its timer alone with no I/O
- *   (_timer-floor.ts), the floor that Node's millisecond timers set;
+ *   (_timer-floor.ts), the floor that Node's millisecond timers set (both in _open-model.ts);
  * - closed model, 64 connections/VUs: the highest throughput of codestorm, wrk and autocannon,
  *   and CPU per 1,000 requests of codestorm and autocannon there: what a request costs when no
  *   pacing spreads the wake-ups out (autocannon -R is itself a closed loop per connection that
@@ -37,9 +38,6 @@ const RATE = 2_000;
 const RATES = [2_000, 8_000] as const;
 /** artillery needs more than a core at 2,000/s on this machine, so it runs at that rate only. */
 const ARTILLERY_MAX_RATE = 2_000;
-const SECONDS = 12;
-/** CPU is read between these offsets: start-up and wind-down are not the steady state. */
-const WINDOW = { from: 2, to: 10 } as const;
 const VUS = 64;
 /** `engine ceiling`'s cores: the generator on one, the target on the other. */
 const GENERATOR_CORE = 0;
@@ -67,26 +65,14 @@ export async function main(args: readonly string[]): Promise<number> {
     const open: Record<number, OpenResult> = {};
     const vegeta = await vegetaPeer();
     const artillery = await artilleryPeer();
-    for (const rate of RATES) open[rate] = await openModel({ url, scratch, rate, rows, vegeta, artillery: rate <= ARTILLERY_MAX_RATE ? artillery : undefined });
+    const autocannon = autocannonEntry();
+    for (const rate of RATES) {
+      open[rate] = await openModel({ url, scratch, rate, rows, scenario: writeScenario, spawn: spawnCodestorm, autocannon, vegeta, artillery: rate <= ARTILLERY_MAX_RATE ? artillery : undefined });
+    }
     // The timer alone, with nothing to send: the floor of any Node open model's send lag, and
     // what its wake-ups cost in CPU before a single request is written.
     const floor: Record<number, TimerFloor> = {};
-    for (const rate of RATES) {
-      say(`bench engine: the timer alone at ${rate}/s (no I/O)`);
-      const child = spawn(process.execPath, [compiled('bench/_timer-floor.js'), String(rate), String(SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      const ended = new Promise((resolve) => child.stdout?.on('data', (b: Buffer) => (stdout += b.toString())).on('end', resolve));
-      const cpu = perThousand(await cpuWindowOf(child, WINDOW), rate, WINDOW);
-      await ended;
-      floor[rate] = { ...(JSON.parse(stdout) as Omit<TimerFloor, 'cpu'>), cpu };
-      rows.push({
-        test: `open ${rate}/s`,
-        tool: 'the timer alone (no I/O)',
-        'CPU s / 1,000 req': fmt(cpu),
-        'send lag p99 ms': floor[rate].p99,
-        note: `p50 ${floor[rate].p50} ms, ${floor[rate].wakesPerS} wake-ups/s`,
-      });
-    }
+    for (const rate of RATES) floor[rate] = await timerAlone(rate, rows);
 
     // Closed model, as fast as it goes.
     const closed = writeScenario(scratch, 'closed', `load: { executor: constant-vus, vus: ${VUS}, duration: 10s }`);
@@ -176,19 +162,16 @@ function writeScenario(dir: string, name: string, load: string): string {
 }
 
 function spawnCodestorm(file: string, url: string, out: string, extra: readonly string[] = [], core?: number): ChildProcess {
-  const [command, ...pinned] = core === undefined ? [process.execPath] : ['taskset', '-c', String(core), process.execPath];
-  return spawn(command!, [...pinned, path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1', ...extra], {
-    stdio: ['ignore', 'ignore', extra.length > 0 ? 'pipe' : 'ignore'],
-  });
+  const [command, args] = pinned(core, [process.execPath, path.join(packageRoot(), 'bin', 'codestorm.js'), 'run', file, '--target', url.replace(/\/$/, ''), '--out', out, '--quiet', '--workers', '1', ...extra]);
+  return spawn(command, args, { stdio: ['ignore', 'ignore', extra.length > 0 ? 'pipe' : 'ignore'] });
 }
 
 /** The same fast local server as the main bench, for `body`, stopped after; on one core when `core` is given. */
 async function withTarget(body: (url: string, scratch: string) => Promise<number>, core?: number): Promise<number> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'codestorm-bench-engine-'));
   const port = await freePort();
-  const node = [process.execPath, '-e', HELLO_WORLD, String(port)];
-  const [command, ...args] = core === undefined ? node : ['taskset', '-c', String(core), ...node];
-  const target = new ManagedChild(command!, args, { name: 'target' });
+  const [command, args] = pinned(core, [process.execPath, '-e', HELLO_WORLD, String(port)]);
+  const target = new ManagedChild(command, args, { name: 'target' });
   try {
     await waitForPort(port, { what: 'target' });
     return await body(`http://127.0.0.1:${port}/`, scratch);
@@ -206,101 +189,9 @@ function autocannonEntry(): string | undefined {
   }
 }
 
-interface OpenResult {
-  /** CPU seconds per 1,000 requests by tool; null where a tool is missing. */
-  readonly cpu: Record<string, number | null>;
-  /** codestorm's own, from its summary.json. */
-  readonly sendLag: { readonly p50: number; readonly p99: number } | null;
-  readonly rateErrorPct: number;
-}
-
-interface TimerFloor {
-  readonly p50: number;
-  readonly p99: number;
-  readonly wakesPerS: number;
-  /** CPU seconds per 1,000 arrivals the timer walks, with nothing sent. */
-  readonly cpu: number | null;
-}
-
-/** The open model at `rate`: codestorm, autocannon -R and vegeta in turn, CPU over the same window. */
-async function openModel(o: { url: string; scratch: string; rate: number; rows: Record<string, string | number>[]; vegeta: Peer; artillery: Peer | undefined }): Promise<OpenResult> {
-  const { url, scratch, rate, rows } = o;
-  const cpu: Record<string, number | null> = {};
-  const cpuOf = async (name: string, child: ChildProcess): Promise<number | null> => {
-    say(`bench engine: open model ${rate}/s, ${name}`);
-    return perThousand(await cpuWindowOf(child, WINDOW), rate, WINDOW);
-  };
-  const file = writeScenario(scratch, `open-${rate}`, `load: { executor: constant-arrival-rate, rate: ${rate}, duration: ${SECONDS}s }`);
-  const out = path.join(scratch, `open-run-${rate}`);
-  cpu['codestorm'] = await cpuOf('codestorm', spawnCodestorm(file, url, out));
-  const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
-    rate: { achievedAvg: number };
-    requests: { failed: number };
-    sendLagMs: { p50: number; p99: number } | null;
-  };
-  const sendLag = summary.sendLagMs === null ? null : { p50: summary.sendLagMs.p50, p99: summary.sendLagMs.p99 };
-  const rateErrorPct = round((100 * Math.abs(summary.rate.achievedAvg - rate)) / rate, 2);
-  rows.push({
-    test: `open ${rate}/s`,
-    tool: 'codestorm run',
-    'CPU s / 1,000 req': fmt(cpu['codestorm']),
-    'send lag p99 ms': fmt(sendLag?.p99),
-    note: `achieved ${summary.rate.achievedAvg}/s (error ${rateErrorPct} %), failed ${summary.requests.failed}, send lag p50 ${fmt(sendLag?.p50)} ms`,
-  });
-
-  const cannon = autocannonEntry();
-  cpu['autocannon'] = cannon === undefined ? null : await cpuOf('autocannon', spawn(process.execPath, [cannon, '-c', '10', '-R', String(rate), '-d', String(SECONDS), url], { stdio: 'ignore' }));
-  rows.push({ test: `open ${rate}/s`, tool: 'autocannon -R', 'CPU s / 1,000 req': fmt(cpu['autocannon']), note: cannon === undefined ? 'not installed' : '-c 10, each connection\'s share of a second in a burst' });
-
-  const vegeta = o.vegeta.path;
-  if (vegeta !== undefined) {
-    const attack = spawn(vegeta, ['attack', `-rate=${rate}/s`, `-duration=${SECONDS}s`, '-output=/dev/null'], { stdio: ['pipe', 'ignore', 'ignore'] });
-    attack.stdin?.end(`GET ${url}\n`);
-    cpu['vegeta'] = await cpuOf('vegeta', attack);
-  } else {
-    cpu['vegeta'] = null;
-  }
-  rows.push({ test: `open ${rate}/s`, tool: `vegeta attack (${VEGETA_VERSION})`, 'CPU s / 1,000 req': fmt(cpu['vegeta']), note: o.vegeta.missing });
-
-  if (o.artillery !== undefined) cpu['artillery'] = await artilleryAt(o.artillery, url, scratch, rate, rows, cpuOf);
-  return { cpu, sendLag, rateErrorPct };
-}
-
-/** artillery at `rate`: one request per virtual user, 10 pooled connections (as autocannon's -c 10). */
-async function artilleryAt(
-  peer: Peer,
-  url: string,
-  scratch: string,
-  rate: number,
-  rows: Record<string, string | number>[],
-  cpuOf: (name: string, child: ChildProcess) => Promise<number | null>,
-): Promise<number | null> {
-  const tool = `artillery run (${ARTILLERY_VERSION})`;
-  if (peer.path === undefined) {
-    rows.push({ test: `open ${rate}/s`, tool, 'CPU s / 1,000 req': 'n/a', note: peer.missing });
-    return null;
-  }
-  const script = path.join(scratch, `artillery-${rate}.yml`);
-  const report = path.join(scratch, `artillery-${rate}.json`);
-  const origin = url.replace(/\/$/, '');
-  writeFileSync(script, `config:\n  target: "${origin}"\n  phases:\n    - duration: ${SECONDS}\n      arrivalRate: ${rate}\n  http:\n    pool: 10\nscenarios:\n  - flow:\n      - get:\n          url: "/"\n`);
-  const child = spawn(process.execPath, [peer.path, 'run', '--quiet', script, '--output', report], { stdio: 'ignore', env: { ...process.env, ARTILLERY_DISABLE_TELEMETRY: 'true' } });
-  const cpu = await cpuOf('artillery', child);
-  let note = '10 pooled connections, a virtual user per request';
-  try {
-    const counters = (JSON.parse(readFileSync(report, 'utf8')) as { aggregate: { counters: Record<string, number> } }).aggregate.counters;
-    note += `; achieved ${Math.round((counters['http.requests'] ?? 0) / SECONDS)}/s, failed ${counters['vusers.failed'] ?? 0}`;
-  } catch {
-    note += '; no report';
-  }
-  rows.push({ test: `open ${rate}/s`, tool, 'CPU s / 1,000 req': fmt(cpu), note });
-  return cpu;
-}
-
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
 
-const fmt = (v: number | null | undefined): string | number => (v == null ? 'n/a' : v);
