@@ -102,6 +102,24 @@ export interface Analysis {
   readonly names: readonly string[];
   /** The custom metrics the run's journeys declared, in name order; [] without any. */
   readonly custom: readonly CustomMetricView[];
+  /** Goodput over the SLO's named spans (`slo.goodput`); null when the SLO names none. */
+  readonly goodput: { readonly withinMs: number | null; readonly windows: readonly GoodputWindow[] } | null;
+}
+
+/** One of the SLO's goodput spans, as the run had it. */
+export interface GoodputWindow {
+  readonly name: string;
+  /** As the scenario wrote them ("08:45"), and in real seconds from the run's start. */
+  readonly from: string;
+  readonly to: string;
+  readonly startS: number;
+  readonly endS: number;
+  /** How many seconds of the span the run has (less than endS − startS when it ended early). */
+  readonly coveredS: number;
+  /** ok answers within the bound per second over the span; null when the run has none of it. */
+  readonly goodRps: number | null;
+  /** goodRps over the first span's; null for lack of either. */
+  readonly ofFirst: number | null;
 }
 
 export interface FaultWindow {

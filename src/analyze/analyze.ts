@@ -13,6 +13,7 @@
  * - Metastable failure: a trigger (a fault, or the load once it fell back below capacity) gone,
  *   and the SLOs still not holding `metastableAfter` seconds later.
  * - The journeys' custom metrics: each one's run values, per-second series and peak (custom.ts).
+ * - Goodput over the SLO's named spans, ok answers within its bound (goodput-windows.ts).
  *
  * One module per stage: timeline.ts (series and per-second judgements), breaking-point.ts (it and
  * the capacity estimate), fault-impact.ts, metastability.ts, verdicts.ts; types in analysis-types.ts.
@@ -21,6 +22,7 @@ import type { Analysis, FaultWindow } from './analysis-types.js';
 import { findBreakingPoint, estimateCapacity } from './breaking-point.js';
 import { customViews } from './custom.js';
 import { faultImpacts } from './fault-impact.js';
+import { goodputWindows } from './goodput-windows.js';
 import { metastability } from './metastability.js';
 import type { RunDir } from './read.js';
 import type { Slo } from './slo.js';
@@ -34,6 +36,7 @@ export {
   type BreakingPoint,
   type FaultImpact,
   type FaultWindow,
+  type GoodputWindow,
   type RequestSurge,
   type SecondPoint,
   type SloVerdict,
@@ -54,6 +57,7 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
     series: timeline.series,
     names: run.names,
     custom: customViews(run, faultWindows),
+    goodput: goodputWindows(timeline),
   };
 }
 

@@ -67,6 +67,7 @@ export function measuredSummary(input: SummaryInput): Summary {
     interruptedIterations: input.interruptedIterations ?? 0,
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
     correctness: null,
+    goodput: null,
     settings: input.settings,
   };
 }
@@ -101,6 +102,7 @@ export function withAnalysis(summary: Summary, analysis: Analysis): Summary {
     slo: analysis.slo,
     capacity: analysis.capacity,
     metastable: analysis.metastable,
+    goodput: analysis.goodput,
   };
 }
 

@@ -3,7 +3,7 @@ import { evaluate } from '../engine/thresholds.js';
 import type { SecondPoint } from './analysis-types.js';
 import type { RunDir, RunSecond } from './read.js';
 import type { Slo } from './slo.js';
-import { decodeSparse, LatencyWindow } from './window.js';
+import { countAtMost, decodeSparse, LatencyWindow } from './window.js';
 import { WindowSource, type Cell } from './window-source.js';
 
 /** Each second's SLO judgement: every threshold's result over the window ending there. */
@@ -18,6 +18,8 @@ export interface Timeline {
   readonly judged: readonly Judgement[];
   /** ok responses, offered arrivals and completed journeys per second. */
   readonly goodput: readonly number[];
+  /** ok responses within the SLO's goodput bound (`slo.goodput.within`) per second; goodput when it has none. */
+  readonly goodWithin: readonly number[];
   readonly offered: readonly number[];
   readonly completed: readonly number[];
   readonly slo: Slo;
@@ -38,6 +40,7 @@ export class TimelineBuilder implements Timeline {
   readonly series: SecondPoint[] = [];
   readonly judged: Judgement[] = [];
   readonly goodput: number[] = [];
+  readonly goodWithin: number[] = [];
   readonly offered: number[] = [];
   readonly completed: number[] = [];
   readonly slo: Slo;
@@ -64,10 +67,19 @@ export class TimelineBuilder implements Timeline {
     const total = OUTCOMES.reduce((sum, o) => sum + byOutcome[o], 0);
     this.series.push({ t: s.t, offered: s.offered, achieved: s.started, completed: s.iterations, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });
     this.goodput.push(byOutcome.ok);
+    this.goodWithin.push(goodWithin(cells, this.slo.goodput?.withinMs ?? null, byOutcome.ok));
     this.offered.push(s.offered);
     this.completed.push(s.iterations);
     return cells;
   }
+}
+
+/** ok answers within `withinMs`; one without its histogram counts as within (a k6 import's may lack one). */
+function goodWithin(cells: readonly Cell[], withinMs: number | null, ok: number): number {
+  if (withinMs === null) return ok;
+  let n = 0;
+  for (const c of cells) if (c.outcome === 'ok') n += c.sparse === undefined ? c.count : countAtMost(c.sparse, withinMs);
+  return n;
 }
 
 function cellsOf(s: RunSecond): { cells: Cell[]; byOutcome: Record<Outcome, number> } {

@@ -139,6 +139,18 @@ function tryDecodeWire(encoded: string, layout: Layout): Sparse | undefined {
   return { index: index.slice(0, n), count: count.slice(0, n), total };
 }
 
+/**
+ * How many of a histogram's samples were at most `ms`: those in buckets wholly at or below it
+ * (a bucket's highest equivalent value), so a sample is never counted as faster than it was.
+ */
+export function countAtMost(s: Sparse, ms: number, kind: LayoutKind = 'latency'): number {
+  const highest = layoutOf(kind).highest;
+  const limit = ms * 1000;
+  let n = 0;
+  for (let k = 0; k < s.index.length; k++) if (highest[s.index[k]!]! <= limit) n += s.count[k]!;
+  return n;
+}
+
 /** The samples of a window of seconds: add a second's histograms, take them away again. */
 export class LatencyWindow {
   readonly #counts: Float64Array;

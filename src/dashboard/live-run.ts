@@ -143,6 +143,7 @@ export class LiveRun implements LiveModel {
       series: small.seconds.map((s) => this.#timeline.series[s.t]!),
       names: small.names,
       custom: Object.keys(small.metrics).length === 0 ? [] : customViews(small, []),
+      goodput: null,
     };
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_EXPECTED, readDuration } from '../engine/executors/duration.js';
+import { AT_EXPECTED, DURATION_EXPECTED, isScenarioTime, readDuration } from '../engine/executors/duration.js';
 import { fitsSetting, settingExpected, settingKeys, settingKind } from '../server/settings.js';
 import { TOXIC_ATTRIBUTE_NAMES, TOXIPROXY_NAME } from '../stack/toxic-attributes.js';
 
@@ -13,10 +13,7 @@ const duration = z.union([z.number(), z.string()]).refine((raw) => typeof readDu
 const share = z.number().min(0).max(1);
 
 /** "09:02" (a time on a city scenario's clock) or "+30s" (an offset from the start). */
-export const AT_EXPECTED = 'expected a time of day "HH:MM[:SS]" on the city clock, or an offset such as "+30s"';
-const at = z.string().refine((t) => /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(t) || (t.startsWith('+') && typeof readDuration(t.slice(1)) === 'number'), {
-  error: AT_EXPECTED,
-});
+const at = z.string().refine(isScenarioTime, { error: AT_EXPECTED });
 
 const common = {
   /** Names the fault in events.ndjson and the report; default `<kind>-<index>`. */

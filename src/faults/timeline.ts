@@ -1,6 +1,7 @@
 import { parseDuration } from '../engine/executors/duration.js';
 import type { Random } from '../engine/random.js';
-import { errorMessage, invalidInput } from '../errors.js';
+import type { InvalidInputCode } from '../error-codes.js';
+import { errorMessage, invalidFields, invalidInput } from '../errors.js';
 import type { Teardown } from '../stack/teardown.js';
 import { cacheCorruption } from './cache-corruption.js';
 import { dbStall } from './db-stall.js';
@@ -43,19 +44,22 @@ export interface ScenarioClock {
   realSecondsAt(timeOfDay: string): number | undefined;
 }
 
-/** "09:02" on the scenario's clock, or "+30s" from the start (in the scenario's time) → real ms. */
+/** "09:02" on the scenario's clock, or "+30s" from the start (in the scenario's time) → real ms from the run's start. */
+export function realMsAt(at: string, clock: ScenarioClock | undefined, where: string, code: InvalidInputCode): number {
+  if (at.startsWith('+')) {
+    const scenarioMs = parseDuration(at.slice(1), where);
+    return clock === undefined ? scenarioMs : scenarioMs / clock.compress;
+  }
+  const realS = clock?.realSecondsAt(at);
+  if (realS === undefined) throw invalidFields(code, [{ path: where, message: 'a time of day needs a city clock' }]);
+  return realS * 1000;
+}
+
 export function planFaults(specs: readonly FaultSpec[], clock: ScenarioClock | undefined): PlannedFault[] {
   const toReal = (scenarioMs: number) => (clock === undefined ? scenarioMs : scenarioMs / clock.compress);
   return specs.map((spec, i) => {
     const where = `faults[${i}]`;
-    let startMs: number;
-    if (spec.at.startsWith('+')) {
-      startMs = toReal(parseDuration(spec.at.slice(1), `${where}.at`));
-    } else {
-      const realS = clock?.realSecondsAt(spec.at);
-      if (realS === undefined) throw invalidInput('FAULT_INVALID', `${where}.at: a time of day needs a city clock`);
-      startMs = realS * 1000;
-    }
+    const startMs = realMsAt(spec.at, clock, `${where}.at`, 'FAULT_INVALID');
     const kind = KINDS[spec.kind];
     return {
       name: spec.name ?? `${spec.kind}-${i}`,

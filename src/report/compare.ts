@@ -48,6 +48,7 @@ export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
     row('breaking point offered /s', a.analysis.breakingPoint?.offeredRps, b.analysis.breakingPoint?.offeredRps),
     row('metastable', a.analysis.metastable.flagged ? 'yes' : 'no', b.analysis.metastable.flagged ? 'yes' : 'no'),
   ];
+  rows.push(...goodputRows(a, b, row));
   const faults = new Set([...a.analysis.faults, ...b.analysis.faults].map((f) => f.name));
   for (const name of faults) {
     const fa = a.analysis.faults.find((f) => f.name === name);
@@ -68,6 +69,25 @@ export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
     }
   }
   return rows;
+}
+
+/** Each goodput span of either run: its goodput, and what it kept of the first span's. */
+function goodputRows(a: ComparedRun, b: ComparedRun, row: (what: string, x: number | string | null | undefined, y: number | string | null | undefined) => Difference): Difference[] {
+  const ga = a.analysis.goodput;
+  const gb = b.analysis.goodput;
+  const out: Difference[] = [];
+  const names = [...new Set([...(ga?.windows ?? []), ...(gb?.windows ?? [])].map((w) => w.name))];
+  for (const name of names) {
+    const wa = ga?.windows.find((w) => w.name === name);
+    const wb = gb?.windows.find((w) => w.name === name);
+    const w = (wa ?? wb)!;
+    const within = (ga ?? gb)?.withinMs;
+    const label = `goodput ${name} (${w.from}–${w.to}${within === null || within === undefined ? '' : `, within ${within / 1000} s`}) /s`;
+    out.push(row(label, wa === undefined ? '–' : wa.goodRps, wb === undefined ? '–' : wb.goodRps));
+    const first = (ga ?? gb)!.windows[0]!;
+    if (first.name !== name) out.push(row(`goodput ${name}: kept of ${first.name}`, wa === undefined ? '–' : wa.ofFirst, wb === undefined ? '–' : wb.ofFirst));
+  }
+  return out;
 }
 
 const LEADING_VALUES: Readonly<Record<MetricKind, readonly string[]>> = {

@@ -62,6 +62,8 @@ export function story(summary: Summary, analysis: Analysis): string[] {
   }
   const c = analysis.capacity;
   if (c !== null) lines.push(`Capacity${c.lowerBound ? ' (at least)' : ''}: ${c.goodRps} good responses/s, ${c.completedRps} journeys/s completed of ${c.offeredRps} arrivals/s offered, around ${c.atS} s.`);
+  const g = goodputText(analysis);
+  if (g !== null) lines.push(g);
   for (const f of analysis.faults) {
     if (f.startS === null) {
       lines.push(`Fault ${f.name} (${f.kind} on ${f.target}) never began.`);
@@ -80,6 +82,20 @@ export function story(summary: Summary, analysis: Analysis): string[] {
   }
   if (summary.interrupted) lines.push('The run was interrupted: these are partial results.');
   return lines;
+}
+
+/** "Goodput within 3 s: before (08:45–09:00) 676/s; surge (09:00–10:00) 192/s, 0.28 of before." */
+export function goodputText(analysis: Analysis): string | null {
+  const g = analysis.goodput;
+  if (g === null || g.windows.length === 0) return null;
+  const first = g.windows[0]!.name;
+  const spans = g.windows.map((w, i) => {
+    const rate = w.goodRps === null ? 'not in the run' : `${w.goodRps}/s`;
+    const kept = i === 0 || w.ofFirst === null ? '' : `, ${w.ofFirst} of ${first}`;
+    const partial = w.goodRps !== null && w.coveredS < w.endS - w.startS - 0.01 ? ` (the run has ${w.coveredS} s of its ${Math.round((w.endS - w.startS) * 100) / 100} s)` : '';
+    return `${w.name} (${w.from}–${w.to}) ${rate}${kept}${partial}`;
+  });
+  return `Goodput${g.withinMs === null ? '' : ` within ${g.withinMs / 1000} s`}: ${spans.join('; ')}.`;
 }
 
 /** "It broke at 25 s, at 400 arrivals/s offered: http_req_duration 2500 against 1000 (over by 1500)." */

@@ -68,6 +68,14 @@ const metastable = z.strictObject({
   ),
 });
 
+/** The analysis's goodput windows (src/analyze/goodput-windows.ts): ok answers within withinMs per second over each span. */
+const goodput = z.strictObject({
+  withinMs: z.number().nullable(),
+  windows: list(
+    z.strictObject({ name: z.string(), from: z.string(), to: z.string(), startS: seconds, endS: seconds, coveredS: seconds, goodRps: z.number().nullable(), ofFirst: z.number().nullable() }),
+  ),
+});
+
 const values = z.record(z.string(), z.number().nullable());
 
 /**
@@ -135,6 +143,8 @@ const summaryFile = z.strictObject({
   verdict: z.enum(['pass', 'fail']),
   /** The correctness check of the run's history; null when none ran (no history, or no database to read). */
   correctness: correctness.nullable().default(null),
+  /** Goodput over the SLO's named spans (slo.goodput); null when it names none (and in runs from before it). */
+  goodput: goodput.nullable().default(null),
   /** The reference server's resilience settings the run overrode (--set); {} when none. */
   settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
 });

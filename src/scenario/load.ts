@@ -6,9 +6,10 @@ import { validateExecutor, type ExecutorConfig } from '../engine/executors/index
 import type { MetricDeclarations } from '../engine/journey.js';
 import { loadDeclarations } from '../engine/metric-declarations.js';
 import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
-import { CodestormError, fieldProblemsOf, invalidInput, type FieldProblem } from '../errors.js';
+import { CodestormError, fieldProblemsOf, invalidFields, invalidInput, type FieldProblem } from '../errors.js';
 import { compiled } from '../package-root.js';
-import { cityModel, type CityModel } from '../../sim/plan.js';
+import { cityModel, faultClockOf, type CityModel } from '../../sim/plan.js';
+import { realMsAt, type ScenarioClock } from '../faults/timeline.js';
 import { parseSlo, type Slo } from '../analyze/slo.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
@@ -101,7 +102,8 @@ export function compileScenario(text: string, file: string, options: LoadOptions
   const hasLoad = raw !== null && typeof raw === 'object' && raw['load'] !== undefined;
   const load = isCity && !hasLoad ? undefined : collect(problems, lineOf, () => validateExecutor(raw?.['load'], 'load'));
   const thresholds = collect(problems, lineOf, () => parseThresholds(raw?.['thresholds'] ?? {}, 'thresholds', custom));
-  const slo = collect(problems, lineOf, () => parseSlo(raw?.['slo'], 'slo', custom));
+  const parsedSlo = collect(problems, lineOf, () => parseSlo(raw?.['slo'], 'slo', custom));
+  const slo = parsedSlo === undefined || !result.success ? parsedSlo : collect(problems, lineOf, () => withGoodputWindows(parsedSlo, faultClockOf(result.data)));
   const city = isCity && result.success && result.data.city !== undefined && (!hasLoad || load !== undefined) ? collect(problems, lineOf, () => cityModel(result.data.city!, result.data.journeys, load)) : undefined;
   const runs = city?.load ?? load;
   if (problems.length > 0 || !result.success || runs === undefined || thresholds === undefined || slo === undefined) {
@@ -119,6 +121,31 @@ export function compileScenario(text: string, file: string, options: LoadOptions
     ...(city === undefined ? {} : { city }),
     ...(module === undefined ? {} : { module: module.file }),
   });
+}
+
+/** The SLO with its goodput windows placed on the run's clock: real seconds from the start. */
+function withGoodputWindows(slo: Slo, clock: ScenarioClock | undefined): Slo {
+  if (slo.goodput === undefined) return slo;
+  const problems: FieldProblem[] = [];
+  const windows = slo.goodput.windows.map((w) => {
+    const at = `slo.goodput.windows.${w.name}`;
+    const seconds = (key: 'from' | 'to'): number => {
+      try {
+        return realMsAt(w[key], clock, `${at}.${key}`, 'SLO_INVALID') / 1000;
+      } catch (err) {
+        if (!(err instanceof CodestormError)) throw err;
+        problems.push(...fieldProblemsOf(err));
+        return 0;
+      }
+    };
+    const before = problems.length;
+    const startS = seconds('from');
+    const endS = seconds('to');
+    if (problems.length === before && endS <= startS) problems.push({ path: `${at}.to`, message: `expected a time after from (${w.from}), got ${w.to}` });
+    return { ...w, startS, endS };
+  });
+  if (problems.length > 0) throw invalidFields('SLO_INVALID', problems);
+  return { ...slo, goodput: { ...slo.goodput, windows } };
 }
 
 /** Relative to the working directory when under it, else absolute. */

@@ -18,7 +18,7 @@ function timeline(held: string, offered: readonly number[] = [...held].map(() =>
     return { ok, results: [{ key: 'http_req_failed', expr: 'rate<0.05', ok, value: ok ? 0 : 0.1 + t / 100, limit: 0.05 }] };
   });
   const series = judged.map((j, t) => ({ t, offered: offered[t] ?? 0, good: good[t] ?? 0, sloOk: j.ok }) as unknown as SecondPoint);
-  return { series, judged, goodput: good, offered, completed, slo: SLO };
+  return { series, judged, goodput: good, goodWithin: good, offered, completed, slo: SLO };
 }
 
 describe('avgOver', () => {

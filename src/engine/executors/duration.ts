@@ -72,3 +72,13 @@ function scaled(decimal: string, unitMs: number): number {
   const wholeMs = whole === '' ? 0 : Number(whole) * unitMs;
   return fraction === '' ? wholeMs : wholeMs + (Number(fraction) * unitMs) / 10 ** fraction.length;
 }
+
+/**
+ * When something happens in a scenario: "09:02" (a time of day on a city scenario's clock) or
+ * "+30s" (an offset from the start, in the scenario's time). Faults' `at` and the SLO's goodput
+ * windows read it; what it is in real seconds is the clock's business (src/faults/timeline.ts).
+ */
+export const AT_EXPECTED = 'expected a time of day "HH:MM[:SS]" on the city clock, or an offset such as "+30s"';
+export function isScenarioTime(t: string): boolean {
+  return /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$/.test(t) || (t.startsWith('+') && typeof readDuration(t.slice(1)) === 'number');
+}
