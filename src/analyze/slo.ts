@@ -1,4 +1,5 @@
 import { AT_EXPECTED, isScenarioTime, parseDuration } from '../engine/executors/duration.js';
+import { isRecord } from '../engine/executors/fields.js';
 import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, invalidFields, fieldProblemsOf, type FieldProblem } from '../errors.js';
 
@@ -92,11 +93,9 @@ export function parseSlo(raw: unknown, where = 'slo', custom?: CustomMetricsInSc
   return { windowS, sustainS, metastableAfterS, thresholds, source: 'scenario', ...(goodput === undefined ? {} : { goodput }) };
 }
 
-
 function parseGoodput(raw: unknown, where: string, problems: FieldProblem[]): GoodputSpec | undefined {
   if (raw === undefined) return undefined;
-  const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isMap(raw)) {
+  if (!isRecord(raw)) {
     problems.push({ path: where, message: 'expected a map: within and windows' });
     return undefined;
   }
@@ -112,14 +111,14 @@ function parseGoodput(raw: unknown, where: string, problems: FieldProblem[]): Go
     }
   }
   const windows = raw['windows'];
-  if (!isMap(windows) || Object.keys(windows).length === 0) {
+  if (!isRecord(windows) || Object.keys(windows).length === 0) {
     problems.push({ path: `${where}.windows`, message: 'expected a map of named spans, e.g. before: { from: "08:45", to: "09:00" }' });
     return undefined;
   }
   const out: GoodputWindowSpec[] = [];
   for (const [name, w] of Object.entries(windows)) {
     const at = `${where}.windows.${name}`;
-    if (!isMap(w)) {
+    if (!isRecord(w)) {
       problems.push({ path: at, message: 'expected { from, to }' });
       continue;
     }
