@@ -281,7 +281,8 @@ describe('faults on the real stack', () => {
         expect(descendants(server.child.process.pid!)).toEqual([]);
         expect(seen.filter((s) => s.event.event === 'worker-listening')).toEqual([]);
         expect(server.workers.size).toBe(0);
-        await expect(f.t.request('GET', '/healthz')).rejects.toThrow();
+        // No answer: refused, or (the primary holds the listening socket) taken and never answered.
+        await expect(f.t.request('GET', '/healthz', { timeoutMs: 2_000 })).rejects.toThrow();
         await fault.undo();
       } finally {
         server.off('event', onEvent);

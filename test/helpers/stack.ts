@@ -27,6 +27,8 @@ export interface RequestOptions {
   readonly body?: unknown;
   readonly token?: string;
   readonly headers?: Record<string, string>;
+  /** How long to wait for the answer before the request rejects (20 s unless given). */
+  readonly timeoutMs?: number;
 }
 
 export interface ApiResponse {
@@ -52,7 +54,7 @@ export async function startTestStack(options: Partial<StackOptions> = {}): Promi
     const response = await fetch(new URL(path, stack.url), {
       method,
       headers,
-      signal: AbortSignal.timeout(20_000),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 20_000),
       ...(body === undefined ? {} : { body }),
     });
     const text = await response.text();
