@@ -54,7 +54,7 @@ export interface FaultImpact {
   /**
    * Requests whose rate rose to at least SURGE_FACTOR × what it was before the fault, in the
    * SURGE_WINDOW_S after it ended: what came back at once (clients reconnecting or signing in
-   * again after a restart, their queued retries), the largest rise first.
+   * again after a restart, their queued retries), the largest rise (peak − before, per second) first.
    */
   readonly surges: readonly RequestSurge[];
 }

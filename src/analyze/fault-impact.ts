@@ -46,7 +46,7 @@ export function surgesAfter(tl: Timeline, perName: ReadonlyMap<string, readonly 
   const start = Math.floor(startS);
   const from = Math.ceil(endS);
   const to = Math.min(tl.series.length - 1, from + SURGE_WINDOW_S - 1);
-  const out: (RequestSurge & { ratio: number })[] = [];
+  const out: RequestSurge[] = [];
   for (const [name, xs] of perName) {
     const before = avgOver(xs, start - tl.slo.windowS, start - 1);
     let peak = 0;
@@ -57,7 +57,9 @@ export function surgesAfter(tl: Timeline, perName: ReadonlyMap<string, readonly 
         atS = tl.series[t]?.t ?? t;
       }
     }
-    if (peak > 0 && peak >= SURGE_FACTOR * Math.max(before, 1)) out.push({ name, beforeRps: round(before), peakRps: peak, atS, ratio: peak / Math.max(before, 1) });
+    if (peak > 0 && peak >= SURGE_FACTOR * Math.max(before, 1)) out.push({ name, beforeRps: round(before), peakRps: peak, atS });
   }
-  return out.sort((a, b) => b.ratio - a.ratio).map(({ ratio: _, ...s }) => s);
+  // Largest first by the requests a second it added, not by its ratio: 0 → 43/s is a larger
+  // ratio than 344 → 3,013/s, and a much smaller storm.
+  return out.sort((a, b) => b.peakRps - b.beforeRps - (a.peakRps - a.beforeRps) || a.name.localeCompare(b.name));
 }

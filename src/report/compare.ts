@@ -54,8 +54,9 @@ export function differences(a: ComparedRun, b: ComparedRun): Difference[] {
     const fa = a.analysis.faults.find((f) => f.name === name);
     const fb = b.analysis.faults.find((f) => f.name === name);
     rows.push(row(`fault ${name}: recovered after (s)`, fa?.recoveryS ?? (fa === undefined ? '–' : 'not within the run'), fb?.recoveryS ?? (fb === undefined ? '–' : 'not within the run')));
-    const surge = (f: typeof fa): string => (f === undefined ? '–' : f.surges[0] === undefined ? 'none' : `${f.surges[0].name} ${f.surges[0].peakRps}/s at ${f.surges[0].atS} s`);
-    rows.push(row(`fault ${name}: largest surge after it`, surge(fa), surge(fb)));
+    const surge = (f: typeof fa): string =>
+      f === undefined ? '–' : f.surges.length === 0 ? 'none' : f.surges.slice(0, LARGEST_SURGES).map((s) => `${s.name} ${s.peakRps}/s at ${s.atS} s`).join('; ');
+    rows.push(row(`fault ${name}: largest surges after it`, surge(fa), surge(fb)));
   }
   // The journeys' custom metrics side by side: each by the value k6's summary leads with.
   const metrics = [...new Set([...a.analysis.custom, ...b.analysis.custom].map((m) => m.metric))].sort();
@@ -89,6 +90,9 @@ function goodputRows(a: ComparedRun, b: ComparedRun, row: (what: string, x: numb
   }
   return out;
 }
+
+/** How many of a fault's surges `compare` names, largest first (the report lists them all). */
+const LARGEST_SURGES = 3;
 
 const LEADING_VALUES: Readonly<Record<MetricKind, readonly string[]>> = {
   counter: ['count', 'rate'],

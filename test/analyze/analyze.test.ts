@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/analyze/analyze.js';
 import { readRunDir } from '../../src/analyze/read.js';
 import { parseSlo } from '../../src/analyze/slo.js';
+import { differences } from '../../src/report/compare.js';
 import { decodeSparse, LatencyWindow } from '../../src/analyze/window.js';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeInto, percentileMs, recordLatency, summarize } from '../../src/engine/histogram.js';
 import { mergeWire, SecondMetrics } from '../../src/engine/second.js';
@@ -27,6 +28,8 @@ interface Second {
   latencyMs: number;
   /** Answered requests of a second kind, `sign-in`. */
   signIns?: number;
+  /** Answered requests of a third kind, `scan`. */
+  scans?: number;
   /** Journeys that ended this second; `offered` when not given. */
   completed?: number;
 }
@@ -42,6 +45,7 @@ function runDir(name: string, seconds: readonly Second[], slo: string, events: r
     for (let i = 0; i < s.ok; i++) m.request('get', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < s.failed; i++) m.request('get', '5xx', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < (s.signIns ?? 0); i++) m.request('sign-in', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
+    for (let i = 0; i < (s.scans ?? 0); i++) m.request('scan', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     return toNdjsonLine(mergeWire([m.toWire()]));
   });
   mkdirSync(dir, { recursive: true });
@@ -123,6 +127,25 @@ describe('faults: recovery and metastability', () => {
     const dir = runDir('storm-after', seconds, SLO, fault(20, 40));
     const a = analysed(dir);
     expect(a.faults[0]!.surges).toEqual([{ name: 'sign-in', beforeRps: 5, peakRps: 60, atS: 43 }]);
+  });
+
+  it('puts the surge that added the most requests a second first, not the one with the largest ratio', () => {
+    // Scans from none to 20/s (a ratio of 20, 20/s more); sign-ins from 5 to 60/s (12×, 55/s more).
+    const seconds = Array.from({ length: 80 }, (_, t) => {
+      const down = t >= 20 && t < 40;
+      const after = t >= 40 && t < 50;
+      return { offered: 100, ok: down ? 0 : 100, failed: down ? 100 : 0, latencyMs: 10, signIns: down ? 0 : after ? 60 : 5, scans: after ? 20 : 0 };
+    });
+    const a = analysed(runDir('two-storms', seconds, SLO, fault(20, 40)));
+    expect(a.faults[0]!.surges).toEqual([
+      { name: 'sign-in', beforeRps: 5, peakRps: 60, atS: 40 },
+      { name: 'scan', beforeRps: 0, peakRps: 20, atS: 40 },
+    ]);
+    // compare names them too, largest first (up to three); a run without the fault has none.
+    const summary = JSON.parse('{"requests":{"total":0,"failed":0},"rate":{},"latencyMs":null}');
+    const calm = analysed(runDir('no-storm', seconds.slice(0, 20), SLO));
+    const rows = differences({ label: 'A', summary, analysis: a }, { label: 'B', summary, analysis: calm });
+    expect(rows.find((r) => r.what === 'fault crash: largest surges after it')).toMatchObject({ a: 'sign-in 60/s at 40 s; scan 20/s at 40 s', b: '–' });
   });
 
   it('metastable: the fault ends but goodput never comes back', () => {
