@@ -104,7 +104,8 @@ export function readQr(signer: Signer, payload: string): QrClaims | undefined {
 /**
  * Issues QR payloads. Expiry is rounded up to a step, so that within a step a resident's QR is
  * the same string and is signed once: a spinner refreshed twenty times a second costs one HMAC.
- * The step is never longer than the TTL, so a QR lives at most twice its TTL.
+ * The step is never longer than the TTL (nor shorter than 1 s), so a QR lives at most its TTL
+ * plus a step.
  */
 export interface IssuedQr {
   readonly key: string;
@@ -122,7 +123,7 @@ export class QrIssuer {
   ) {}
 
   issue(residentId: number, colour: string, version: number, nowMs: number): IssuedQr {
-    const step = Math.min(QrIssuer.STEP_S, this.ttlS);
+    const step = Math.max(1, Math.min(QrIssuer.STEP_S, this.ttlS));
     const expiresAt = Math.ceil((nowMs / 1000 + this.ttlS) / step) * step;
     const key = `${colour}.${version}.${expiresAt}`;
     const known = this.#issued.get(residentId);

@@ -6,7 +6,7 @@ import { Database } from '../../src/server/db/database.js';
 import { Bulkhead } from '../../src/server/resilience/bulkhead.js';
 import { CircuitBreaker } from '../../src/server/resilience/breaker.js';
 import { Coalescer } from '../../src/server/resilience/coalescer.js';
-import { Signer, issueQr, issueToken, readQr, readToken } from '../../src/server/signing.js';
+import { QrIssuer, Signer, issueQr, issueToken, readQr, readToken } from '../../src/server/signing.js';
 
 /**
  * Pure unit tests of the server's resilience parts and of the signed strings: no stack, no I/O.
@@ -461,6 +461,18 @@ describe('Signer and signed strings', () => {
     expect(token.startsWith('t1.12345.1900000000.')).toBe(true);
     expect(readToken(signer, token)).toEqual({ residentId: 12345, expiresAt });
     expect(readToken(signer, issueToken(signer, 0, expiresAt))).toEqual({ residentId: 0, expiresAt });
+  });
+
+  it('a QR is signed once a step, and its expiry rounded up by a step no longer than its TTL', () => {
+    const at = 1_800_000_003_500; // ms
+    const long = new QrIssuer(signer, 300);
+    const first = long.issue(7, 'green', 1, at);
+    expect(first.expiresAt).toBe(1_800_000_310); // 303.5 s on, up to the next 10 s
+    expect(long.issue(7, 'green', 1, at + 6_000)).toBe(first); // the same step: the same string
+    expect(long.issue(7, 'green', 1, at + 7_000).expiresAt).toBe(1_800_000_320);
+    // A 1 s QR expires within 2 s, not at the next 10 s.
+    expect(new QrIssuer(signer, 1).issue(7, 'green', 1, at).expiresAt).toBe(1_800_000_005);
+    expect(readQr(signer, new QrIssuer(signer, 3).issue(7, 'red', 2, at).payload)).toEqual({ residentId: 7, colour: 'red', version: 2, expiresAt: 1_800_000_009 });
   });
 
   it('a QR payload round-trips', () => {
