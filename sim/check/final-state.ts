@@ -98,11 +98,27 @@ export async function inTurns<T, R>(items: readonly T[], atOnce: number, work: (
   return out;
 }
 
-async function call(origin: string, method: string, path: string, token: string | undefined, body: string | undefined): Promise<string> {
+/** The longest Retry-After a probe waits out, once, before it asks again. */
+export const PROBE_RETRY_AFTER_MAX_S = 5;
+
+/**
+ * One request of a probe. A 429 or 503 with a Retry-After of at most PROBE_RETRY_AFTER_MAX_S is
+ * waited out and asked once more, as an app that reads the header does: a refusal that says
+ * "not now" is not the system's answer about a code (hardened's sign-in budget, spent by a
+ * resident's own retries during the run, refuses a probe's sign-in for a few seconds after it).
+ */
+export async function call(origin: string, method: string, path: string, token: string | undefined, body: string | undefined): Promise<string> {
   const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-  const res = await fetch(new URL(path, origin), { method, headers, signal: AbortSignal.timeout(5_000), ...(body === undefined ? {} : { body }) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 120)}`);
-  return text;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(new URL(path, origin), { method, headers, signal: AbortSignal.timeout(5_000), ...(body === undefined ? {} : { body }) });
+    const text = await res.text();
+    if (res.ok) return text;
+    const waitS = Number(res.headers.get('retry-after') ?? Number.NaN);
+    if (attempt === 0 && (res.status === 429 || res.status === 503) && waitS >= 0 && waitS <= PROBE_RETRY_AFTER_MAX_S) {
+      await new Promise((resolve) => setTimeout(resolve, waitS * 1000));
+      continue;
+    }
+    throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 120)}`);
+  }
 }
