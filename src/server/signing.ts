@@ -101,18 +101,19 @@ export function readQr(signer: Signer, payload: string): QrClaims | undefined {
   return { residentId, colour, version, expiresAt };
 }
 
-/**
- * Issues QR payloads. Expiry is rounded up to a step, so that within a step a resident's QR is
- * the same string and is signed once: a spinner refreshed twenty times a second costs one HMAC.
- * The step is never longer than the TTL (nor shorter than 1 s), so a QR lives at most its TTL
- * plus a step.
- */
+/** A QR payload as issued: its memo key (colour, version, expiry), the signed string, its expiry. */
 export interface IssuedQr {
   readonly key: string;
   readonly payload: string;
   readonly expiresAt: number;
 }
 
+/**
+ * Issues QR payloads. Expiry is rounded up to a step, so that within a step a resident's QR is
+ * the same string and is signed once: a spinner refreshed twenty times a second costs one HMAC.
+ * The step is never longer than the TTL (nor shorter than 1 s), so a QR lives at most its TTL
+ * plus a step.
+ */
 export class QrIssuer {
   static readonly STEP_S = 10;
   readonly #issued = new Memo<number, IssuedQr>(100_000, QrIssuer.STEP_S * 1000);
