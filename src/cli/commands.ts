@@ -37,6 +37,7 @@ function addRun(cli: Command, io: CommandIO, setExit: SetExit): void {
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'print summary.json on stdout instead of the human summary')
     .option('--set <key=value>', SET_HELP, collect, [] as string[])
+    .option('--compress <n>', COMPRESS_HELP)
     .option('--dashboard [port]', DASHBOARD_HELP)
     .option('--dashboard-linger <duration>', LINGER_HELP)
     .action(async (file: string, flags) => setExit(await (await import('./run.js')).runCommand(file, flags, io)));
@@ -57,6 +58,7 @@ function addPlan(cli: Command, io: CommandIO, setExit: SetExit): void {
     .argument('<scenario>', 'scenario file (YAML)')
     .option('--seed <n>', 'seed for the sample of residents (default: the scenario\'s)')
     .option('--json', 'one JSON object on stdout, the same bytes for the same scenario and seed')
+    .option('--compress <n>', COMPRESS_HELP)
     .action(async (file: string, flags) => setExit(await (await import('./plan.js')).planCommand(file, flags, io)));
 }
 
@@ -174,11 +176,13 @@ function addDemo(cli: Command, io: CommandIO, setExit: SetExit): void {
     .description('the morning of 4 January 2022 (scenarios/xian-2022-01-04.yaml) against the reference stack, fragile then hardened, and a page comparing them')
     .option('--profile <profile>', 'run this profile alone: fragile | hardened')
     .option('--out <dir>', 'folder for the runs and compare.html (default reports/<UTC time>-xian-demo)')
+    .option('--compress <n>', `${COMPRESS_HELP}; 20 replays the morning at a truer clock in 7.5 min a profile`)
     .action(async (flags) => setExit(await (await import('./demo.js')).demoCommand(flags, io)));
 }
 
 const DASHBOARD_HELP = 'a live page of the run at http://127.0.0.1:PORT/ (loopback only; a free port unless given as --dashboard=PORT), its address on stderr';
 const LINGER_HELP = 'with --dashboard: keep the page up this long after the run ends (default: it closes with the run; Ctrl-C closes it early)';
+const COMPRESS_HELP = 'replay the city clock at N simulated seconds a real second, the load of each real second held: population.scale, maxInFlight and people.comeBack.after scale with it (the scenario\'s clock.compress otherwise)';
 const SET_HELP = 'one resilience setting of the reference server over its profile, repeatable: coalesce=false, maxInFlight=64 (an unknown key lists them all)';
 
 function collect(value: string, previous: string[]): string[] {

@@ -17,14 +17,15 @@ import { runCommand } from './run.js';
  */
 export const DEMO_SCENARIO = path.join(packageRoot(), 'scenarios', 'xian-2022-01-04.yaml');
 
-export async function demoCommand(flags: { profile?: string; out?: string }, io: CommandIO): Promise<ExitCode> {
+export async function demoCommand(flags: { profile?: string; out?: string; compress?: string }, io: CommandIO): Promise<ExitCode> {
   const root = flags.out ?? defaultRunDir('xian-demo');
   const profiles = flags.profile === undefined ? ['fragile', 'hardened'] : [flags.profile];
   const dirs: string[] = [];
   for (const profile of profiles) {
     const dir = profiles.length === 1 ? root : path.join(root, profile);
-    io.stderr(`codestorm demo: codestorm run ${path.relative(process.cwd(), DEMO_SCENARIO)} --profile ${profile} --out ${dir}\n`);
-    const code = await runCommand(DEMO_SCENARIO, { profile, out: dir }, io);
+    const compress = flags.compress === undefined ? '' : ` --compress ${flags.compress}`;
+    io.stderr(`codestorm demo: codestorm run ${path.relative(process.cwd(), DEMO_SCENARIO)} --profile ${profile}${compress} --out ${dir}\n`);
+    const code = await runCommand(DEMO_SCENARIO, { profile, out: dir, ...(flags.compress === undefined ? {} : { compress: flags.compress }) }, io);
     if (code !== ExitCode.ok && code !== ExitCode.thresholdsFailed) return code;
     dirs.push(dir);
   }

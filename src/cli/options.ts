@@ -20,3 +20,17 @@ export function durationFlag(flag: string, raw: string, zeroOk = false): number 
   if (ms < (zeroOk ? 0 : 1_000)) throw invalidInput('FLAG_INVALID', `${flag}: expected a duration of at least ${zeroOk ? '0s' : '1s'}, got "${raw}"`);
   return ms;
 }
+
+/** A number flag that may have a fraction ("20", "2.5"), from min to max. */
+export function parseNumber(flag: string, raw: string, min: number, max: number): number {
+  const value = /^(?:\d+(?:\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw invalidInput('FLAG_INVALID', `${flag}: expected a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** `--compress N` as loadScenario takes it: simulated seconds per real second, as `city.clock.compress`. */
+export function compressOption(raw: string | undefined): { compress?: number } {
+  return raw === undefined ? {} : { compress: parseNumber('--compress', raw, 1, 3600) };
+}

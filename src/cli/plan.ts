@@ -8,7 +8,7 @@ import { ExitCode } from '../errors.js';
 import { loadScenario, type LoadedScenario } from '../scenario/load.js';
 import { DEFAULT_SEED } from '../stack/defaults.js';
 import type { CommandIO } from './io.js';
-import { parseCount } from './options.js';
+import { compressOption, parseCount } from './options.js';
 
 /**
  * `codestorm plan SCENARIO [--json]`: what a scenario will do, without running it — the curve
@@ -18,6 +18,8 @@ import { parseCount } from './options.js';
 export interface PlanFlags {
   readonly json?: boolean;
   readonly seed?: string;
+  /** --compress N: the plan of the city clock replayed at N, the load of each real second held. */
+  readonly compress?: string;
 }
 
 export interface ScenarioPlan {
@@ -48,6 +50,8 @@ export interface ScenarioPlan {
     readonly spec: unknown;
   }[];
   readonly city: CityPlan | null;
+  /** With --compress: what it changed in the scenario, "field old → new" each. */
+  readonly compressed?: readonly string[];
 }
 
 export function scenarioPlan(loaded: LoadedScenario, seedFlag: number | undefined): ScenarioPlan {
@@ -84,11 +88,12 @@ export function scenarioPlan(loaded: LoadedScenario, seedFlag: number | undefine
       spec: f.spec,
     })),
     city: loaded.city === undefined ? null : cityPlan(loaded.city, seed),
+    ...(loaded.compressed === undefined ? {} : { compressed: loaded.compressed }),
   };
 }
 
 export async function planCommand(file: string, flags: PlanFlags, io: CommandIO): Promise<ExitCode> {
-  const loaded = await loadScenario(file);
+  const loaded = await loadScenario(file, compressOption(flags.compress));
   const seed = flags.seed === undefined ? undefined : parseCount('--seed', flags.seed, 0, 2 ** 31 - 1);
   const plan = scenarioPlan(loaded, seed);
   io.stdout(flags.json === true ? `${JSON.stringify(plan)}\n` : describePlan(plan, loaded));
@@ -104,6 +109,7 @@ function describePlan(plan: ScenarioPlan, loaded: LoadedScenario): string {
   out.push(`${plan.scenario} (${plan.file}), seed ${plan.seed}${plan.seedFrom === 'default' ? ' (default: the scenario gives none)' : ''}, target ${plan.target}`);
   const l = plan.load;
   out.push(`load: ${l.executor} for ${l.durationS} s${l.arrivals === null ? ' (closed model)' : `, ${n(l.arrivals)} arrivals expected, peak ${l.peakRps}/s`}`);
+  if (plan.compressed !== undefined) out.push(`--compress: the load of each real second held: ${plan.compressed.join('; ')}`);
   if (plan.city !== null) out.push(...describeCity(plan.city));
   else out.push(...describeJourneys(plan, loaded));
   if (plan.faults.length === 0) out.push('faults: none');

@@ -8,6 +8,7 @@ import { runScenario } from '../run/scenario-run.js';
 import { loadScenario } from '../scenario/load.js';
 import { faultLine } from './faults.js';
 import type { CommandIO } from './io.js';
+import { compressOption } from './options.js';
 import { progress } from './progress.js';
 import { dashboardSpec, type DashboardFlags } from './dashboard-flags.js';
 import { scenarioOptions, type ScenarioFlags } from './scenario-flags.js';
@@ -24,7 +25,7 @@ export interface RunFlags extends ScenarioFlags, DashboardFlags {
  * harness failed or was stopped.
  */
 export async function runCommand(file: string, flags: RunFlags, io: CommandIO): Promise<ExitCode> {
-  const loaded = await loadScenario(file);
+  const loaded = await loadScenario(file, compressOption(flags.compress));
   const options = scenarioOptions(file, loaded, flags);
   const dashboard = dashboardSpec(flags);
   const dir = flags.out ?? defaultRunDir(loaded.scenario.name);
@@ -33,6 +34,7 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   const say = (line: string): void => {
     if (flags.quiet !== true) notice(line);
   };
+  if (loaded.compressed !== undefined) say(`--compress ${flags.compress}: the load of each real second held: ${loaded.compressed.join('; ')}`);
   const totalS = Math.ceil(totalDurationOf(loaded.load) / 1000);
   const bar = progress(io.stderr, { tty: io.stderrIsTTY, quiet: flags.quiet === true, totalS });
   const summary = await runScenario({ file, loaded, dir, ...options, dashboard }, { env: io.env, interrupted: io.interrupted, say, notice, progress: bar });

@@ -8,6 +8,7 @@ import { loadDeclarations } from '../engine/metric-declarations.js';
 import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, fieldProblemsOf, invalidFields, invalidInput, type FieldProblem } from '../errors.js';
 import { compiled } from '../package-root.js';
+import { recompress } from './compress.js';
 import { cityModel, faultClockOf, type CityModel } from '../../sim/plan.js';
 import { realMsAt, type ScenarioClock } from '../faults/timeline.js';
 import { parseSlo, type Slo } from '../analyze/slo.js';
@@ -28,6 +29,8 @@ export interface LoadedScenario {
   readonly module?: string;
   /** The custom metrics its journeys declare, which thresholds and the SLO may name. */
   readonly metrics: MetricDeclarations;
+  /** With `compress`: what the rewrite changed, "field old → new" each (src/scenario/compress.ts). */
+  readonly compressed?: readonly string[];
 }
 
 export interface LoadOptions {
@@ -37,6 +40,8 @@ export interface LoadOptions {
    */
   readonly metrics?: MetricDeclarations;
   readonly metricsFrom?: string;
+  /** `--compress N`: the city clock replayed at N, the load of each real second held (src/scenario/compress.ts). */
+  readonly compress?: number;
 }
 
 /** Where a scenario's journeys come from, if from a module: the path, and the field that says so. */
@@ -66,6 +71,14 @@ export async function loadScenario(file: string, options: LoadOptions = {}): Pro
     const code = (err as NodeJS.ErrnoException).code;
     throw invalidInput('SCENARIO_UNREADABLE', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? String(err)})`}`);
   }
+  const loaded = await compileFrom(text, file, options);
+  if (options.compress === undefined) return loaded;
+  // The file as written is checked first, so that a problem's line is the line in that file.
+  const { text: rewritten, changes } = recompress(loaded.text, file, options.compress);
+  return Object.freeze({ ...(await compileFrom(rewritten, file, options)), compressed: Object.freeze(changes) });
+}
+
+async function compileFrom(text: string, file: string, options: LoadOptions): Promise<LoadedScenario> {
   if (options.metrics !== undefined) return compileScenario(text, file, options);
   // The journey module's declarations are needed to check thresholds on custom metrics: the
   // module is imported here (as the workers will), and its problems join the scenario's.
