@@ -34,6 +34,8 @@ export const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'T
 export class Exchange {
   settled = false;
   retried = false;
+  /** Waiting in the client's queue for a socket (request-queue.ts). */
+  queued = false;
   /** On the client clock; -1 until written. */
   writtenAt = -1;
 
