@@ -15,7 +15,7 @@ export interface ScenarioFlags {
   readonly workers?: string;
   /** --set KEY=VALUE, repeatable: resilience settings of the reference server (src/cli/settings.ts). */
   readonly set?: readonly string[];
-  /** --compress N: the city clock replayed at N, the load of each real second held (src/scenario/compress.ts). */
+  /** --compress N: the city clock replayed at N, the load of each real second held (sim/city/recompress.ts). */
   readonly compress?: string;
 }
 

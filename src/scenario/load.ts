@@ -8,7 +8,7 @@ import { loadDeclarations } from '../engine/metric-declarations.js';
 import { parseThresholds, type CustomMetricsInScope, type ThresholdSet } from '../engine/thresholds.js';
 import { CodestormError, fieldProblemsOf, invalidFields, invalidInput, type FieldProblem } from '../errors.js';
 import { compiled } from '../package-root.js';
-import { recompress } from './compress.js';
+import { recompress } from '../../sim/city/recompress.js';
 import { cityModel, faultClockOf, type CityModel } from '../../sim/plan.js';
 import { realMsAt, type ScenarioClock } from '../faults/timeline.js';
 import { parseSlo, type Slo } from '../analyze/slo.js';
@@ -29,7 +29,7 @@ export interface LoadedScenario {
   readonly module?: string;
   /** The custom metrics its journeys declare, which thresholds and the SLO may name. */
   readonly metrics: MetricDeclarations;
-  /** With `compress`: what the rewrite changed, "field old → new" each (src/scenario/compress.ts). */
+  /** With `compress`: what the rewrite changed, "field old → new" each (sim/city/recompress.ts). */
   readonly compressed?: readonly string[];
 }
 
@@ -40,7 +40,7 @@ export interface LoadOptions {
    */
   readonly metrics?: MetricDeclarations;
   readonly metricsFrom?: string;
-  /** `--compress N`: the city clock replayed at N, the load of each real second held (src/scenario/compress.ts). */
+  /** `--compress N`: the city clock replayed at N, the load of each real second held (sim/city/recompress.ts). */
   readonly compress?: number;
 }
 

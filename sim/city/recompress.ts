@@ -1,8 +1,8 @@
 import { isMap, parseDocument } from 'yaml';
-import { readDuration } from '../engine/executors/duration.js';
-import { DEFAULT_MAX_IN_FLIGHT } from '../engine/executors/fields.js';
-import { invalidInput } from '../errors.js';
-import { PEOPLE } from '../../sim/people.js';
+import { readDuration } from '../../src/engine/executors/duration.js';
+import { DEFAULT_MAX_IN_FLIGHT } from '../../src/engine/executors/fields.js';
+import { invalidInput } from '../../src/errors.js';
+import { PEOPLE } from '../people.js';
 
 /**
  * `--compress N` (run, plan, demo): the same city morning replayed at N simulated seconds per real

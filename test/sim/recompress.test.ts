@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main.js';
 import { planOf, type ArrivalRateConfig } from '../../src/engine/executors/index.js';
 import { planExpected, planRateAt } from '../../src/engine/executors/rate-plan.js';
 import { packageRoot } from '../../src/package-root.js';
-import { recompress } from '../../src/scenario/compress.js';
+import { recompress } from '../../sim/city/recompress.js';
 import { compileScenario, loadScenario } from '../../src/scenario/load.js';
 import { captureIO } from '../helpers/io.js';
 
