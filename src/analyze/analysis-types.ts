@@ -15,8 +15,8 @@ export interface SecondPoint {
   readonly inFlight: number;
   /** Over all requests of this second, ms; null without requests. */
   readonly latency: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
-  /** Every SLO held over the window ending here. */
-  readonly sloOk: boolean;
+  /** Every SLO held over the window ending here; null when the window had no answers while journeys were in flight (not known). */
+  readonly sloOk: boolean | null;
 }
 
 export interface SloVerdict {

@@ -27,6 +27,8 @@ export class WindowSource implements MetricSource {
   readonly #custom: CustomWindow;
   dropped = 0;
   iterations = 0;
+  /** Requests answered (any outcome, timeouts included) in the window. */
+  answers = 0;
   constructor(readonly windowS: number, thresholds: readonly Threshold[]) {
     this.#custom = new CustomWindow(windowS, thresholds);
     for (const t of thresholds) {
@@ -43,12 +45,14 @@ export class WindowSource implements MetricSource {
   push(cells: Cell[], second: RunSecond): void {
     this.#custom.push(second.custom);
     this.#apply(cells, 1);
+    this.answers += countOf(cells);
     this.dropped += second.dropped;
     this.iterations += second.iterations;
     this.#ring.push({ cells, dropped: second.dropped, iterations: second.iterations });
     if (this.#ring.length > this.windowS) {
       const old = this.#ring.shift()!;
       this.#apply(old.cells, -1);
+      this.answers -= countOf(old.cells);
       this.dropped -= old.dropped;
       this.iterations -= old.iterations;
     }
@@ -108,3 +112,9 @@ export class WindowSource implements MetricSource {
   }
 }
 
+
+function countOf(cells: readonly Cell[]): number {
+  let n = 0;
+  for (const c of cells) n += c.count;
+  return n;
+}

@@ -32,6 +32,8 @@ interface Second {
   scans?: number;
   /** Journeys that ended this second; `offered` when not given. */
   completed?: number;
+  /** The most journeys in flight this second; 0 when not given. */
+  inFlight?: number;
 }
 
 function runDir(name: string, seconds: readonly Second[], slo: string, events: readonly Record<string, unknown>[] = []): string {
@@ -42,6 +44,7 @@ function runDir(name: string, seconds: readonly Second[], slo: string, events: r
     m.offered(s.offered);
     m.started(s.offered);
     m.iteration(s.completed ?? s.offered);
+    if (s.inFlight !== undefined) m.inFlight(s.inFlight);
     for (let i = 0; i < s.ok; i++) m.request('get', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < s.failed; i++) m.request('get', '5xx', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < (s.signIns ?? 0); i++) m.request('sign-in', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
@@ -114,6 +117,28 @@ describe('faults: recovery and metastability', () => {
     expect(a.metastable.triggers).toContainEqual({ kind: 'fault', name: 'crash', goneS: 40, recoveredAtS: 44, metastable: false });
     // The same requests came back at the same rate: nothing surged.
     expect(a.faults[0]!.surges).toEqual([]);
+  });
+
+  it('a silent stretch is not a recovery: no answers while journeys wait is not known, not held', () => {
+    // Down 20-40, then 6 s in which nothing is answered (not even a timeout) while 500 journeys
+    // wait, as when the generator itself falls behind; answers come back, all good, at 46.
+    const seconds = Array.from({ length: 80 }, (_, t) => {
+      const down = t >= 20 && t < 40;
+      const silent = t >= 40 && t < 46;
+      return { offered: silent ? 0 : 100, ok: down || silent ? 0 : 100, failed: down ? 100 : 0, latencyMs: 10, inFlight: silent ? 500 : 100 };
+    });
+    const a = analysed(runDir('silent', seconds, SLO, fault(20, 40)));
+    // The 5 s window ending at 44 holds no answers at all: before, that read as the SLOs holding.
+    expect(a.series[44]!.sloOk).toBeNull();
+    expect(a.series[45]!.sloOk).toBeNull();
+    expect(a.series[46]!.sloOk).toBe(true);
+    expect(a.faults[0]!.recoveryS).toBe(6);
+    expect(a.metastable.triggers).toContainEqual({ kind: 'fault', name: 'crash', goneS: 40, recoveredAtS: 46, metastable: false });
+    // Nobody waiting and nothing answered is an idle target, which holds its SLOs.
+    const idle = seconds.map((s, t) => (t >= 40 && t < 46 ? { ...s, inFlight: 0 } : s));
+    const b = analysed(runDir('idle', idle, SLO, fault(20, 40)));
+    expect(b.series[44]!.sloOk).toBe(true);
+    expect(b.faults[0]!.recoveryS).toBe(4);
   });
 
   it('names what surged after the fault ended: sign-ins at 12× their rate before, not the steady reads', () => {
