@@ -104,6 +104,8 @@ export interface Analysis {
   readonly custom: readonly CustomMetricView[];
   /** Goodput over the SLO's named spans (`slo.goodput`); null when the SLO names none. */
   readonly goodput: { readonly withinMs: number | null; readonly windows: readonly GoodputWindow[] } | null;
+  /** Whether the generator kept its own schedule (generator.ts); null for a run without arrival lags (closed model, k6, older runs). */
+  readonly generator: GeneratorVerdict | null;
 }
 
 /** One of the SLO's goodput spans, as the run had it. */
@@ -129,3 +131,23 @@ export interface FaultWindow {
   readonly startS: number | null;
   readonly endS: number | null;
 }
+
+/**
+ * The generator against its own schedule: how late it handed arrivals on (metrics.ndjson's
+ * `arrivalLagMaxMs`), which is its own loop falling behind, not a wait for a socket.
+ */
+export interface GeneratorVerdict {
+  /** The latest any arrival was handed on, ms after it was due, and the second it was in. */
+  readonly arrivalLagMaxMs: number;
+  readonly atS: number;
+  /** The first second with an arrival GENERATOR_BEHIND_MS or more late; null if none. */
+  readonly behindFromS: number | null;
+  /** Seconds with such an arrival. */
+  readonly secondsBehind: number;
+}
+
+/**
+ * An arrival handed on this late (ms) lands in a later second than its own: from then on the
+ * per-second rates and the SLO windows say what a slowed generator sent, not what was offered.
+ */
+export const GENERATOR_BEHIND_MS = 1_000;

@@ -14,6 +14,7 @@
  *   and the SLOs still not holding `metastableAfter` seconds later.
  * - The journeys' custom metrics: each one's run values, per-second series and peak (custom.ts).
  * - Goodput over the SLO's named spans, ok answers within its bound (goodput-windows.ts).
+ * - Whether the generator kept its schedule: how late it handed arrivals on (generator.ts).
  *
  * One module per stage: timeline.ts (series and per-second judgements), breaking-point.ts (it and
  * the capacity estimate), fault-impact.ts, metastability.ts, verdicts.ts; types in analysis-types.ts.
@@ -22,6 +23,7 @@ import type { Analysis, FaultWindow } from './analysis-types.js';
 import { findBreakingPoint, estimateCapacity } from './breaking-point.js';
 import { customViews } from './custom.js';
 import { faultImpacts } from './fault-impact.js';
+import { generatorVerdict } from './generator.js';
 import { goodputWindows } from './goodput-windows.js';
 import { metastability } from './metastability.js';
 import type { RunDir } from './read.js';
@@ -36,7 +38,9 @@ export {
   type BreakingPoint,
   type FaultImpact,
   type FaultWindow,
+  type GeneratorVerdict,
   type GoodputWindow,
+  GENERATOR_BEHIND_MS,
   type RequestSurge,
   type SecondPoint,
   type SloVerdict,
@@ -58,6 +62,7 @@ export function analyze(run: RunDir, slo: Slo, faultWindows: readonly FaultWindo
     names: run.names,
     custom: customViews(run, faultWindows),
     goodput: goodputWindows(timeline),
+    generator: generatorVerdict(run),
   };
 }
 

@@ -68,6 +68,7 @@ export function measuredSummary(input: SummaryInput): Summary {
     verdict: thresholdsOk && input.stopped !== 'signal' ? 'pass' : 'fail',
     correctness: null,
     goodput: null,
+    generator: null,
     settings: input.settings,
   };
 }
@@ -103,6 +104,7 @@ export function withAnalysis(summary: Summary, analysis: Analysis): Summary {
     capacity: analysis.capacity,
     metastable: analysis.metastable,
     goodput: analysis.goodput,
+    generator: analysis.generator,
   };
 }
 

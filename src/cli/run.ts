@@ -44,6 +44,16 @@ export async function runCommand(file: string, flags: RunFlags, io: CommandIO): 
   return summary.verdict === 'pass' ? ExitCode.ok : ExitCode.thresholdsFailed;
 }
 
+/** Said only when the generator fell behind its own schedule: the figures after it are partly the generator's. */
+function generatorLines(s: Summary): string[] {
+  const g = s.generator;
+  if (g === null || g.behindFromS === null) return [];
+  return [
+    `  generator  behind its schedule from ${g.behindFromS} s, ${g.secondsBehind} s in all, arrivals up to ${Math.round(g.arrivalLagMaxMs)} ms late (at ${g.atS} s):`,
+    '             from there the target was sent less than the load offered: the figures after it measure the generator too',
+  ];
+}
+
 function describe(s: Summary, dir: string): string {
   const server = serverLabel(s.profile, s.settings ?? {});
   const lines = [
@@ -56,6 +66,7 @@ function describe(s: Summary, dir: string): string {
       : `  latency    p50 ${s.latencyMs.p50} ms, p95 ${s.latencyMs.p95} ms, p99 ${s.latencyMs.p99} ms, max ${s.latencyMs.max} ms`,
     // Due → written: the generator's own delay and any wait for a free connection (latency includes it).
     ...(s.sendLagMs === null ? [] : [`  send lag   p50 ${s.sendLagMs.p50} ms, p99 ${s.sendLagMs.p99} ms, max ${s.sendLagMs.max} ms`]),
+    ...generatorLines(s),
     ...s.faults.map(faultLine),
     ...Object.entries(s.metrics).map(([name, m]) => `  metric     ${name}: ${describeValues(m.type, m.unit, m.values)}`),
     ...s.thresholds.map((t) => `  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expr} (${t.value ?? 'no data'})`),

@@ -144,6 +144,7 @@ export class LiveRun implements LiveModel {
       names: small.names,
       custom: Object.keys(small.metrics).length === 0 ? [] : customViews(small, []),
       goodput: null,
+      generator: null,
     };
   }
 

@@ -24,7 +24,7 @@ export const MIN_WAIT_MS = 1;
 
 export class ArrivalPump {
   readonly #schedule: Iterator<number, unknown>;
-  readonly #arrive: (at: number) => void;
+  readonly #arrive: (at: number, now: number) => void;
   readonly #done: () => void;
   readonly #clock: PumpClock;
   #next: IteratorResult<number, unknown>;
@@ -32,10 +32,10 @@ export class ArrivalPump {
   #stopped = false;
 
   /**
-   * `schedule`: arrival times in order, on the clock's time. `arrive(at)`: one arrival, at its
-   * scheduled time. `done`: once, after the last arrival (not after stop()).
+   * `schedule`: arrival times in order, on the clock's time. `arrive(at, now)`: one arrival, at
+   * its scheduled time, handed on at `now` (the wake-up's clock reading). `done`: once, after the last arrival (not after stop()).
    */
-  constructor(schedule: Iterator<number, unknown>, arrive: (at: number) => void, done: () => void, clock: PumpClock) {
+  constructor(schedule: Iterator<number, unknown>, arrive: (at: number, now: number) => void, done: () => void, clock: PumpClock) {
     this.#schedule = schedule;
     this.#arrive = arrive;
     this.#done = done;
@@ -62,7 +62,7 @@ export class ArrivalPump {
     let next = this.#next;
     // Every arrival due by now goes in this turn; one due later waits, even by a microsecond.
     for (; next.done !== true && next.value <= now; next = this.#schedule.next()) {
-      this.#arrive(next.value);
+      this.#arrive(next.value, now);
       if (this.#stopped) return;
     }
     this.#next = next;

@@ -46,6 +46,12 @@ export interface SecondTotals {
   readonly iterations: number;
   /** Highest in-flight count seen. Merged by summing workers' peaks: an upper bound unless one worker. */
   readonly inFlightMax: number;
+  /**
+   * The most an arrival of the second was handed on after its scheduled time, in ms (see
+   * SecondMetrics.arrivalLag); merged as the largest of the workers'. Absent when none was late
+   * (and in the closed model, which has no schedule).
+   */
+  readonly arrivalLagMaxMs?: number;
 }
 
 export interface WireOutcome {
@@ -112,6 +118,7 @@ export class SecondMetrics {
   #dropped = 0;
   #iterations = 0;
   #inFlightMax = 0;
+  #arrivalLagMaxMs = 0;
   #custom: CustomSecond | undefined;
   /** One per second, not per name: how late the generator itself sends is one question. */
   #sendLag: LatencyHistogram | undefined;
@@ -148,6 +155,15 @@ export class SecondMetrics {
 
   offered(n = 1): void {
     this.#offered += n;
+  }
+
+  /**
+   * How late the generator handed an arrival on, in ms after its scheduled time; the second
+   * keeps the largest. Unlike send lag, it does not include waiting for a free socket (a limit
+   * of the scenario's): it is the generator's own loop falling behind its schedule.
+   */
+  arrivalLag(ms: number): void {
+    if (ms > this.#arrivalLagMaxMs) this.#arrivalLagMaxMs = ms;
   }
 
   started(n = 1): void {
@@ -198,6 +214,7 @@ export class SecondMetrics {
       requests,
       custom: this.#custom?.toWire() ?? [],
       ...(this.#sendLag === undefined ? {} : { sendLag: encodeHistogram(this.#sendLag) }),
+      ...(this.#arrivalLagMaxMs > 0 ? { arrivalLagMaxMs: Math.round(this.#arrivalLagMaxMs * 1000) / 1000 } : {}),
     };
   }
 }
@@ -218,6 +235,7 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
   let iterations = 0;
   let inFlightMax = 0;
   let sendLag: LatencyHistogram | undefined;
+  let arrivalLagMaxMs = 0;
   const byName = new Map<string, { clamped: number; cells: Map<Outcome, MutableCell> }>();
   for (const s of seconds) {
     if (s.t !== first.t) throw new Error(`mergeWire got seconds ${first.t} and ${s.t}; it merges one second at a time`);
@@ -226,6 +244,7 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
     dropped += s.dropped;
     iterations += s.iterations;
     inFlightMax += s.inFlightMax;
+    if (s.arrivalLagMaxMs !== undefined && s.arrivalLagMaxMs > arrivalLagMaxMs) arrivalLagMaxMs = s.arrivalLagMaxMs;
     if (s.sendLag !== undefined) {
       const h = decodeHistogram(s.sendLag);
       if (sendLag === undefined) sendLag = h;
@@ -264,7 +283,17 @@ export function mergeWire(seconds: readonly WireSecond[]): MergedSecond {
     }
     requests.set(name, { name, clamped: acc.clamped, outcomes });
   }
-  const merged = { t: first.t, offered, started, dropped, iterations, inFlightMax, requests, custom: mergeCustom(seconds.map((s) => s.custom)) };
+  const merged = {
+    t: first.t,
+    offered,
+    started,
+    dropped,
+    iterations,
+    inFlightMax,
+    requests,
+    custom: mergeCustom(seconds.map((s) => s.custom)),
+    ...(arrivalLagMaxMs > 0 ? { arrivalLagMaxMs } : {}),
+  };
   return sendLag === undefined ? merged : { ...merged, sendLag };
 }
 

@@ -141,14 +141,15 @@ export class WorkerRun {
       random: createRandom(this.#plan.seed).fork('arrivals'),
       share: { index: this.#plan.index, of: this.#plan.of },
     });
-    this.#pump = new ArrivalPump(arrivals, (at) => this.#arrive(at, load.maxInFlight), () => this.#endOfSchedule(), NODE_CLOCK(() => this.#elapsed()));
+    this.#pump = new ArrivalPump(arrivals, (at, now) => this.#arrive(at, now, load.maxInFlight), () => this.#endOfSchedule(), NODE_CLOCK(() => this.#elapsed()));
     this.#pump.start();
   }
 
   /** An arrival with no free capacity is dropped and counted, never delayed. */
-  #arrive(at: number, maxInFlight: number): void {
+  #arrive(at: number, now: number, maxInFlight: number): void {
     const metrics = this.#second(at);
     metrics.offered();
+    metrics.arrivalLag(now - at);
     if (this.#inFlight >= maxInFlight) {
       metrics.dropped();
     } else {

@@ -77,6 +77,12 @@ export function story(summary: Summary, analysis: Analysis): string[] {
     if (t.metastable === true) lines.push(`**Metastable failure**: ${t.kind === 'fault' ? `fault ${t.name} ended` : t.name} at ${t.goneS} s, and the SLOs ${t.recoveredAtS === null ? 'never held again within the run' : `held again only at ${t.recoveredAtS} s`}.`);
     else if (t.metastable === false && t.kind === 'load') lines.push(`Once the load fell back below capacity (${t.goneS} s), it recovered by ${t.recoveredAtS} s.`);
   }
+  const gen = analysis.generator;
+  if (gen !== null && gen.behindFromS !== null) {
+    lines.push(
+      `**The generator fell behind its schedule** from ${gen.behindFromS} s (${gen.secondsBehind} s in all; arrivals up to ${Math.round(gen.arrivalLagMaxMs)} ms late, at ${gen.atS} s): from there the target was sent less than the load offered, and the figures measure the generator as well as the target.`,
+    );
+  }
   if (summary.interruptedIterations > 0) {
     lines.push(`${summary.interruptedIterations} iterations were still running when the engine stopped waiting for them (gracefulStop): what they did after that is not counted.`);
   }

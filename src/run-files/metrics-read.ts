@@ -69,8 +69,8 @@ function checkLine(text: string, where: string): Checked {
     case 'custom':
       return { kind: 'custom', line: customOf(parseWith(METRICS_LINE.custom, raw, where, CODE), where) };
     case 'totals': {
-      const { t, offered, started, dropped, iterations, inFlightMax } = parseWith(METRICS_LINE.totals, raw, where, CODE);
-      return { kind: 'totals', totals: { t, offered, started, dropped, iterations, inFlightMax } };
+      const { t, offered, started, dropped, iterations, inFlightMax, arrivalLagMaxMs } = parseWith(METRICS_LINE.totals, raw, where, CODE);
+      return { kind: 'totals', totals: { t, offered, started, dropped, iterations, inFlightMax, ...(arrivalLagMaxMs === undefined ? {} : { arrivalLagMaxMs }) } };
     }
     case 'request':
       return { kind: 'request', line: parseWith(METRICS_LINE.request, raw, where, CODE) };

@@ -27,6 +27,9 @@ export { OUTCOMES, TOTALS_NAME, type Outcome };
  *   sendLagHdr   an HDR histogram (µs) of every request's send lag: from when it was due (its
  *                arrival, or its journey's previous answer or think time) to its write, so the
  *                generator's own delay, any wait for a free socket and a new socket's connect
+ *   arrivalLagMaxMs (totals line, open model, when an arrival was late) the most, in ms, that the
+ *                generator handed an arrival of the second on after its scheduled time: its own
+ *                loop behind the schedule, without any wait for a socket
  *   clamped      requests of this name whose latency or service time was out of range (> 120 s)
  *   counts       requests by outcome; only outcomes that happened, in OUTCOMES order
  *   latency      summary in ms of `hdr` over all outcomes together, for readers without an HDR
@@ -91,6 +94,8 @@ const totalsLine = z.strictObject({
   // Written since send lag was measured; older files have neither.
   sendLag: latencySummary.optional(),
   sendLagHdr: z.string().optional(),
+  // Written since arrival lag was measured, when an arrival of the second was late.
+  arrivalLagMaxMs: ms.optional(),
 });
 
 const requestLine = z.strictObject({
@@ -192,9 +197,10 @@ export function declarationLines(declared: MetricDeclarations): string {
 
 /** The lines for one merged second, each ending in "\n", ready to append to metrics.ndjson. */
 export function toNdjsonLine(merged: MergedSecond): string {
-  const { t, offered, started, dropped, iterations, inFlightMax } = merged;
+  const { t, offered, started, dropped, iterations, inFlightMax, arrivalLagMaxMs } = merged;
   const lag = merged.sendLag === undefined ? {} : { sendLag: summarize(merged.sendLag), sendLagHdr: encodeHistogram(merged.sendLag) };
-  let out = JSON.stringify({ t, name: TOTALS_NAME, offered, started, dropped, iterations, inFlightMax, ...lag }) + '\n';
+  const arrivalLag = arrivalLagMaxMs === undefined ? {} : { arrivalLagMaxMs };
+  let out = JSON.stringify({ t, name: TOTALS_NAME, offered, started, dropped, iterations, inFlightMax, ...lag, ...arrivalLag }) + '\n';
   for (const request of merged.requests.values()) {
     const counts: Partial<Record<Outcome, number>> = {};
     const hdr: Partial<Record<Outcome, string>> = {};

@@ -145,6 +145,15 @@ const summaryFile = z.strictObject({
   correctness: correctness.nullable().default(null),
   /** Goodput over the SLO's named spans (slo.goodput); null when it names none (and in runs from before it). */
   goodput: goodput.nullable().default(null),
+  /**
+   * The generator against its schedule (src/analyze/generator.ts): the latest an arrival was
+   * handed on (ms) and its second, the first second with one a second or more late, and how many
+   * such seconds; null in the closed model, for a k6 load and in runs from before it.
+   */
+  generator: z
+    .strictObject({ arrivalLagMaxMs: z.number().nonnegative(), atS: seconds, behindFromS: seconds.nullable(), secondsBehind: count })
+    .nullable()
+    .default(null),
   /** The reference server's resilience settings the run overrode (--set); {} when none. */
   settings: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional(),
 });

@@ -34,6 +34,8 @@ interface Second {
   completed?: number;
   /** The most journeys in flight this second; 0 when not given. */
   inFlight?: number;
+  /** How late the generator handed on arrivals this second (ms), one per entry; none when not given. */
+  arrivalLagsMs?: readonly number[];
 }
 
 function runDir(name: string, seconds: readonly Second[], slo: string, events: readonly Record<string, unknown>[] = []): string {
@@ -45,6 +47,7 @@ function runDir(name: string, seconds: readonly Second[], slo: string, events: r
     m.started(s.offered);
     m.iteration(s.completed ?? s.offered);
     if (s.inFlight !== undefined) m.inFlight(s.inFlight);
+    for (const ms of s.arrivalLagsMs ?? []) m.arrivalLag(ms);
     for (let i = 0; i < s.ok; i++) m.request('get', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < s.failed; i++) m.request('get', '5xx', s.latencyMs * 1000, s.latencyMs * 1000);
     for (let i = 0; i < (s.signIns ?? 0); i++) m.request('sign-in', 'ok', s.latencyMs * 1000, s.latencyMs * 1000);
@@ -204,6 +207,38 @@ describe('faults: recovery and metastability', () => {
     expect(up.breakingPoint?.atS).toBe(20);
     expect(up.metastable.flagged).toBe(false);
     expect(up.metastable.triggers.find((t) => t.kind === 'load')).toMatchObject({ goneS: 34, recoveredAtS: 34, metastable: false });
+  });
+});
+
+describe('the generator against its schedule', () => {
+  it('finds the latest arrival, and the seconds in which arrivals were handed on a second or more late', () => {
+    const seconds = Array.from({ length: 30 }, (_, t) => ({
+      offered: 100,
+      ok: 100,
+      failed: 0,
+      latencyMs: 10,
+      arrivalLagsMs: t < 12 ? [0.4, 2.1] : t === 17 ? [30, 2_960.5, 1_200] : t >= 14 && t < 20 ? [999.9, 1_000] : [12],
+    }));
+    const a = analysed(runDir('behind', seconds, SLO));
+    // Seconds 14-19 each have one arrival 1,000 ms late: six seconds behind, from 14.
+    expect(a.generator).toEqual({ arrivalLagMaxMs: 2_960.5, atS: 17, behindFromS: 14, secondsBehind: 6 });
+    const onTime = analysed(runDir('on-time', seconds.map((s) => ({ ...s, arrivalLagsMs: [999] })), SLO));
+    expect(onTime.generator).toEqual({ arrivalLagMaxMs: 999, atS: 0, behindFromS: null, secondsBehind: 0 });
+    // No arrival lag recorded at all (the closed model, a k6 load, a run from before it): not known.
+    expect(analysed(runDir('no-lags', seconds.map((s) => ({ ...s, arrivalLagsMs: [] })), SLO)).generator).toBeNull();
+  });
+
+  it('merges workers\' copies of a second by their largest arrival lag', () => {
+    const a = new SecondMetrics(3);
+    const b = new SecondMetrics(3);
+    a.arrivalLag(4.25);
+    a.arrivalLag(1);
+    b.arrivalLag(1_500.0004);
+    expect(a.toWire().arrivalLagMaxMs).toBe(4.25);
+    expect(new SecondMetrics(3).toWire()).not.toHaveProperty('arrivalLagMaxMs');
+    expect(mergeWire([a.toWire(), b.toWire()]).arrivalLagMaxMs).toBe(1_500);
+    expect(mergeWire([a.toWire(), new SecondMetrics(3).toWire()]).arrivalLagMaxMs).toBe(4.25);
+    expect(toNdjsonLine(mergeWire([b.toWire()]))).toContain('"arrivalLagMaxMs":1500');
   });
 });
 

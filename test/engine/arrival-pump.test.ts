@@ -54,9 +54,9 @@ function schedule(rate: number, seconds: number, spacing: 'even' | 'poisson'): n
 
 function pumpAll(times: readonly number[], late?: (n: number) => number) {
   const m = manualClock(late);
-  const sent: { at: number; sentAt: number; wake: number }[] = [];
+  const sent: { at: number; sentAt: number; now: number; wake: number }[] = [];
   let done = 0;
-  const pump = new ArrivalPump(times[Symbol.iterator](), (at) => sent.push({ at, sentAt: m.clock.now(), wake: m.wakes }), () => done++, m.clock);
+  const pump = new ArrivalPump(times[Symbol.iterator](), (at, now) => sent.push({ at, sentAt: m.clock.now(), now, wake: m.wakes }), () => done++, m.clock);
   pump.start();
   for (let i = 0; i < 1_000_000 && m.fire(); i++);
   return { sent, done, m };
@@ -75,6 +75,9 @@ describe('ArrivalPump', () => {
     // Every arrival once, in order, with the very time the schedule gave it.
     expect(sent.map((s) => s.at)).toEqual(times);
     for (const s of sent) expect(s.sentAt).toBeGreaterThanOrEqual(s.at);
+    // Each is handed on with its wake-up's clock reading, never one before it was due: the
+    // arrival lag (now - at) the engine records is never negative.
+    for (const s of sent) expect(s.now).toBe(s.sentAt);
     // Batched: a wake-up carries several arrivals, and never waits less than Node's 1 ms.
     expect(m.wakes).toBeLessThan(times.length);
     for (const w of m.waits) expect(w).toBeGreaterThanOrEqual(MIN_WAIT_MS);
@@ -95,7 +98,7 @@ describe('ArrivalPump', () => {
     expect(m.waits[0]).toBe(5);
     // The first wake-up, at 4.4, is early: nothing goes, and the pump waits again (1 ms at least).
     expect(m.waits[1]).toBe(MIN_WAIT_MS);
-    expect(sent).toEqual([{ at: 5, sentAt: 5.4, wake: 2 }]);
+    expect(sent).toEqual([{ at: 5, sentAt: 5.4, now: 5.4, wake: 2 }]);
   });
 
   it('hands on nothing after stop, even mid-batch, and does not call done', () => {
