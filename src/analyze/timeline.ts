@@ -8,7 +8,7 @@ import { WindowSource, type Cell } from './window-source.js';
 
 /**
  * Each second's SLO judgement: every threshold's result over the window ending there. `ok` is
- * null when nothing was answered in the window (not even a timeout) while requests were in
+ * null when nothing was answered in the window (not even a timeout) while journeys were in
  * flight: a target, or a generator, that went silent has not shown that its SLOs hold, and a
  * stretch of silence must not read as a recovery.
  */
@@ -67,7 +67,8 @@ export class TimelineBuilder implements Timeline {
     for (const c of cells) if (c.sparse !== undefined) second.add(c.sparse, -1);
     this.#window.push(cells, s);
     const results = evaluate(this.slo.thresholds, this.#window, (s.t + 1) * 1000).map((r) => ({ key: r.threshold.key, expr: r.threshold.expr, ok: r.ok, value: r.value, limit: r.threshold.value }));
-    const ok = !results.every((r) => r.ok) ? false : this.#window.answers === 0 && s.inFlightMax > 0 ? null : true;
+    const silent = this.#window.answers === 0 && s.inFlightMax > 0;
+    const ok = results.some((r) => !r.ok) ? false : silent ? null : true;
     this.judged.push({ ok, results });
     const total = OUTCOMES.reduce((sum, o) => sum + byOutcome[o], 0);
     this.series.push({ t: s.t, offered: s.offered, achieved: s.started, completed: s.iterations, good: byOutcome.ok, failed: total - byOutcome.ok, byOutcome, dropped: s.dropped, inFlight: s.inFlightMax, latency, sloOk: ok });

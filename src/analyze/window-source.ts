@@ -112,7 +112,6 @@ export class WindowSource implements MetricSource {
   }
 }
 
-
 function countOf(cells: readonly Cell[]): number {
   let n = 0;
   for (const c of cells) n += c.count;

@@ -33,7 +33,8 @@ export class ArrivalPump {
 
   /**
    * `schedule`: arrival times in order, on the clock's time. `arrive(at, now)`: one arrival, at
-   * its scheduled time, handed on at `now` (the wake-up's clock reading). `done`: once, after the last arrival (not after stop()).
+   * its scheduled time, handed on at `now` (the wake-up's clock reading). `done`: once, after the
+   * last arrival (not after stop()).
    */
   constructor(schedule: Iterator<number, unknown>, arrive: (at: number, now: number) => void, done: () => void, clock: PumpClock) {
     this.#schedule = schedule;
