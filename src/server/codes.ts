@@ -1,6 +1,6 @@
 import type { CodeCache, CodeChange, CodeRecord, CacheOutcome } from './cache.js';
 import type { ResilienceConfig } from './config.js';
-import type { Database, Deadline } from './db/database.js';
+import type { Database, Deadline, HeldConnection } from './db/database.js';
 import { DEFAULT_CODE } from './db/schema.js';
 import { ApiError } from './errors.js';
 import { Memo } from './memo.js';
@@ -70,7 +70,8 @@ export class CodeService {
     this.#batch = config.missBatch > 0 ? new Batcher(config.missBatch, (ids, deadline) => this.#rows(ids, deadline)) : undefined;
   }
 
-  async current(residentId: number, deadline: Deadline): Promise<CodeView> {
+  /** `held`: the connection the asking request holds (connectionPerRequest), for its own miss. */
+  async current(residentId: number, deadline: Deadline, held?: HeldConnection): Promise<CodeView> {
     const nearMs = this.config.nearCacheMs;
     if (nearMs > 0) {
       const near = this.#near.get(residentId);
@@ -80,12 +81,12 @@ export class CodeService {
         return { record: near.record, stale: false };
       }
     }
-    const view = await this.#current(residentId, deadline);
+    const view = await this.#current(residentId, deadline, held);
     if (nearMs > 0 && !view.stale) this.#near.set(residentId, { record: view.record, until: Date.now() + nearMs });
     return view;
   }
 
-  async #current(residentId: number, deadline: Deadline): Promise<CodeView> {
+  async #current(residentId: number, deadline: Deadline, held: HeldConnection | undefined): Promise<CodeView> {
     // An entry we know is outdated (Redis was away when the code changed) is not read at all.
     const pending = this.#pendingInvalidations.has(residentId);
     const read = pending ? ({ outcome: 'miss', record: undefined, seen: '' } as const) : await this.cache.get(residentId);
@@ -95,14 +96,14 @@ export class CodeService {
       if (cached.freshUntil > Date.now()) return { record: cached, stale: false };
       if (this.config.staleWhileRevalidateS > 0) {
         // Serve what we have; one refresh runs behind it.
-        this.#load(residentId, 0, read.seen).catch(() => {});
+        this.#load(residentId, 0, read.seen, undefined).catch(() => {});
         return { record: cached, stale: false };
       }
     }
     try {
       // An entry still to be invalidated: this read began after the change committed, so what it
       // reads may overwrite whatever Redis holds.
-      return { record: await this.#load(residentId, deadline, pending ? undefined : read.seen), stale: false };
+      return { record: await this.#load(residentId, deadline, pending ? undefined : read.seen, held), stale: false };
     } catch (err) {
       const fallback = this.config.breakerFailureThreshold > 0 ? cached ?? this.#lastKnown.get(residentId) : undefined;
       if (fallback !== undefined && err instanceof ApiError && err.statusCode === 503) {
@@ -114,10 +115,10 @@ export class CodeService {
   }
 
   /** `seen`: what the cache held before the database was asked (the fill is guarded by it); undefined writes unconditionally. */
-  #load(residentId: number, deadline: Deadline, seen: string | undefined): Promise<CodeRecord> {
+  #load(residentId: number, deadline: Deadline, seen: string | undefined, held: HeldConnection | undefined): Promise<CodeRecord> {
     return this.config.coalesce
-      ? this.#coalescer.run(residentId, () => this.#fromDatabase(residentId, deadline, seen))
-      : this.#fromDatabase(residentId, deadline, seen);
+      ? this.#coalescer.run(residentId, () => this.#fromDatabase(residentId, deadline, seen, held))
+      : this.#fromDatabase(residentId, deadline, seen, held);
   }
 
   async #rows(ids: readonly number[], deadline: Deadline): Promise<ReadonlyMap<number, CodeRow>> {
@@ -125,10 +126,11 @@ export class CodeService {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  async #fromDatabase(residentId: number, deadline: Deadline, seen: string | undefined): Promise<CodeRecord> {
+  async #fromDatabase(residentId: number, deadline: Deadline, seen: string | undefined, held: HeldConnection | undefined): Promise<CodeRecord> {
+    // A batch is read on a connection of its own, for all the requests in it.
     const row =
       this.#batch === undefined
-        ? (await this.db.query<CodeRow>(deadline, `${CODE_OF} WHERE r.id = $1`, [residentId])).rows[0]
+        ? (await this.db.query<CodeRow>(deadline, `${CODE_OF} WHERE r.id = $1`, [residentId], held)).rows[0]
         : await this.#batch.load(residentId, deadline);
     if (row === undefined) throw new ApiError('RESIDENT_NOT_FOUND', `no resident ${residentId}`);
     const record = codeRecord(residentId, row, Date.now() + this.config.cacheTtlS * 1000);

@@ -102,6 +102,15 @@ export interface ResilienceConfig {
    * transaction" waiting for the server, and the reads queued behind it are shed.
    */
   readonly oneTripSampleBind: boolean;
+  /**
+   * A request that asks the database anything holds that connection until its answer has been
+   * sent, not just while its statements run (Open Session in View: Spring Boot's
+   * `spring.jpa.open-in-view`, on unless turned off; db/database.ts, HeldConnection). A cache miss
+   * then holds one of the pool's connections through its Redis write and its rendering, and on
+   * a busy worker through every turn of the event loop those wait for: the busier the worker,
+   * the fewer misses its pool serves a second.
+   */
+  readonly connectionPerRequest: boolean;
 }
 
 export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Object.freeze({
@@ -140,6 +149,8 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     acceptsPerTurn: 64,
     // What an ORM does: a statement, a round trip, the next statement.
     oneTripSampleBind: false,
+    // Spring Boot's default (it logs a warning about it at start-up, and leaves it on).
+    connectionPerRequest: true,
   }),
   hardened: Object.freeze({
     dbPoolSize: 10,
@@ -183,6 +194,8 @@ export const RESILIENCE: Readonly<Record<ProfileName, ResilienceConfig>> = Objec
     // 10 connections were "idle in transaction" waiting on the worker for 15 s while the code
     // reads behind them were shed (db-queue); the database itself was idle.
     oneTripSampleBind: true,
+    // A connection is taken for a statement (or a transaction) and given back when it ends.
+    connectionPerRequest: false,
   }),
 });
 

@@ -64,25 +64,24 @@ export class Database {
     return (this.bulkhead?.waiting ?? 0) + this.pool.waitingCount;
   }
 
-  async query<R extends pg.QueryResultRow>(deadline: Deadline, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.#guarded(deadline, () => this.pool.query<R>(text, values));
+  /** A connection one request will hold from its first query until its answer is sent (connectionPerRequest). */
+  hold(): HeldConnection {
+    return new HeldConnection(this.pool);
   }
 
-  /** Runs `work` in one transaction on one connection. */
-  async transaction<T>(deadline: Deadline, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** One statement: on a connection of the pool's for just that statement, or on `held`. */
+  async query<R extends pg.QueryResultRow>(deadline: Deadline, text: string, values: unknown[] = [], held?: HeldConnection): Promise<pg.QueryResult<R>> {
+    return this.#guarded(deadline, () => (held === undefined ? this.pool.query<R>(text, values) : held.use((client) => client.query<R>(text, values))));
+  }
+
+  /** Runs `work` in one transaction on one connection: one of the pool's, or `held`. */
+  async transaction<T>(deadline: Deadline, work: (client: pg.PoolClient) => Promise<T>, held?: HeldConnection): Promise<T> {
     return this.#guarded(deadline, async () => {
+      if (held !== undefined) return held.use((client) => inTransaction(client, work));
       const client = await this.pool.connect();
       let broken = false;
       try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw err;
+        return await inTransaction(client, work, () => (broken = true));
       } finally {
         client.release(broken);
       }
@@ -120,6 +119,74 @@ export class Database {
 
   end(): Promise<void> {
     return this.pool.end();
+  }
+}
+
+/** BEGIN, `work`, COMMIT; ROLLBACK when `work` fails (`onBroken` if even that fails). */
+async function inTransaction<T>(client: pg.PoolClient, work: (client: pg.PoolClient) => Promise<T>, onBroken: () => void = () => {}): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(onBroken);
+    throw err;
+  }
+}
+
+/**
+ * A connection held by one request from its first statement until its answer has been sent,
+ * through everything the request does in between (its Redis calls, its rendering, each turn of
+ * the event loop those wait for), as Open Session in View does: Spring Boot's
+ * `spring.jpa.open-in-view`, on by default, binds the persistence context, and with it a pooled
+ * connection once one is asked for, to the request's thread until the view is rendered. A pool
+ * of 10 is then held by the 10 requests it last served, not by the 10 statements running, and
+ * a request that needs the database waits in the pool's queue for one of them to be answered.
+ *
+ * Released when the response has closed (answered, or its client gone) and no statement is
+ * running on it; a statement after that takes the connection again and gives it back at once.
+ */
+export class HeldConnection {
+  #client: Promise<pg.PoolClient> | undefined;
+  #running = 0;
+  #closed = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async use<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#running++;
+    let failure: unknown;
+    try {
+      this.#client ??= this.pool.connect().catch((err: unknown) => {
+        this.#client = undefined;
+        throw err;
+      });
+      return await work(await this.#client);
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      this.#running--;
+      // A connection that broke under the statement is not used again.
+      if (failure !== undefined && isDependencyFailure(failure)) this.#release(failure);
+      else if (this.#closed && this.#running === 0) this.#release();
+    }
+  }
+
+  /** The request's answer has been sent, or its client has gone. */
+  close(): void {
+    this.#closed = true;
+    if (this.#running === 0) this.#release();
+  }
+
+  #release(broken?: unknown): void {
+    const client = this.#client;
+    this.#client = undefined;
+    client?.then(
+      (c) => c.release(broken instanceof Error ? broken : broken !== undefined),
+      () => {},
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CodeRecord } from '../cache.js';
 import type { AppContext } from '../context.js';
-import { deadlineFor, maskName } from '../context.js';
+import { deadlineFor, heldConnection, maskName } from '../context.js';
 import { Memo } from '../memo.js';
 import { QrIssuer, type IssuedQr } from '../signing.js';
 import { residentOf } from './auth.js';
@@ -23,7 +23,7 @@ export function codeRoutes(app: FastifyInstance, ctx: AppContext): void {
   const rendered = new Memo<number, Rendered>(100_000, QrIssuer.STEP_S * 1000);
   app.get('/api/v1/code', async (request, reply) => {
     const residentId = residentOf(request, ctx.signer);
-    const { record, stale } = await ctx.codes.current(residentId, deadlineFor(ctx, request));
+    const { record, stale } = await ctx.codes.current(residentId, deadlineFor(ctx, request), heldConnection(ctx, request, reply.raw));
     const qr = ctx.qr.issue(record.residentId, record.colour, record.version, Date.now());
     reply.type('application/json; charset=utf-8');
     const known = rendered.get(residentId);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CodeChange } from '../cache.js';
 import type { AppContext } from '../context.js';
-import { deadlineFor } from '../context.js';
+import { deadlineFor, heldConnection } from '../context.js';
 import { ApiError } from '../errors.js';
 import { audit } from '../db/schema.js';
 import { REFUSED, requireStaff, staffOf } from '../staff.js';
@@ -21,7 +21,7 @@ const REASONS = {
  */
 export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
   const onlyLabs = requireStaff(ctx.signer, 'lab');
-  app.post<{ Body: LabBody }>('/api/v1/lab/results', { schema: { body: labBody }, onRequest: onlyLabs }, async (request) => {
+  app.post<{ Body: LabBody }>('/api/v1/lab/results', { schema: { body: labBody }, onRequest: onlyLabs }, async (request, reply) => {
     const { tube, result, lab } = request.body;
     const staff = staffOf(request);
     if (staff.scope !== lab) throw REFUSED.lab;
@@ -60,7 +60,7 @@ export function labRoutes(app: FastifyInstance, ctx: AppContext): void {
         [members],
       );
       return { members, affected: [...yellow, ...compound] };
-    });
+    }, heldConnection(ctx, request, reply.raw));
     // The result is committed: a cache that cannot be told now must not turn that into an
     // error (the lab would retry into RESULT_EXISTS). The code service keeps retrying.
     await ctx.codes.changed(changed.affected);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type pg from 'pg';
 import { checkIdNumber } from '../../../sim/identity/gb11643.js';
 import type { AppContext } from '../context.js';
-import { deadlineFor } from '../context.js';
+import { deadlineFor, heldConnection } from '../context.js';
 import { audit, idDigits } from '../db/schema.js';
 import { ApiError } from '../errors.js';
 import { REFUSED, requireStaff, staffOf, type StaffClaims } from '../staff.js';
@@ -25,9 +25,10 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
     const staff = ownSite(request, site);
     const { residentId } = residentOfQr(qr, ctx.signer);
     const binding: Binding = { tube, site, table, residentId, method: 'scan' };
+    const held = heldConnection(ctx, request, reply.raw);
     const result = ctx.config.resilience.oneTripSampleBind
-      ? await ctx.db.query<BindRow>(deadlineFor(ctx, request), BIND_SAMPLE, bindArgs(staff, binding)).then((r) => boundOrRefused(r.rows[0], binding), refusedByDatabase(binding))
-      : await ctx.db.transaction(deadlineFor(ctx, request), (client) => bind(client, staff, binding));
+      ? await ctx.db.query<BindRow>(deadlineFor(ctx, request), BIND_SAMPLE, bindArgs(staff, binding), held).then((r) => boundOrRefused(r.rows[0], binding), refusedByDatabase(binding))
+      : await ctx.db.transaction(deadlineFor(ctx, request), (client) => bind(client, staff, binding), held);
     reply.code(result.added ? 201 : 200);
     return result;
   });
@@ -47,7 +48,7 @@ export function sampleRoutes(app: FastifyInstance, ctx: AppContext): void {
       const binding: Binding = { tube, site, table, residentId: resident.id, method: 'manual' };
       if (!ctx.config.resilience.oneTripSampleBind) return bind(client, staff, binding);
       return client.query<BindRow>(BIND_SAMPLE, bindArgs(staff, binding)).then((r) => boundOrRefused(r.rows[0], binding), refusedByDatabase(binding));
-    });
+    }, heldConnection(ctx, request, reply.raw));
     reply.code(result.added ? 201 : 200);
     return result;
   });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { checkIdNumber } from '../../../sim/identity/gb11643.js';
 import type { AppContext } from '../context.js';
-import { deadlineFor } from '../context.js';
+import { deadlineFor, heldConnection } from '../context.js';
 import { idDigits } from '../db/schema.js';
 import { ApiError } from '../errors.js';
 import { SignInBudget } from '../resilience/sign-in-budget.js';
@@ -31,6 +31,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: AppContext): void {
       deadlineFor(ctx, request),
       'SELECT id, phone FROM residents WHERE id_digits = $1',
       [idDigits(idNumber)],
+      heldConnection(ctx, request, reply.raw),
     );
     const resident = rows[0];
     if (resident === undefined || resident.phone !== phone) {
