@@ -77,7 +77,7 @@ export class Database {
   /** Runs `work` in one transaction on one connection: one of the pool's, or `held`. */
   async transaction<T>(deadline: Deadline, work: (client: pg.PoolClient) => Promise<T>, held?: HeldConnection): Promise<T> {
     return this.#guarded(deadline, async () => {
-      if (held !== undefined) return held.use((client) => inTransaction(client, work));
+      if (held !== undefined) return held.use((client) => inTransaction(client, work, () => held.spoil()));
       const client = await this.pool.connect();
       let broken = false;
       try {
@@ -151,6 +151,7 @@ export class HeldConnection {
   #client: Promise<pg.PoolClient> | undefined;
   #running = 0;
   #closed = false;
+  #spoiled = false;
 
   constructor(private readonly pool: pg.Pool) {}
 
@@ -169,9 +170,14 @@ export class HeldConnection {
     } finally {
       this.#running--;
       // A connection that broke under the statement is not used again.
-      if (failure !== undefined && isDependencyFailure(failure)) this.#release(failure);
+      if (this.#spoiled || (failure !== undefined && isDependencyFailure(failure))) this.#release(failure ?? true);
       else if (this.#closed && this.#running === 0) this.#release();
     }
+  }
+
+  /** The connection is in no state to be used again (a ROLLBACK that failed): it is closed, not pooled, after this statement. */
+  spoil(): void {
+    this.#spoiled = true;
   }
 
   /** The request's answer has been sent, or its client has gone. */
@@ -183,6 +189,7 @@ export class HeldConnection {
   #release(broken?: unknown): void {
     const client = this.#client;
     this.#client = undefined;
+    this.#spoiled = false;
     client?.then(
       (c) => c.release(broken instanceof Error ? broken : broken !== undefined),
       () => {},
