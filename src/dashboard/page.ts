@@ -59,7 +59,19 @@ const PAGE_SCRIPT = String.raw`
     stale[id] = false;
     charts[id].update('none');
   }
-  function catchUp() { Object.keys(charts).forEach(function (id) { if (stale[id]) draw(id); }); }
+  // The panel (figures, notes, tables) is rebuilt from each update: a tab in the background keeps
+  // only the latest, and builds it when it is shown.
+  var pendingPanel = null;
+  function panel(p) {
+    if (p.end) ended = true;
+    if (document.hidden) { pendingPanel = p; return; }
+    pendingPanel = null;
+    showPanel(p);
+  }
+  function catchUp() {
+    if (!document.hidden && pendingPanel) panel(pendingPanel);
+    Object.keys(charts).forEach(function (id) { if (stale[id]) draw(id); });
+  }
   var watcher = new IntersectionObserver(function (entries) {
     entries.forEach(function (e) { onScreen[e.target.getAttribute('data-chart')] = e.isIntersecting; });
     catchUp();
@@ -79,7 +91,7 @@ const PAGE_SCRIPT = String.raw`
       .then(function (r) { return r.json(); })
       .then(function (snap) {
         drawCharts(snap.charts);
-        showPanel(snap.panel);
+        panel(snap.panel);
         seq = snap.seq;
         var waiting = queued;
         queued = [];
@@ -101,7 +113,7 @@ const PAGE_SCRIPT = String.raw`
       if (u.annotations && chart.options.plugins && chart.options.plugins.annotation) chart.options.plugins.annotation.annotations = JSON.parse(JSON.stringify(u.annotations));
       if (u.points || u.annotations) draw(id);
     });
-    if (u.panel) showPanel(u.panel);
+    if (u.panel) panel(u.panel);
     seq = u.seq;
     document.body.setAttribute('data-seq', String(seq));
   }

@@ -17,7 +17,8 @@ import { waitFor } from '../helpers/wait.js';
  * Chromium on the page. It must see the throughput chart gain points second after second, the
  * fault's window within 2 s of the fault's begin event, and at the end the verdict and a link
  * to the report, with no console error; a second page opened part-way must show the seconds
- * before it opened. The run directory and the screenshot stay in reports/test-dashboard/.
+ * before it opened, and a page in the background must keep its points but leave its panel unbuilt
+ * until it is shown. The run directory and the screenshot stay in reports/test-dashboard/.
  */
 const OUT = path.resolve(import.meta.dirname, '../../reports/test-dashboard');
 const RUN = path.join(OUT, 'run');
@@ -122,6 +123,38 @@ describe('the live dashboard in headless Chromium', () => {
     expect(first.points).toBeGreaterThanOrEqual(before);
     expect(first.charts).toBeGreaterThanOrEqual(5);
     await pageB.close();
+  }, 60_000);
+
+  it('a tab in the background keeps its points but builds its panel only when it is shown', async () => {
+    const pageC = await browser.newPage();
+    watch(pageC, 'page C');
+    // What a browser tells a tab in the background (headless Chromium shows every page).
+    await pageC.addInitScript(() => {
+      const w = window as unknown as { behind: boolean; panelChanges: number };
+      w.behind = true;
+      w.panelChanges = 0;
+      Object.defineProperty(document, 'hidden', { get: () => w.behind });
+      Object.defineProperty(document, 'visibilityState', { get: () => (w.behind ? 'hidden' : 'visible') });
+      document.addEventListener('DOMContentLoaded', () => {
+        new MutationObserver((m) => void (w.panelChanges += m.length)).observe(document.getElementById('figures')!, { childList: true });
+      });
+    });
+    await pageC.goto(url);
+    await pageC.waitForFunction(() => document.body.getAttribute('data-seq') !== null);
+    const opened = { seq: Number(await pageC.getAttribute('body', 'data-seq')), points: (await look(pageC)).points };
+    await pageC.waitForFunction((seq) => Number(document.body.getAttribute('data-seq')) >= seq + 2, opened.seq, { timeout: 10_000 });
+    const behind = await pageC.evaluate(() => ({ changes: (window as unknown as { panelChanges: number }).panelChanges, figures: document.getElementById('figures')!.childElementCount }));
+    expect(behind).toEqual({ changes: 0, figures: 0 });
+    expect((await look(pageC)).points).toBeGreaterThan(opened.points);
+    await pageC.evaluate(() => {
+      (window as unknown as { behind: boolean }).behind = false;
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    const shown = await pageC.evaluate(() => ({ changes: (window as unknown as { panelChanges: number }).panelChanges, figures: document.getElementById('figures')!.childElementCount, state: document.getElementById('state')!.textContent }));
+    expect(shown.changes).toBeGreaterThan(0);
+    expect(shown.figures).toBeGreaterThan(0);
+    expect(shown.state).not.toBe('');
+    await pageC.close();
   }, 60_000);
 
   it('shows points second after second, the fault window within 2 s of its begin, then the verdict and the report', async () => {
